@@ -1,0 +1,2 @@
+#include "build-info.h"
+const char *greeting(void) { return "hello"; }

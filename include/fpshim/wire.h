@@ -1,0 +1,112 @@
+// The record format between libfpshim.so and the collector.
+//
+// One record is one datagram on the collector's AF_UNIX SOCK_DGRAM socket, or one entry in a spool
+// file (records back to back; each says its own size). A record is a fixed Header followed by
+// `nstrings` strings, each a uint32_t length and that many bytes (no NUL, no padding). Integers are
+// in the host's byte order: both ends run on the same machine.
+//
+// Header-only and free of the C++ runtime: the shim includes it too.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+namespace fpshim::wire {
+
+inline constexpr uint32_t kMagic = 0x31535046;  // "FPS1"
+inline constexpr uint16_t kVersion = 1;
+inline constexpr uint32_t kMaxRecord = 64 * 1024;
+inline constexpr uint32_t kMaxStrings = 4096;
+
+enum class Kind : uint16_t {
+  hello = 1,   // once per process, at start: strings exe, cwd, argv...
+  access = 2,  // a watched path was reached: strings resolved, spelled, entry point (e.g. "openat")
+  bye = 3,     // the process is leaving; every pending count has been sent before it
+  lost = 4,    // `count` records this process could neither send nor spool
+};
+
+// What an access did. A record may carry several bits (open O_RDWR is read|write).
+enum Op : uint32_t {
+  op_read = 1u << 0,   // open/fopen for reading
+  op_write = 1u << 1,  // open/fopen/creat for writing
+  op_list = 1u << 2,   // opendir, scandir, open(O_DIRECTORY), fdopendir
+  op_stat = 1u << 3,   // stat, access, readlink, realpath, open(O_PATH)
+  op_exec = 1u << 4,   // execve and relatives
+};
+
+enum RecordFlags : uint32_t {
+  flag_truncated = 1u << 0,     // a string (argv, a path) was cut to fit kMaxRecord
+  flag_repeat = 1u << 1,        // access: a count update for an access reported before
+  flag_from_spool = 1u << 2,    // set by the collector when it read the record from a spool file
+  flag_signal_context = 1u << 3 // reserved
+};
+
+struct Header {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t kind;        // Kind
+  uint32_t size;        // bytes of the whole record, this header included
+  uint32_t nstrings;
+  uint64_t build_id;    // from FPSHIM_BUILD
+  uint64_t time_ns;     // CLOCK_REALTIME when the record was made
+  uint64_t proc_nonce;  // CLOCK_REALTIME ns when the shim started in this process; (pid, nonce) names a process
+  uint64_t seq;         // per process, 0 for hello, then 1, 2, ... in the order records were made
+  int32_t pid;
+  int32_t ppid;
+  int32_t tid;
+  uint32_t op;          // access: Op bits
+  int32_t open_flags;   // access: the flags argument of open-like calls, else 0
+  int32_t result;       // access: 0 on success, else the errno the call returned; bye: exit status or -1
+  uint32_t count;       // access: accesses this record stands for (>= 1); lost: records lost
+  uint32_t flags;       // RecordFlags
+};
+static_assert(sizeof(Header) == 80, "wire header layout is part of the protocol");
+
+struct Bytes {
+  const char* data;
+  uint32_t size;
+};
+
+// Checks a record's framing and points `out[i]` at its strings (inside `buf`).
+// Returns the number of strings, or -1 if the record is malformed (wrong magic or version,
+// sizes that do not add up, more than `max_out` strings, or longer than kMaxRecord).
+inline int decode(const void* buf, size_t n, Header* h, Bytes* out, uint32_t max_out) {
+  if (n < sizeof(Header) || n > kMaxRecord) return -1;
+  memcpy(h, buf, sizeof(Header));
+  if (h->magic != kMagic || h->version != kVersion || h->size != n) return -1;
+  if (h->nstrings > max_out || h->nstrings > kMaxStrings) return -1;
+  const char* p = static_cast<const char*>(buf) + sizeof(Header);
+  const char* end = static_cast<const char*>(buf) + n;
+  for (uint32_t i = 0; i < h->nstrings; i++) {
+    uint32_t len;
+    if (size_t(end - p) < sizeof len) return -1;
+    memcpy(&len, p, sizeof len);
+    p += sizeof len;
+    if (size_t(end - p) < len) return -1;
+    out[i] = Bytes{p, len};
+    p += len;
+  }
+  return p == end ? int(h->nstrings) : -1;
+}
+
+// Bytes a string takes on the wire.
+inline constexpr uint32_t encoded_size(uint32_t len) { return uint32_t(sizeof(uint32_t)) + len; }
+
+// Environment the collector gives every process of a build (and the shim restores in exec'd children).
+inline constexpr const char* kEnvSocket = "FPSHIM_SOCKET";  // path of the collector's datagram socket
+inline constexpr const char* kEnvSpool = "FPSHIM_SPOOL";    // directory for records that could not be sent
+inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex digits
+inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
+inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so
+
+// FPSHIM_FILTER: the cheap pre-filter the shim applies, compiled by the collector from rules.json.
+// Entries are separated by ':'; inside an entry '%' and ':' are written %25 and %3A. The first
+// entry is the format version "v1". Then each entry is one letter and its text:
+//   P<absolute path>  a path is a candidate if it starts with this text (a plain string prefix,
+//                     so "P/etc/hosts" also passes /etc/hosts.allow; the collector decides).
+//   B<name>           a path is a candidate if its last component is exactly <name>.
+// Example: v1:P/sys/class/dmi/id:P/proc/ioports:Bauthorized_keys
+// The filter only lets through a superset of what the rules match; the collector matches exactly.
+
+}  // namespace fpshim::wire

@@ -1,0 +1,58 @@
+"""A build must not be able to tell fpshim is there: same output, exit code, errno values and file
+descriptors, with and without fpshim, for watched and unwatched paths alike."""
+import os
+import tempfile
+from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, shell
+
+
+def same_behaviour(cmd, **kw):
+    traced = fpshim(cmd, "--quiet", **kw)
+    untraced = plain(cmd, **kw)
+    expect_eq(traced.returncode, untraced.returncode, f"exit code of {cmd}")
+    expect_eq(traced.stdout, untraced.stdout, f"stdout of {cmd}")
+    expect_eq(traced.stderr, untraced.stderr, f"stderr of {cmd}")
+    return traced
+
+
+def test_errno_and_fd_numbers_are_unchanged():
+    tmp = tempfile.mkdtemp()
+    ops = [
+        "open:/proc/ioports", "open:/sys/class/dmi/id/product_uuid", "open:/nonexistent",
+        f"creat:{tmp}/new", "creat:/proc/ioports", "openrw:/proc/ioports", "fopen:/sys/class/dmi/id/x",
+        "fopen:/etc/hostname", "opendir:/sys/class/net", "opendir:/nonexistent/dir",
+        "openat:/sys/class/net:lo/address", "openat:/sys/class/net:nope/address",
+        "chdir:/sys/class", "open:net/lo/mtu", "open:dmi/id/bios_vendor", "chdir:/nonexistent", "open:/",
+    ]
+    run = same_behaviour([program("probe")] + ops)
+    expect(run.report["recipes"], "the watched accesses above must be reported")
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 3)
+
+
+def test_descriptors_of_an_untouched_program_are_unchanged():
+    same_behaviour([program("probe"), "open:/etc/passwd", "fds"])
+
+
+def test_stdin_and_output_pass_through():
+    run = same_behaviour(shell("echo out; echo err >&2; printf 'no newline'"))
+    expect_eq(run.stdout, b"out\nno newline")
+
+
+def test_python_errors_are_identical():
+    script = ("import os\n"
+              "for p in ['/sys/class/dmi/id/product_uuid', '/proc/ioports', '/nope']:\n"
+              "    try:\n"
+              "        os.close(os.open(p, os.O_RDONLY)); print(p, 'ok')\n"
+              "    except OSError as e:\n"
+              "        print(p, e.errno, e.strerror)\n")
+    same_behaviour([PYTHON, "-c", script])
+
+
+def test_collector_text_goes_to_stderr_only_when_asked():
+    run = fpshim(["cat", "/proc/ioports"])
+    plain_run = plain(["cat", "/proc/ioports"])
+    expect_eq(run.stdout, plain_run.stdout)
+    expect("machine_fingerprint" in run.text, run.text)
+
+
+if __name__ == "__main__":
+    main(globals())
