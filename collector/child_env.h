@@ -1,0 +1,25 @@
+// The environment every build process gets (docs/design.md, "Environment given to every build process").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fpshim {
+
+struct ChildSettings {
+  std::string library;  // absolute path of libfpshim.so
+  std::string socket;
+  std::string spool;
+  std::string build;    // 16 lowercase hex digits
+  std::string filter;
+};
+
+// `env` (NULL-terminated, like environ) with any earlier FPSHIM_* settings of ours replaced, and
+// LD_PRELOAD set to the library first, then the user's entries (minus the library itself).
+std::vector<std::string> child_environment(const char* const* env, const ChildSettings& settings);
+
+// A random 64-bit build id from getrandom(2).
+uint64_t random_build_id();
+
+}  // namespace fpshim

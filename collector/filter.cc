@@ -1,0 +1,39 @@
+#include "filter.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace fpshim {
+
+static std::string escape_entry(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%') out += "%25";
+    else if (c == ':') out += "%3A";
+    else out += c;
+  }
+  return out;
+}
+
+std::string compile_filter(const Rules& rules) {
+  std::vector<std::string> prefixes, names;
+  for (const Recipe& recipe : rules.recipes) {
+    if (!recipe.enabled) continue;
+    for (const MatchEntry& e : recipe.match)
+      (e.kind == MatchKind::basename ? names : prefixes).push_back(e.kind == MatchKind::basename ? e.text : e.prefix);
+  }
+  // Sorted, a prefix comes right before the strings it covers.
+  std::sort(prefixes.begin(), prefixes.end());
+  std::vector<std::string> kept;
+  for (std::string& p : prefixes)
+    if (kept.empty() || !p.starts_with(kept.back())) kept.push_back(std::move(p));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+
+  std::string filter = "v1";
+  for (const std::string& p : kept) filter += ":P" + escape_entry(p);
+  for (const std::string& n : names) filter += ":B" + escape_entry(n);
+  return filter;
+}
+
+}  // namespace fpshim

@@ -1,0 +1,20 @@
+// Where decoded records go: ingest produces them, aggregate (or a test) consumes them.
+#pragma once
+
+#include <span>
+
+#include "fpshim/wire.h"
+
+namespace fpshim {
+
+class RecordSink {
+ public:
+  // `strings` point into the receive buffer and are valid only during the call. The record has
+  // already been checked: magic, version, framing, build id, sender, and strings its kind needs.
+  virtual void on_record(const wire::Header& header, std::span<const wire::Bytes> strings) = 0;
+
+ protected:
+  ~RecordSink() = default;
+};
+
+}  // namespace fpshim

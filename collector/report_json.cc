@@ -1,0 +1,171 @@
+#include "report_json.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "render.h"
+
+#ifndef FPSHIM_VERSION
+#define FPSHIM_VERSION "unknown"
+#endif
+
+namespace fpshim {
+
+using json = Json;
+
+void put_bytes(json& obj, std::string_view name, std::string_view bytes) {
+  std::string key(name);
+  if (is_valid_utf8(bytes)) {
+    obj[key] = std::string(bytes);
+    return;
+  }
+  obj[key] = escape_invalid_utf8(bytes);
+  obj[key + "_hex"] = to_hex(bytes);
+}
+
+void put_bytes_array(json& obj, std::string_view name, const std::vector<std::string>& items) {
+  std::string key(name);
+  json text = json::array(), hex = json::array();
+  bool all_valid = true;
+  for (const std::string& item : items) {
+    bool valid = is_valid_utf8(item);
+    all_valid &= valid;
+    text.push_back(valid ? item : escape_invalid_utf8(item));
+    hex.push_back(to_hex(item));
+  }
+  obj[key] = std::move(text);
+  if (!all_valid) obj[key + "_hex"] = std::move(hex);
+}
+
+static json names(const std::vector<std::string_view>& list) {
+  json out = json::array();
+  for (std::string_view n : list) out.push_back(std::string(n));
+  return out;
+}
+
+static json process_json(const ProcessRef& p) {
+  json out = {{"pid", p.pid}};
+  if (p.known) {
+    put_bytes(out, "exe", p.exe);
+    put_bytes_array(out, "argv", p.argv);
+  } else {  // it never said hello
+    out["exe"] = nullptr;
+    out["argv"] = nullptr;
+  }
+  return out;
+}
+
+static json path_json(const PathSummary& p) {
+  json out = json::object();
+  put_bytes(out, "path", p.path);
+  out["count"] = p.count;
+  out["count_is_lower_bound"] = p.count_is_lower_bound;
+  out["failed"] = p.failed;
+  json errors = json::array();
+  for (int e : p.errors) errors.push_back(errno_name(e));
+  out["errors"] = std::move(errors);
+  out["operations"] = names(operation_names(p.operations));
+  put_bytes_array(out, "spellings", p.spellings);
+  out["first_seen"] = iso_time(p.first_seen_ns);
+  out["last_seen"] = iso_time(p.last_seen_ns);
+  return out;
+}
+
+static json recipe_json(const RecipeSummary& r) {
+  const Recipe& recipe = *r.recipe;
+  json out = {
+      {"name", recipe.name},
+      {"title", recipe.title},
+      {"importance", std::string(importance_name(recipe.importance))},
+      {"tactic", {{"id", recipe.tactic.id}, {"name", recipe.tactic.name}}},
+      {"technique", {{"id", recipe.technique.id}, {"name", recipe.technique.name}}},
+      {"hits", r.hits},
+  };
+  json paths = json::array();
+  for (const PathSummary& p : r.paths) paths.push_back(path_json(p));
+  out["paths"] = std::move(paths);
+  json processes = json::array();
+  for (const ProcessSummary& p : r.processes) {
+    json entry = process_json(p.process);
+    put_bytes_array(entry, "paths", p.paths);
+    json ancestry = json::array();
+    for (const ProcessRef& a : p.ancestry) ancestry.push_back(process_json(a));
+    entry["ancestry"] = std::move(ancestry);
+    processes.push_back(std::move(entry));
+  }
+  out["processes"] = std::move(processes);
+  out["first_seen"] = iso_time(r.first_seen_ns);
+  out["last_seen"] = iso_time(r.last_seen_ns);
+  out["guidance"] = {{"ci", recipe.guidance.ci},
+                     {"staging", recipe.guidance.staging},
+                     {"production", recipe.guidance.production}};
+  return out;
+}
+
+json report_json(const Summary& s) {
+  const BuildInfo& b = s.build;
+  json build = {{"id", fmt::format("{:016x}", b.id)}};
+  put_bytes_array(build, "command", b.command);
+  put_bytes(build, "cwd", b.cwd);
+  build["started"] = iso_time(b.started_ns);
+  build["finished"] = iso_time(b.finished_ns);
+  build["exit_code"] = b.exit_code;
+  build["signal"] = b.signal ? json(*b.signal) : json(nullptr);
+  build["linger_expired"] = b.linger_expired;
+  json still_running = json::array();
+  for (const ProcessRef& p : b.still_running) still_running.push_back(process_json(p));
+  build["still_running"] = std::move(still_running);
+
+  json recipes = json::array();
+  for (const RecipeSummary& r : s.recipes) recipes.push_back(recipe_json(r));
+
+  const Stats& st = s.stats;
+  return {
+      {"fpshim", {{"version", FPSHIM_VERSION}, {"schema", 1}}},
+      {"build", std::move(build)},
+      {"recipes", std::move(recipes)},
+      {"processes_seen", s.processes_seen},
+      {"stats",
+       {{"records", st.records},
+        {"lost", st.lost},
+        {"late", st.late},
+        {"malformed", st.malformed},
+        {"refused", st.refused},
+        {"unmatched", st.unmatched},
+        {"excluded", st.excluded},
+        {"processes", st.processes},
+        {"processes_without_bye", st.processes_without_bye}}},
+  };
+}
+
+bool write_json_report(const Summary& summary, const std::string& path, std::string& error) {
+  // Every string is valid UTF-8 by construction; `replace` only guards against a slip.
+  std::string text = report_json(summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = fmt::format("cannot write {}: {}", tmp, strerror(errno));
+    return false;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += size_t(n);
+  }
+  bool ok = done == text.size() && fsync(fd) == 0;
+  int saved = errno;
+  ok = close(fd) == 0 && ok;
+  if (ok && rename(tmp.c_str(), path.c_str()) == 0) return true;
+  error = fmt::format("cannot write {}: {}", path, strerror(ok ? errno : saved));
+  unlink(tmp.c_str());
+  return false;
+}
+
+}  // namespace fpshim

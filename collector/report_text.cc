@@ -1,0 +1,96 @@
+#include "report_text.h"
+
+#include <fmt/format.h>
+
+#include "render.h"
+
+namespace fpshim {
+
+namespace {
+
+// The JSON report has everything; the summary stays readable.
+constexpr size_t kMaxPaths = 30;
+constexpr size_t kMaxProcesses = 20;
+
+std::string describe(const ProcessRef& p) {
+  if (!p.known) return fmt::format("[pid {}]", p.pid);
+  if (p.argv.empty()) return escape_invalid_utf8(p.exe);
+  return shell_command(p.argv, 80);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+std::string outcome(const BuildInfo& b) {
+  if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
+  return fmt::format("exited with {}", b.exit_code);
+}
+
+// "    /sys/class/dmi/id/product_uuid  [read] 4 times, 1 failed: ENOENT"
+void write_path(const PathSummary& p, std::FILE* out) {
+  std::vector<std::string> ops;
+  for (std::string_view op : operation_names(p.operations)) ops.emplace_back(op);
+  std::string line = fmt::format("    {}  [{}] {}{} {}", escape_invalid_utf8(p.path), join(ops, ","), p.count,
+                                 p.count_is_lower_bound ? "+" : "", p.count == 1 && !p.count_is_lower_bound ? "time" : "times");
+  if (p.failed > 0) {
+    std::vector<std::string> errors;
+    for (int e : p.errors) errors.push_back(errno_name(e));
+    line += fmt::format(", {} failed: {}", p.failed, join(errors, ", "));
+  }
+  fmt::print(out, "{}\n", line);
+}
+
+void write_recipe(const RecipeSummary& r, std::FILE* out) {
+  const Recipe& recipe = *r.recipe;
+  fmt::print(out, "\n[{}] {}: {}\n", importance_name(recipe.importance), recipe.name, recipe.title);
+  fmt::print(out, "  {} {} ({} {}), {} {}\n", recipe.technique.id, recipe.technique.name, recipe.tactic.id,
+             recipe.tactic.name, r.hits, r.hits == 1 ? "hit" : "hits");
+  fmt::print(out, "  paths:\n");
+  for (size_t i = 0; i < r.paths.size() && i < kMaxPaths; i++) write_path(r.paths[i], out);
+  if (r.paths.size() > kMaxPaths) fmt::print(out, "    ... and {} more (see the JSON report)\n", r.paths.size() - kMaxPaths);
+  fmt::print(out, "  processes:\n");
+  for (size_t i = 0; i < r.processes.size() && i < kMaxProcesses; i++) {
+    const ProcessSummary& p = r.processes[i];
+    std::string chain = describe(p.process);
+    for (const ProcessRef& a : p.ancestry) chain += "  <-  " + describe(a);
+    fmt::print(out, "    pid {}: {}\n", p.process.pid, chain);
+  }
+  if (r.processes.size() > kMaxProcesses)
+    fmt::print(out, "    ... and {} more (see the JSON report)\n", r.processes.size() - kMaxProcesses);
+  fmt::print(out, "  in CI: {}\n", recipe.guidance.ci);
+}
+
+}  // namespace
+
+void write_text_report(const Summary& s, std::FILE* out) {
+  fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
+  if (s.build.linger_expired) {
+    fmt::print(out, "fpshim: stopped waiting; {} process(es) of the build still running:\n",
+               s.build.still_running.size());
+    for (const ProcessRef& p : s.build.still_running) fmt::print(out, "  pid {}: {}\n", p.pid, describe(p));
+  }
+  if (s.recipes.empty()) {
+    fmt::print(out, "fpshim: no fingerprinting detected\n");
+  } else {
+    fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired\n", s.recipes.size());
+    for (const RecipeSummary& r : s.recipes) write_recipe(r, out);
+    fmt::print(out, "\n");
+  }
+  const Stats& st = s.stats;
+  fmt::print(out,
+             "fpshim: {} records from {} processes ({} without bye), {} lost, {} late, {} malformed, "
+             "{} refused, {} unmatched\n",
+             st.records, st.processes, st.processes_without_bye, st.lost, st.late, st.malformed, st.refused,
+             st.unmatched);
+  bool lower_bounds = false;
+  for (const RecipeSummary& r : s.recipes)
+    for (const PathSummary& p : r.paths) lower_bounds |= p.count_is_lower_bound;
+  if (lower_bounds) fmt::print(out, "fpshim: counts marked + are lower bounds (a process did not say bye)\n");
+  if (st.lost > 0) fmt::print(out, "fpshim: {} record(s) were lost; some accesses may be missing\n", st.lost);
+  std::fflush(out);
+}
+
+}  // namespace fpshim

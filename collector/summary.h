@@ -1,0 +1,78 @@
+// What a run found, in the form both reports are written from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules.h"
+
+namespace fpshim {
+
+struct Stats {
+  uint64_t records = 0;    // well-formed records accepted (socket and spool)
+  uint64_t lost = 0;       // records the shim could neither send nor spool, plus torn spool tails
+  uint64_t late = 0;       // records read back from spool files
+  uint64_t malformed = 0;  // datagrams or spool records that failed to decode
+  uint64_t refused = 0;    // records from another uid or another build
+  uint64_t unmatched = 0;  // access records no recipe matched (the shim's filter is a superset)
+  uint64_t excluded = 0;   // access records a recipe matched but excluded by executable, per recipe
+  uint64_t processes = 0;  // processes (pid, nonce) that sent a hello
+  uint64_t processes_without_bye = 0;  // ... and were not replaced by an exec of the same pid
+};
+
+struct ProcessRef {
+  int32_t pid = 0;
+  bool known = false;  // it said hello, so exe and argv are known
+  std::string exe;
+  std::vector<std::string> argv;
+};
+
+struct PathSummary {
+  std::string path;
+  uint64_t count = 0;
+  bool count_is_lower_bound = false;
+  uint64_t failed = 0;
+  std::vector<int> errors;  // errno values, ascending
+  uint32_t operations = 0;  // wire::Op bits
+  std::vector<std::string> spellings;
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+};
+
+struct ProcessSummary {
+  ProcessRef process;
+  std::vector<std::string> paths;   // the recipe's paths this process reached
+  std::vector<ProcessRef> ancestry; // parent first, up to the build's root command
+};
+
+struct RecipeSummary {
+  const Recipe* recipe = nullptr;
+  uint64_t hits = 0;
+  std::vector<PathSummary> paths;
+  std::vector<ProcessSummary> processes;
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+};
+
+struct BuildInfo {
+  uint64_t id = 0;
+  std::vector<std::string> command;
+  std::string cwd;
+  uint64_t started_ns = 0;
+  uint64_t finished_ns = 0;
+  int exit_code = 0;
+  std::optional<int> signal;  // the signal the command died of
+  bool linger_expired = false;
+  std::vector<ProcessRef> still_running;  // at the linger cutoff
+};
+
+struct Summary {
+  BuildInfo build;
+  std::vector<RecipeSummary> recipes;  // fired ones, by importance (critical first), then name
+  uint64_t processes_seen = 0;         // distinct processes that sent any record
+  Stats stats;
+};
+
+}  // namespace fpshim

@@ -1,0 +1,194 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "filter.h"
+#include "fpshim/wire.h"
+#include "match.h"
+#include "pattern.h"
+#include "rules.h"
+
+using namespace fpshim;
+
+namespace {
+
+std::string recipe(const std::string& name, const std::string& extra, const std::string& entries) {
+  return R"({"name": ")" + name + R"(", "title": "T", "description": "D", "importance": "low",
+    "mitre": {"tactic": {"id": "a", "name": "b"}, "technique": {"id": "c", "name": "d"}},
+    "guidance": {"ci": "", "staging": "", "production": ""}, )" +
+         extra + R"( "match": [)" + entries + "]}";
+}
+
+Rules rules_of(const std::string& recipes) {
+  LoadedRules loaded = parse_rules(R"({"schema": 1, "recipes": [)" + recipes + "]}", "test.json");
+  for (const RulesError& e : loaded.errors) MESSAGE(e.str());
+  REQUIRE(loaded.ok());
+  return std::move(loaded.rules);
+}
+
+// Entry indices of recipe 0 that fire.
+std::vector<uint32_t> fired(const Rules& rules, std::string_view path, uint32_t ops = wire::op_read,
+                            std::string_view exe = "/usr/bin/python3") {
+  std::vector<uint32_t> out;
+  for (EntryRef ref : match(rules, path, ops, exe)) out.push_back(ref.entry);
+  return out;
+}
+
+using V = std::vector<uint32_t>;
+
+}  // namespace
+
+TEST_CASE("path matches exactly") {
+  Rules r = rules_of(recipe("r", "", R"({"path": "/proc/ioports"})"));
+  CHECK(fired(r, "/proc/ioports") == V{0});
+  CHECK(fired(r, "/proc/ioports2").empty());
+  CHECK(fired(r, "/proc/ioport").empty());
+  CHECK(fired(r, "/proc/ioports/x").empty());
+}
+
+TEST_CASE("subtree matches the directory and below, not siblings") {
+  Rules r = rules_of(recipe("r", "", R"({"subtree": "/sys/class/net"})"));
+  CHECK(fired(r, "/sys/class/net") == V{0});
+  CHECK(fired(r, "/sys/class/net/eth0") == V{0});
+  CHECK(fired(r, "/sys/class/net/eth0/address") == V{0});
+  CHECK(fired(r, "/sys/class/netx").empty());
+  CHECK(fired(r, "/sys/class/netx/eth0").empty());
+  CHECK(fired(r, "/sys/class").empty());
+}
+
+TEST_CASE("basename matches the last component anywhere") {
+  Rules r = rules_of(recipe("r", "", R"({"basename": "authorized_keys"})"));
+  CHECK(fired(r, "/home/u/.ssh/authorized_keys") == V{0});
+  CHECK(fired(r, "/authorized_keys") == V{0});
+  CHECK(fired(r, "/home/u/.ssh/authorized_keys2").empty());
+  CHECK(fired(r, "/home/authorized_keys/x").empty());
+}
+
+TEST_CASE("glob uses FNM_PATHNAME on the whole path") {
+  Rules r = rules_of(recipe("r", "", R"({"glob": "/sys/class/net/*/address"})"));
+  CHECK(fired(r, "/sys/class/net/eth0/address") == V{0});
+  CHECK(fired(r, "/sys/class/net/a/b/address").empty());  // '*' does not cross '/'
+  CHECK(fired(r, "/sys/class/net/eth0/address2").empty());
+  CHECK(fired(r, "/x/sys/class/net/eth0/address").empty());
+}
+
+TEST_CASE("regex matches the whole path, with or without anchors") {
+  Rules r = rules_of(recipe("r", "", R"({"regex": "^/proc/[0-9]+/net/(dev|tcp)$"}, {"regex": "/sys/devices/.+/uevent"})"));
+  CHECK(fired(r, "/proc/12/net/dev") == V{0});
+  CHECK(fired(r, "/proc/12/net/tcp") == V{0});
+  CHECK(fired(r, "/proc/12/net/dev2").empty());
+  CHECK(fired(r, "/proc/self/net/dev").empty());
+  CHECK(fired(r, "/sys/devices/pci0000:00/uevent") == V{1});
+  CHECK(fired(r, "/sys/devices/pci0000:00/uevent.bak").empty());  // no unanchored suffix match
+  CHECK(fired(r, "/x/sys/devices/a/uevent").empty());
+}
+
+TEST_CASE("an entry's operations narrow the recipe's") {
+  Rules r = rules_of(recipe("r", R"("operations": ["read", "list"],)",
+                            R"({"path": "/sys/class/net", "operations": ["list"]}, {"path": "/etc/hosts"})"));
+  CHECK(fired(r, "/sys/class/net", wire::op_list) == V{0});
+  CHECK(fired(r, "/sys/class/net", wire::op_read).empty());
+  CHECK(fired(r, "/sys/class/net", wire::op_read | wire::op_list) == V{0});
+  CHECK(fired(r, "/etc/hosts", wire::op_read) == V{1});
+  CHECK(fired(r, "/etc/hosts", wire::op_stat).empty());  // not among the recipe's
+  CHECK(fired(r, "/etc/hosts", wire::op_write).empty());
+}
+
+TEST_CASE("exclusions drop accesses by the excluded executables only") {
+  Rules r = rules_of(recipe("r", R"("exclude": [
+      {"exe": "/usr/bin/lspci", "reason": "lists PCI devices by design"},
+      {"exe_glob": "/usr/lib/jvm/*/bin/java", "reason": "r"},
+      {"exe_regex": "^/opt/[a-z]+/bin/tool$", "reason": "r"}],)",
+                            R"({"subtree": "/sys/bus/pci"})"));
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "/usr/bin/lspci").empty());
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "/usr/bin/lspci2") == V{0});
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "/usr/lib/jvm/java-17/bin/java").empty());
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "/usr/lib/jvm/a/b/bin/java") == V{0});
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "/opt/acme/bin/tool").empty());
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "/opt/acme/bin/tool2") == V{0});
+  CHECK(fired(r, "/sys/bus/pci/devices", wire::op_read, "") == V{0});  // unknown exe: not excluded
+}
+
+TEST_CASE("disabled recipes neither match nor widen the filter") {
+  Rules r = rules_of(recipe("off", R"("enabled": false,)", R"({"path": "/etc/machine-id"})") + "," +
+                     recipe("on", "", R"({"path": "/proc/iomem"})"));
+  CHECK(match(r, "/etc/machine-id", wire::op_read, "").empty());
+  REQUIRE(match(r, "/proc/iomem", wire::op_read, "").size() == 1);
+  CHECK(match(r, "/proc/iomem", wire::op_read, "")[0] == EntryRef{1, 0});
+  CHECK(compile_filter(r) == "v1:P/proc/iomem");
+}
+
+TEST_CASE("several recipes can match one path") {
+  Rules r = rules_of(recipe("a", "", R"({"path": "/sys/class/net", "operations": ["list"]})") + "," +
+                     recipe("b", "", R"({"subtree": "/sys/class/net"})"));
+  auto hits = match(r, "/sys/class/net", wire::op_list, "/bin/ls");
+  REQUIRE(hits.size() == 2);
+  CHECK(hits[0] == EntryRef{0, 0});
+  CHECK(hits[1] == EntryRef{1, 0});
+}
+
+TEST_CASE("literal prefixes of globs and regexes") {
+  CHECK(glob_literal_prefix("/etc/netplan/*.yaml") == "/etc/netplan/");
+  CHECK(glob_literal_prefix("/sys/class/net/?/x") == "/sys/class/net/");
+  CHECK(glob_literal_prefix("/dev/sd[a-z]") == "/dev/sd");
+  CHECK(glob_literal_prefix("/a\\*b*") == "/a*b");
+  CHECK(glob_literal_prefix("/exact") == "/exact");
+
+  CHECK(regex_literal_prefix("^/sys/class/hwmon/hwmon[0-9]+/.*$") == "/sys/class/hwmon/hwmon");
+  CHECK(regex_literal_prefix("^/etc/systemd/network/.*\\.network$") == "/etc/systemd/network/");
+  CHECK(regex_literal_prefix("/etc/ld\\.so\\.conf\\.d/.*\\.conf$") == "/etc/ld.so.conf.d/");
+  CHECK(regex_literal_prefix("/etc/apk(/repositories)?$") == "/etc/apk");
+  CHECK(regex_literal_prefix("^/proc/[0-9]+/net/dev$") == "/proc/");
+  CHECK(regex_literal_prefix("/abc*") == "/ab");
+  CHECK(regex_literal_prefix("/abc?") == "/ab");
+  CHECK(regex_literal_prefix("/abc{2}") == "/ab");
+  CHECK(regex_literal_prefix("/abc+") == "/abc");
+  CHECK(regex_literal_prefix("/a\\.*") == "/a");   // the escaped '.' is quantified
+  CHECK(regex_literal_prefix("/proc/\\d") == "/proc/");  // letter escapes are not literals
+  CHECK(regex_literal_prefix("/tmp/\\$x") == "/tmp/$x");
+  CHECK(regex_literal_prefix("/a|/b") == "/a");
+  CHECK(regex_literal_prefix(".*") == "");
+}
+
+TEST_CASE("top-level alternation") {
+  CHECK(has_top_level_alternation("/a|/b"));
+  CHECK_FALSE(has_top_level_alternation("/x/(a|b)"));
+  CHECK_FALSE(has_top_level_alternation("/x/[|]"));
+  CHECK_FALSE(has_top_level_alternation("/x/[]|]"));
+  CHECK_FALSE(has_top_level_alternation("/x/\\|"));
+  CHECK(has_top_level_alternation("/x/(a)|b"));
+}
+
+TEST_CASE("anchors and normalisation") {
+  CHECK(strip_anchors("^/a$") == "/a");
+  CHECK(strip_anchors("/a\\$") == "/a\\$");
+  CHECK(strip_anchors("/a\\\\$") == "/a\\\\");
+  CHECK(normalize_path("/a//b/./c/../d/") == "/a/b/d");
+  CHECK(normalize_path("/../..") == "/");
+}
+
+TEST_CASE("compile_filter: prefixes deduplicated and shortest kept, then basenames, escaped") {
+  Rules r = rules_of(
+      recipe("a", "",
+             R"({"subtree": "/sys/class/net"}, {"glob": "/sys/class/net/*/address"},
+                {"regex": "^/sys/class/hwmon/hwmon[0-9]+/.*$"}, {"path": "/proc/ioports"},
+                {"regex": "^/etc/systemd/network/.*\\.network$"}, {"basename": "authorized_keys"},
+                {"path": "/weird/a:b%c"})") +
+      "," +
+      recipe("b", "",
+             R"({"path": "/proc/ioports"}, {"regex": "^/proc/[0-9]+/net/dev$"}, {"basename": "id_rsa"},
+                {"basename": "authorized_keys"}, {"path": "/sys/class/netx"})"));
+  CHECK(compile_filter(r) ==
+        "v1:P/etc/systemd/network/:P/proc/:P/sys/class/hwmon/hwmon:P/sys/class/net:P/weird/a%3Ab%25c"
+        ":Bauthorized_keys:Bid_rsa");
+}
+
+TEST_CASE("compile_filter of the shipped rules") {
+  LoadedRules shipped = load_rules(FPSHIM_SOURCE_RULES);
+  REQUIRE(shipped.ok());
+  std::string filter = compile_filter(shipped.rules);
+  CHECK(filter.starts_with("v1:P/"));
+  CHECK(filter.find(":P/sys/class/dmi") != std::string::npos);
+  CHECK(filter.find(":P/proc/ioports") == std::string::npos);  // covered by /proc/
+  CHECK(filter.find(":B") == std::string::npos);
+}
