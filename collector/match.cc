@@ -17,6 +17,12 @@ const char* c_string(std::string_view s) {
 
 }  // namespace
 
+// The part of a filter pattern before its first '*' component: every match starts with it.
+static std::string_view literal_head(std::string_view pattern) {
+  size_t star = pattern.find("/*");
+  return star == std::string_view::npos ? pattern : pattern.substr(0, star + 1);
+}
+
 bool path_matches(const MatchEntry& e, std::string_view path) {
   if (path.find('\0') != std::string_view::npos) return false;
   switch (e.kind) {
@@ -29,9 +35,9 @@ bool path_matches(const MatchEntry& e, std::string_view path) {
       return path.substr(slash == std::string_view::npos ? 0 : slash + 1) == e.text;
     }
     case MatchKind::glob:
-      return path.starts_with(e.prefix) && fnmatch(e.text.c_str(), c_string(path), FNM_PATHNAME) == 0;
+      return path.starts_with(literal_head(e.prefix)) && fnmatch(e.text.c_str(), c_string(path), FNM_PATHNAME) == 0;
     case MatchKind::regex:
-      return path.starts_with(e.prefix) && e.regex && e.regex->matches(c_string(path));
+      return path.starts_with(literal_head(e.prefix)) && e.regex && e.regex->matches(c_string(path));
   }
   return false;
 }

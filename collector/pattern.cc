@@ -108,10 +108,16 @@ bool has_top_level_alternation(std::string_view re) {
   return false;
 }
 
-std::string glob_literal_prefix(std::string_view glob) {
+static bool at_component_start(const std::string& out) { return !out.empty() && out.back() == '/'; }
+
+std::string glob_filter_pattern(std::string_view glob) {
   std::string out;
   for (size_t i = 0; i < glob.size(); i++) {
     char c = glob[i];
+    if (c == '*' && at_component_start(out) && (i + 1 == glob.size() || glob[i + 1] == '/')) {
+      out += '*';
+      continue;
+    }
     if (c == '*' || c == '?' || c == '[') break;
     if (c == '\\') {
       if (++i == glob.size()) break;
@@ -122,12 +128,33 @@ std::string glob_literal_prefix(std::string_view glob) {
   return out;
 }
 
-std::string regex_literal_prefix(std::string_view re) {
+// If re[i] starts a bracket expression that cannot match '/' and is repeated with '+' up to the
+// end of a component, returns the index after the '+'.
+static std::optional<size_t> component_wildcard(std::string_view re, size_t i) {
+  size_t end = skip_bracket(re, i);
+  if (end >= re.size() || re[end] != '+') return std::nullopt;
+  std::string_view members = re.substr(i + 1, end - i - 2);
+  bool negated = members.starts_with('^');
+  bool has_slash = members.find('/') != std::string_view::npos;
+  if (negated != has_slash) return std::nullopt;
+  size_t after = end + 1;
+  bool component_ends = after == re.size() || re[after] == '/' || re.substr(after) == "$";
+  return component_ends ? std::optional<size_t>(after) : std::nullopt;
+}
+
+std::string regex_filter_pattern(std::string_view re) {
   static constexpr std::string_view kMeta = ".[]()*+?{}|^$\\";
   if (!re.empty() && re.front() == '^') re.remove_prefix(1);
   std::string out;
   for (size_t i = 0; i < re.size();) {
     char c = re[i];
+    if (c == '[' && at_component_start(out)) {
+      if (auto after = component_wildcard(re, i)) {
+        out += '*';
+        i = *after;
+        continue;
+      }
+    }
     if (c == '*' || c == '?' || c == '{') {  // the literal before it may be absent
       if (!out.empty()) out.pop_back();
       break;

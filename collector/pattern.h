@@ -41,13 +41,17 @@ std::string_view strip_anchors(std::string_view regex);
 // True if the regex has an alternation '|' outside any group or bracket expression.
 bool has_top_level_alternation(std::string_view regex);
 
-// The text every path matching the glob starts with: up to the first '*', '?' or '[', backslash
-// escapes resolved.
-std::string glob_literal_prefix(std::string_view glob);
+// Filter patterns: what every matching path starts with, as the shim's pre-filter understands it
+// (wire.h): literal text in which a component that is exactly "*" stands for any one component.
 
-// The text every path matching the regex starts with: the leading literal characters after an
-// optional '^', up to the first metacharacter; "\." style escapes of punctuation count as literals;
-// a literal that a '*', '?' or '{' quantifies is dropped.
-std::string regex_literal_prefix(std::string_view regex);
+// A glob's leading text up to its first wildcard, with a whole-component '*' kept as a wildcard;
+// backslash escapes resolved.
+std::string glob_filter_pattern(std::string_view glob);
+
+// A regex's leading literal characters after an optional '^', up to the first metacharacter;
+// "\." style escapes of punctuation count as literals; a literal that '*', '?' or '{' quantifies is
+// dropped; a whole component written as a one-or-more bracket expression that cannot match '/'
+// (`[0-9]+`, `[^/]+`) becomes a '*' component.
+std::string regex_filter_pattern(std::string_view regex);
 
 }  // namespace fpshim

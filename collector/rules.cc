@@ -288,18 +288,18 @@ class Checker {
           value_error(vp, fmt::format("basename \"{}\" must be a single file name without '/'", e.text));
         break;
       case MatchKind::glob:
-        e.prefix = glob_literal_prefix(e.text);
+        e.prefix = glob_filter_pattern(e.text);
         break;
       case MatchKind::regex:
         if (has_top_level_alternation(strip_anchors(e.text)))
           value_error(vp, fmt::format("regex \"{}\" has a top-level '|'; write one entry per alternative "
                                       "or put the alternatives in a group after a literal path", e.text));
-        e.prefix = regex_literal_prefix(e.text);
+        e.prefix = regex_filter_pattern(e.text);
         e.regex = regex(e.text, vp);
         break;
     }
     if ((e.kind == MatchKind::glob || e.kind == MatchKind::regex) &&
-        (e.prefix.size() < 2 || e.prefix[0] != '/'))
+        (e.prefix.size() < 2 || e.prefix[0] != '/' || e.prefix[1] == '*'))
       value_error(vp, fmt::format("{} \"{}\" must begin with a literal absolute path (its literal prefix is \"{}\")",
                                   kind_name, e.text, e.prefix));
     if (e.kind != MatchKind::basename && under_proc_self(e.prefix))

@@ -105,8 +105,10 @@ inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of 
 // entry is the format version "v1". Then each entry is one letter and its text:
 //   P<absolute path>  a path is a candidate if it starts with this text (a plain string prefix,
 //                     so "P/etc/hosts" also passes /etc/hosts.allow; the collector decides).
+//   G<pattern>        like P, but a component that is exactly "*" stands for any one non-empty
+//                     component: "G/proc/*/net/" passes /proc/42/net/dev, not /proc/42/maps.
 //   B<name>           a path is a candidate if its last component is exactly <name>.
-// Example: v1:P/sys/class/dmi/id:P/proc/ioports:Bauthorized_keys
+// Example: v1:P/sys/class/dmi/id:P/proc/ioports:G/proc/*/net/:Bauthorized_keys
 // The filter only lets through a superset of what the rules match; the collector matches exactly.
 
 }  // namespace fpshim::wire

@@ -128,26 +128,34 @@ TEST_CASE("several recipes can match one path") {
 }
 
 TEST_CASE("literal prefixes of globs and regexes") {
-  CHECK(glob_literal_prefix("/etc/netplan/*.yaml") == "/etc/netplan/");
-  CHECK(glob_literal_prefix("/sys/class/net/?/x") == "/sys/class/net/");
-  CHECK(glob_literal_prefix("/dev/sd[a-z]") == "/dev/sd");
-  CHECK(glob_literal_prefix("/a\\*b*") == "/a*b");
-  CHECK(glob_literal_prefix("/exact") == "/exact");
+  CHECK(glob_filter_pattern("/etc/netplan/*.yaml") == "/etc/netplan/");
+  CHECK(glob_filter_pattern("/sys/class/net/?/x") == "/sys/class/net/");
+  CHECK(glob_filter_pattern("/etc/*") == "/etc/*");
+  CHECK(glob_filter_pattern("/dev/sd[a-z]") == "/dev/sd");
+  CHECK(glob_filter_pattern("/a\\*b*") == "/a*b");
+  CHECK(glob_filter_pattern("/exact") == "/exact");
 
-  CHECK(regex_literal_prefix("^/sys/class/hwmon/hwmon[0-9]+/.*$") == "/sys/class/hwmon/hwmon");
-  CHECK(regex_literal_prefix("^/etc/systemd/network/.*\\.network$") == "/etc/systemd/network/");
-  CHECK(regex_literal_prefix("/etc/ld\\.so\\.conf\\.d/.*\\.conf$") == "/etc/ld.so.conf.d/");
-  CHECK(regex_literal_prefix("/etc/apk(/repositories)?$") == "/etc/apk");
-  CHECK(regex_literal_prefix("^/proc/[0-9]+/net/dev$") == "/proc/");
-  CHECK(regex_literal_prefix("/abc*") == "/ab");
-  CHECK(regex_literal_prefix("/abc?") == "/ab");
-  CHECK(regex_literal_prefix("/abc{2}") == "/ab");
-  CHECK(regex_literal_prefix("/abc+") == "/abc");
-  CHECK(regex_literal_prefix("/a\\.*") == "/a");   // the escaped '.' is quantified
-  CHECK(regex_literal_prefix("/proc/\\d") == "/proc/");  // letter escapes are not literals
-  CHECK(regex_literal_prefix("/tmp/\\$x") == "/tmp/$x");
-  CHECK(regex_literal_prefix("/a|/b") == "/a");
-  CHECK(regex_literal_prefix(".*") == "");
+  CHECK(regex_filter_pattern("^/sys/class/hwmon/hwmon[0-9]+/.*$") == "/sys/class/hwmon/hwmon");
+  CHECK(regex_filter_pattern("^/etc/systemd/network/.*\\.network$") == "/etc/systemd/network/");
+  CHECK(regex_filter_pattern("/etc/ld\\.so\\.conf\\.d/.*\\.conf$") == "/etc/ld.so.conf.d/");
+  CHECK(regex_filter_pattern("/etc/apk(/repositories)?$") == "/etc/apk");
+  CHECK(regex_filter_pattern("^/proc/[0-9]+/net/dev$") == "/proc/*/net/dev");
+  CHECK(regex_filter_pattern("^/proc/[0-9]+/task/[^/]+/net/") == "/proc/*/task/*/net/");
+  CHECK(regex_filter_pattern("^/proc/[0-9]+$") == "/proc/*");
+  CHECK(regex_filter_pattern("^/proc/[a-z/]+/x") == "/proc/");      // may match '/': not one component
+  CHECK(regex_filter_pattern("^/proc/[0-9]+x/y") == "/proc/");      // not a whole component
+  CHECK(regex_filter_pattern("^/proc/[0-9]*/y") == "/proc/");       // may be empty
+  CHECK(glob_filter_pattern("/sys/class/net/*/address") == "/sys/class/net/*/address");
+  CHECK(glob_filter_pattern("/sys/class/net/*x/address") == "/sys/class/net/");
+  CHECK(regex_filter_pattern("/abc*") == "/ab");
+  CHECK(regex_filter_pattern("/abc?") == "/ab");
+  CHECK(regex_filter_pattern("/abc{2}") == "/ab");
+  CHECK(regex_filter_pattern("/abc+") == "/abc");
+  CHECK(regex_filter_pattern("/a\\.*") == "/a");   // the escaped '.' is quantified
+  CHECK(regex_filter_pattern("/proc/\\d") == "/proc/");  // letter escapes are not literals
+  CHECK(regex_filter_pattern("/tmp/\\$x") == "/tmp/$x");
+  CHECK(regex_filter_pattern("/a|/b") == "/a");
+  CHECK(regex_filter_pattern(".*") == "");
 }
 
 TEST_CASE("top-level alternation") {
@@ -179,7 +187,7 @@ TEST_CASE("compile_filter: prefixes deduplicated and shortest kept, then basenam
              R"({"path": "/proc/ioports"}, {"regex": "^/proc/[0-9]+/net/dev$"}, {"basename": "id_rsa"},
                 {"basename": "authorized_keys"}, {"path": "/sys/class/netx"})"));
   CHECK(compile_filter(r) ==
-        "v1:P/etc/systemd/network/:P/proc/:P/sys/class/hwmon/hwmon:P/sys/class/net:P/weird/a%3Ab%25c"
+        "v1:P/etc/systemd/network/:G/proc/*/net/dev:P/proc/ioports:P/sys/class/hwmon/hwmon:P/sys/class/net:P/weird/a%3Ab%25c"
         ":Bauthorized_keys:Bid_rsa");
 }
 
@@ -189,6 +197,8 @@ TEST_CASE("compile_filter of the shipped rules") {
   std::string filter = compile_filter(shipped.rules);
   CHECK(filter.starts_with("v1:P/"));
   CHECK(filter.find(":P/sys/class/dmi") != std::string::npos);
-  CHECK(filter.find(":P/proc/ioports") == std::string::npos);  // covered by /proc/
+  CHECK(filter.find(":P/proc/ioports") != std::string::npos);
+  CHECK(filter.find(":G/proc/*/net/") != std::string::npos);
+  CHECK(filter.find(":P/proc/:") == std::string::npos);  // /proc/<pid>/net does not open all of /proc
   CHECK(filter.find(":B") == std::string::npos);
 }
