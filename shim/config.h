@@ -1,0 +1,28 @@
+// The FPSHIM_* environment (docs/design.md), snapshotted once into static storage.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "filter.h"
+
+namespace fpshim {
+
+struct Config {
+  bool active = false;      // FPSHIM_SOCKET was set: report; otherwise every hook just forwards
+  sockaddr_un socket = {};  // sun_path empty if FPSHIM_SOCKET did not fit: every record goes to the spool
+  socklen_t socket_len = 0;
+  char spool_dir[4096] = {};  // empty: no spool
+  char lib[4096] = {};
+  uint64_t build_id = 0;
+  Filter filter;
+};
+
+extern Config g_config;
+
+// Fills g_config from `envp` (a NULL-terminated "NAME=value" array). Called once, by lifecycle.
+void load_config(char* const* envp);
+
+}  // namespace fpshim

@@ -1,0 +1,27 @@
+// The cached working directory: read once at start, refreshed by the chdir/fchdir hooks, so
+// relative candidate paths resolve without a system call. Readers may run in signal handlers.
+#pragma once
+
+#include <atomic>
+#include <stddef.h>
+
+namespace fpshim {
+
+extern std::atomic<bool> g_cwd_interesting;
+extern std::atomic<int> g_cwd_safe_climb;
+
+// Could a relative path from the cwd match? True while the cache is being refreshed.
+inline bool cwd_interesting() { return g_cwd_interesting.load(std::memory_order_acquire); }
+
+// How many levels a relative path may climb from an uninteresting cwd and still be under an
+// uninteresting directory (where nothing can match a prefix entry).
+inline int cwd_safe_climb() { return g_cwd_safe_climb.load(std::memory_order_relaxed); }
+
+// Re-reads the cwd with getcwd. Lock-free: a refresh that runs while another is in progress leaves
+// the cache marked stale, and readers fall back to getcwd until the other one publishes again.
+void refresh_cwd();
+
+// Copies the cwd (no NUL) into `out`; returns its length, or -1 if it is unknown or does not fit.
+long read_cwd(char* out, size_t cap);
+
+}  // namespace fpshim

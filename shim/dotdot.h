@@ -1,0 +1,117 @@
+// The scan the pre-filter makes of every path it cannot reject by its first byte: does it contain
+// "..", which could climb back into a watched tree? Two consecutive dots anywhere is the cheap
+// superset it tests. Blocks of 16 (SSE2) or 32 (AVX2) bytes: the first is read from `s` as it is
+// unless that would cross into the next page, the others are aligned, so no read touches a page
+// the string does not reach. Reading past the NUL within a page is what the sanitizers object to,
+// hence no_sanitize.
+#pragma once
+
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#define FPSHIM_SCAN_ATTRIBUTES no_sanitize("address", "thread", "undefined")
+
+namespace fpshim {
+
+#if defined(__x86_64__)
+
+// 32 dots, defined out of line so that the compiler compares with this constant in memory (one
+// instruction) instead of building it in a register on every call (three).
+extern const char kDots[32];
+
+// `pairs` and `nuls`: one bit per byte of a block. True if a pair of dots ends before the first NUL.
+inline bool pair_before_nul(unsigned pairs, unsigned nuls) { return (pairs & (nuls ^ (nuls - 1))) != 0; }
+
+struct ScanSse2 {
+  __attribute__((FPSHIM_SCAN_ATTRIBUTES)) static bool has_dotdot(const char* s) {
+    const __m128i dot = _mm_load_si128(reinterpret_cast<const __m128i*>(kDots));
+    const __m128i nul = _mm_setzero_si128();
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(s);
+    const __m128i* block;
+    unsigned dots, nuls, pairs;
+    if (__builtin_expect((addr & 4095) <= 4096 - 16, 1)) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+      dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)));
+      nuls = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nul)));
+      pairs = dots & (dots << 1);
+      if (pairs | nuls) return pair_before_nul(pairs, nuls);
+      block = reinterpret_cast<const __m128i*>((addr + 16) & ~uintptr_t(15));  // may overlap: harmless
+    } else {
+      block = reinterpret_cast<const __m128i*>(addr & ~uintptr_t(15));
+      const __m128i v = _mm_load_si128(block++);
+      const unsigned valid = 0xffffu << (addr & 15);
+      dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot))) & valid;
+      nuls = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nul))) & valid;
+      pairs = dots & (dots << 1);
+      if (pairs | nuls) return pair_before_nul(pairs, nuls);
+    }
+    unsigned carry = reinterpret_cast<const char*>(block)[-1] == '.';
+    do {
+      const __m128i v = _mm_load_si128(block++);
+      dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)));
+      nuls = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nul)));
+      pairs = dots & ((dots << 1) | carry);
+      carry = dots >> 15;
+    } while ((pairs | nuls) == 0);
+    return pair_before_nul(pairs, nuls);
+  }
+};
+
+// Call only where the CPU has AVX2 (the hooks' ifunc resolvers check).
+struct ScanAvx2 {
+  __attribute__((target("avx2"), FPSHIM_SCAN_ATTRIBUTES)) static bool has_dotdot(const char* s) {
+    const __m256i dot = _mm256_load_si256(reinterpret_cast<const __m256i*>(kDots));
+    const __m256i nul = _mm256_setzero_si256();
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(s);
+    const __m256i* block;
+    unsigned dots, nuls, pairs;
+    if (__builtin_expect((addr & 4095) <= 4096 - 32, 1)) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s));
+      dots = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)));
+      nuls = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nul)));
+      pairs = dots & (dots << 1);
+      if (pairs | nuls) return pair_before_nul(pairs, nuls);
+      block = reinterpret_cast<const __m256i*>((addr + 32) & ~uintptr_t(31));
+    } else {
+      block = reinterpret_cast<const __m256i*>(addr & ~uintptr_t(31));
+      const __m256i v = _mm256_load_si256(block++);
+      const unsigned valid = ~0u << (addr & 31);
+      dots = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot))) & valid;
+      nuls = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nul))) & valid;
+      pairs = dots & (dots << 1);
+      if (pairs | nuls) return pair_before_nul(pairs, nuls);
+    }
+    unsigned carry = reinterpret_cast<const char*>(block)[-1] == '.';
+    do {
+      const __m256i v = _mm256_load_si256(block++);
+      dots = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)));
+      nuls = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nul)));
+      pairs = dots & ((dots << 1) | carry);
+      carry = dots >> 31;
+    } while ((pairs | nuls) == 0);
+    return pair_before_nul(pairs, nuls);
+  }
+};
+
+using BaselineScan = ScanSse2;
+
+#else
+
+struct ScanPortable {
+  static bool has_dotdot(const char* s) {
+    for (; *s != '\0'; s++)
+      if (s[0] == '.' && s[1] == '.') return true;
+    return false;
+  }
+};
+
+using BaselineScan = ScanPortable;
+
+#endif
+
+inline bool has_dotdot(const char* s) { return BaselineScan::has_dotdot(s); }
+
+}  // namespace fpshim

@@ -1,0 +1,44 @@
+// Two bits per descriptor, set by the slow path of a hooked open on an interesting directory:
+// "flagged" tells *at calls the dirfd is worth resolving; "listed" says the open itself was a
+// listing (O_DIRECTORY, opendir), so an fdopendir on it adds nothing. A stale bit is harmless (the
+// dirfd is then resolved for nothing); a missing one loses relative paths under that dirfd
+// (descriptors from dup, from unhooked calls, or inherited are not flagged).
+#pragma once
+
+#include <atomic>
+#include <stdint.h>
+
+namespace fpshim {
+
+inline constexpr int kFlaggedFds = 65536;
+extern std::atomic<uint64_t> g_fd_flagged[kFlaggedFds / 64];
+extern std::atomic<uint64_t> g_fd_listed[kFlaggedFds / 64];
+
+inline bool fd_bit(const std::atomic<uint64_t>* bits, int fd) {
+  return (bits[fd >> 6].load(std::memory_order_relaxed) >> (fd & 63)) & 1;
+}
+
+// Descriptors beyond the table are always worth resolving.
+inline bool fd_flagged(int fd) {
+  if (static_cast<unsigned>(fd) >= unsigned(kFlaggedFds)) return fd >= 0;
+  return fd_bit(g_fd_flagged, fd);
+}
+
+inline bool fd_listed(int fd) { return static_cast<unsigned>(fd) < unsigned(kFlaggedFds) && fd_bit(g_fd_listed, fd); }
+
+inline void flag_fd(int fd, bool listed) {
+  if (static_cast<unsigned>(fd) >= unsigned(kFlaggedFds)) return;
+  const uint64_t bit = uint64_t(1) << (fd & 63);
+  g_fd_flagged[fd >> 6].fetch_or(bit, std::memory_order_relaxed);
+  if (listed) g_fd_listed[fd >> 6].fetch_or(bit, std::memory_order_relaxed);
+  else g_fd_listed[fd >> 6].fetch_and(~bit, std::memory_order_relaxed);
+}
+
+inline void unflag_fd(int fd) {
+  if (static_cast<unsigned>(fd) >= unsigned(kFlaggedFds) || !fd_bit(g_fd_flagged, fd)) return;
+  const uint64_t bit = uint64_t(1) << (fd & 63);
+  g_fd_flagged[fd >> 6].fetch_and(~bit, std::memory_order_relaxed);
+  g_fd_listed[fd >> 6].fetch_and(~bit, std::memory_order_relaxed);
+}
+
+}  // namespace fpshim

@@ -1,0 +1,134 @@
+// The pre-filter from FPSHIM_FILTER (format in include/fpshim/wire.h), held in fixed static arrays.
+//
+// quick_verdict() is the check every hooked call makes on its path argument; with
+// maybe_candidate() it must stay a superset of matches() applied to the path once normalised (see
+// path.h), and cost a handful of instructions for the usual unwatched path. matches() and
+// interesting_dir() run only on candidates.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dotdot.h"
+
+namespace fpshim {
+
+class Filter {
+ public:
+  static constexpr unsigned kMaxEntries = 256;
+  static constexpr unsigned kMaxText = 16 * 1024;
+
+  // Replaces the content with the parsed `spec`. Entries beyond the fixed limits widen the filter
+  // (every path whose first component starts like the lost prefix or pattern, or every path for a
+  // lost basename). A malformed spec (not "v1", bad escape, unknown kind, relative path) or a null
+  // one yields a filter that lets every path through, so the collector still sees everything;
+  // returns false in that case. A Filter never parsed (all zero) also lets every path through.
+  bool parse(const char* spec);
+
+  // Lets no path through.
+  void reject_all();
+
+  // The inline part of maybe_candidate(), for the hooks: no call, so the hook needs no stack
+  // frame. `look_further` (basename entries) is settled by maybe_candidate() in the slow path.
+  // `base_interesting()` tells whether the directory a relative path starts from (cwd or dirfd)
+  // is interesting; it is called only for relative paths. `Scan::has_dotdot` is a scan of dotdot.h.
+  enum class Verdict { no, yes, look_further };
+  template <class Scan, class BaseInteresting>
+  Verdict quick_verdict(const char* path, BaseInteresting base_interesting) const {
+    if (path[0] == '/') {
+      if (__builtin_expect(!rejects_start(path), 0)) return Verdict::yes;
+    } else if (base_interesting()) {
+      return Verdict::yes;
+    }
+    if (Scan::has_dotdot(path)) return Verdict::yes;
+    return hot_.exact_only ? Verdict::no : Verdict::look_further;
+  }
+
+  // Could `path`, once normalised, match?
+  template <class BaseInteresting>
+  bool maybe_candidate(const char* path, BaseInteresting base_interesting) const {
+    const Verdict v = quick_verdict<BaselineScan>(path, base_interesting);
+    return v == Verdict::yes || (v == Verdict::look_further && further_candidate(path));
+  }
+
+  // True if quick_verdict() may leave the answer to maybe_candidate().
+  bool has_further_checks() const { return !hot_.exact_only; }
+
+  // For a normalised absolute path: `matches` if a P entry is a string prefix of it, or a G entry
+  // is one with its "*" components standing for any one non-empty component, or its last component
+  // equals a B entry; `interesting_dir` if, taken as a directory, it lies inside a P or G entry or
+  // is an ancestor of one, i.e. a relative path from it could match.
+  struct Lookup {
+    bool matches, interesting_dir;
+  };
+  Lookup lookup(const char* path, size_t len) const;
+  bool matches(const char* path, size_t len) const { return lookup(path, len).matches; }
+  bool interesting_dir(const char* dir, size_t len) const { return lookup(dir, len).interesting_dir; }
+
+ private:
+  struct Entry {
+    uint16_t offset, length;
+  };
+
+  // What quick_verdict() reads: how an absolute path may start. first[c] for the byte after the
+  // leading '/': kPass, kReject, or kSlot + i when the byte after that decides, by bit in
+  // second[i] (set: reject). All zero lets every path through: that is the state of a process
+  // whose configuration is not loaded yet, so its first path goes to the slow path, which loads
+  // it. parse() fills a copy and publishes it at the end, so a concurrent reader sees a filter at
+  // least as wide as the final one. (A `..` is looked for even with no prefix: one flag less to
+  // test on the hot path.)
+  static constexpr uint8_t kPass = 0, kReject = 1, kSlot = 2;
+  static constexpr unsigned kSlots = 16;
+  struct Hot {
+    uint8_t first[256];
+    uint64_t second[kSlots][4];
+    bool exact_only;  // no basename entries, nothing else lets everything through
+  };
+
+  // For a path starting with '/': no entry begins the way it does.
+  bool rejects_start(const char* path) const {
+    const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
+    if (__builtin_expect(f == kReject, 1)) return true;
+    if (f == kPass) return false;
+    const unsigned char c = static_cast<unsigned char>(path[2]);  // path[1] is not the NUL
+    return (hot_.second[f - kSlot][c >> 6] >> (c & 63)) & 1;
+  }
+
+  enum class Reach { none, inside, above };
+  static Hot rejecting_all();
+  static void pass_start(Hot& hot, unsigned char first, int second);
+  static bool is_wildcard(const char* text, size_t len, size_t i) {
+    return i > 0 && i < len && text[i] == '*' && text[i - 1] == '/' && (i + 1 == len || text[i + 1] == '/');
+  }
+  void reset_entries();
+  void allow_all(Hot& hot);
+  void publish(const Hot& hot);
+  bool add_entry(Hot& hot, char kind, const char* raw, size_t raw_len);
+  void index_prefixes();
+  int compare(const Entry& a, const Entry& b) const;
+  int compare_key(const Entry& e, const char* key, size_t len) const;
+  unsigned upper_bound(const char* key, size_t len) const;
+  bool above_prefix(unsigned from, const char* dir, size_t len) const;
+  bool prefix_of(const Entry& e, const char* path, size_t len) const;
+  Reach reach(const Entry& e, const char* path, size_t len) const;
+  bool further_candidate(const char* path) const;
+  bool basename_matches(const char* name, size_t len) const;
+  bool overflow_covers(const char* path, size_t len) const;
+
+  Hot hot_ = {};
+  bool complete_ = false;      // published: the entries below may be read
+  uint64_t overflow_[4] = {};  // first bytes of P and G entries that did not fit
+  bool match_all_ = false;
+  bool has_overflow_ = false;
+  uint16_t nprefixes_ = 0;
+  uint16_t npatterns_ = 0;
+  uint16_t nbasenames_ = 0;
+  uint16_t text_used_ = 0;
+  Entry prefixes_[kMaxEntries] = {};  // P entries: sorted, none a prefix of another
+  uint16_t by_first_[257] = {};       // P entries whose byte after '/' is b: [by_first_[b], by_first_[b+1])
+  Entry patterns_[kMaxEntries] = {};  // G entries
+  Entry basenames_[kMaxEntries] = {};
+  char text_[kMaxText] = {};
+};
+
+}  // namespace fpshim

@@ -1,0 +1,20 @@
+// When the shim is ready: the configuration is taken on first use (a hook may run before our
+// constructor, e.g. from another library's constructor), once, by one thread.
+#pragma once
+
+#include <atomic>
+
+namespace fpshim {
+
+enum : int { kUninit, kInert, kActive };
+extern std::atomic<int> g_state;
+
+bool init_slow();
+
+// True if hooks should look at paths: the configuration is loaded and names a collector.
+inline bool ready() {
+  const int s = g_state.load(std::memory_order_acquire);
+  return __builtin_expect(s == kActive, 1) || (s == kUninit && init_slow());
+}
+
+}  // namespace fpshim

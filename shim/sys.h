@@ -1,0 +1,68 @@
+// Raw system calls for the shim's own work. They bypass libc, so they never reach our hooks (nor
+// another preload's) and never touch errno: failures come back as -errno.
+#pragma once
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace fpshim::sys {
+
+#if defined(__x86_64__)
+inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+#elif defined(__aarch64__)
+inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
+}
+#else
+#error "fpshim: add the raw system call sequence for this architecture"
+#endif
+
+inline long arg(const void* p) { return reinterpret_cast<long>(p); }
+
+inline int open(const char* path, int flags, int mode = 0) {
+  return int(call(SYS_openat, AT_FDCWD, arg(path), flags, mode));
+}
+inline int close(int fd) { return int(call(SYS_close, fd)); }
+inline long readlink(const char* path, char* buf, size_t cap) {
+  return call(SYS_readlinkat, AT_FDCWD, arg(path), arg(buf), long(cap));
+}
+// Returns the length of the path with its NUL, or -errno.
+inline long getcwd(char* buf, size_t cap) { return call(SYS_getcwd, arg(buf), long(cap)); }
+inline long writev(int fd, const iovec* iov, int n) { return call(SYS_writev, fd, arg(iov), n); }
+inline long write(int fd, const void* buf, size_t n) { return call(SYS_write, fd, arg(buf), long(n)); }
+inline int fstat(int fd, struct stat* st) { return int(call(SYS_fstat, fd, arg(st))); }
+inline int fcntl(int fd, int cmd, long a) { return int(call(SYS_fcntl, fd, cmd, a)); }
+inline int socket(int domain, int type, int proto) { return int(call(SYS_socket, domain, type, proto)); }
+inline int connect(int fd, const void* addr, socklen_t len) { return int(call(SYS_connect, fd, arg(addr), len)); }
+inline long sendmsg(int fd, const msghdr* m, int flags) { return call(SYS_sendmsg, fd, arg(m), flags); }
+inline int getpid() { return int(call(SYS_getpid)); }
+inline int getppid() { return int(call(SYS_getppid)); }
+inline int gettid() { return int(call(SYS_gettid)); }
+inline void sched_yield() { call(SYS_sched_yield); }
+inline int getrlimit(int resource, rlimit* lim) { return int(call(SYS_prlimit64, 0, resource, 0, arg(lim))); }
+
+}  // namespace fpshim::sys

@@ -1,0 +1,152 @@
+#include "transport.h"
+
+#include <atomic>
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "config.h"
+#include "path.h"
+#include "sys.h"
+
+namespace fpshim::transport {
+
+constinit std::atomic<uint64_t> g_socket{kNoSocket};
+
+namespace {
+
+constinit std::atomic<uint64_t> g_socket_dev{0};
+constinit std::atomic<uint32_t> g_lost{0};
+constinit std::atomic<int> g_pid{0};
+constinit std::atomic<uint64_t> g_nonce{0};
+
+int fd_of(uint64_t packed) { return int(uint32_t(packed)); }
+
+bool still_ours(uint64_t packed) {
+  struct stat st;
+  return sys::fstat(fd_of(packed), &st) == 0 && S_ISSOCK(st.st_mode) && uint32_t(st.st_ino) == uint32_t(packed >> 32) &&
+         st.st_dev == g_socket_dev.load(std::memory_order_relaxed);
+}
+
+// Moves `fd` high, out of the range programs and scripts use, without making the kernel grow the
+// descriptor table much: at rlimit-64, capped at 1024-64.
+int move_high(int fd) {
+  rlimit lim;
+  long floor = 1024;
+  if (sys::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < rlim_t(floor)) floor = long(lim.rlim_cur);
+  const long minimums[] = {floor - 64, 64};
+  for (long min : minimums) {
+    if (min <= fd) break;
+    const int high = sys::fcntl(fd, F_DUPFD_CLOEXEC, min);
+    if (high >= 0) {
+      sys::close(fd);
+      return high;
+    }
+  }
+  return fd;
+}
+
+int open_connected() {
+  const Config& c = g_config;
+  if (c.socket_len == 0) return -1;
+  const int fd = sys::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (sys::connect(fd, &c.socket, c.socket_len) != 0) {
+    sys::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The persistent socket, checked before use; -1 if the collector cannot be reached.
+int persistent_socket() {
+  uint64_t cur = g_socket.load(std::memory_order_acquire);
+  if (fd_of(cur) >= 0 && still_ours(cur)) return fd_of(cur);
+  const int fd = open_connected();
+  if (fd < 0) return -1;
+  const int high = move_high(fd);
+  struct stat st;
+  if (sys::fstat(high, &st) != 0) {
+    sys::close(high);
+    return -1;
+  }
+  g_socket_dev.store(st.st_dev, std::memory_order_relaxed);
+  const uint64_t packed = uint64_t(uint32_t(st.st_ino)) << 32 | uint32_t(high);
+  if (g_socket.compare_exchange_strong(cur, packed, std::memory_order_acq_rel)) return high;
+  sys::close(high);  // another thread reopened first
+  return fd_of(cur) >= 0 && still_ours(cur) ? fd_of(cur) : -1;
+}
+
+bool send_on(int fd, const iovec* iov, int n, const sockaddr_un* to, socklen_t to_len) {
+  msghdr m = {};
+  m.msg_name = const_cast<sockaddr_un*>(to);
+  m.msg_namelen = to_len;
+  m.msg_iov = const_cast<iovec*>(iov);
+  m.msg_iovlen = size_t(n);
+  return sys::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+Outcome spool(const iovec* iov, int n) {
+  const Config& c = g_config;
+  const size_t dlen = strlen(c.spool_dir);
+  char path[sizeof c.spool_dir + 64];
+  if (dlen == 0) return Outcome::lost;
+  memcpy(path, c.spool_dir, dlen);
+  size_t len = dlen;
+  path[len++] = '/';
+  len += format_decimal(unsigned(g_pid.load(std::memory_order_relaxed)), path + len);
+  path[len++] = '-';
+  len += format_decimal(g_nonce.load(std::memory_order_relaxed), path + len);
+  memcpy(path + len, ".spool", 7);
+  const int fd = sys::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Outcome::lost;
+  size_t total = 0;
+  for (int i = 0; i < n; i++) total += iov[i].iov_len;
+  const bool ok = sys::writev(fd, iov, n) == long(total);
+  sys::close(fd);
+  return ok ? Outcome::spooled : Outcome::lost;
+}
+
+Outcome fall_back(const iovec* iov, int n) {
+  const Outcome o = spool(iov, n);
+  if (o == Outcome::lost) g_lost.fetch_add(1, std::memory_order_relaxed);
+  return o;
+}
+
+}  // namespace
+
+Outcome send(const iovec* iov, int n) {
+  const int fd = persistent_socket();
+  if (fd >= 0 && send_on(fd, iov, n, nullptr, 0)) return Outcome::sent;
+  return fall_back(iov, n);
+}
+
+Outcome send_transient(const iovec* iov, int n) {
+  const Config& c = g_config;
+  if (c.socket_len != 0) {
+    const int fd = sys::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+      const bool ok = send_on(fd, iov, n, &c.socket, c.socket_len);
+      sys::close(fd);
+      if (ok) return Outcome::sent;
+    }
+  }
+  return fall_back(iov, n);
+}
+
+Outcome send_once(const iovec* iov, int n) {
+  const uint64_t cur = g_socket.load(std::memory_order_acquire);
+  if (fd_of(cur) >= 0 && still_ours(cur) && send_on(fd_of(cur), iov, n, nullptr, 0)) return Outcome::sent;
+  return send_transient(iov, n);
+}
+
+uint32_t take_lost() { return g_lost.exchange(0, std::memory_order_relaxed); }
+void add_lost(uint32_t n) { g_lost.fetch_add(n, std::memory_order_relaxed); }
+
+void set_identity(int pid, uint64_t nonce) {
+  g_pid.store(pid, std::memory_order_relaxed);
+  g_nonce.store(nonce, std::memory_order_relaxed);
+  g_lost.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace fpshim::transport
