@@ -24,7 +24,13 @@ enum class Kind : uint16_t {
   access = 2,  // a watched path was reached: strings resolved, spelled, entry point (e.g. "openat")
   bye = 3,     // the process is leaving; every pending count has been sent before it
   lost = 4,    // `count` records this process could neither send nor spool
+  exec = 5,    // a program is about to run: strings target (as named), resolved target, argv...
 };
+
+// An exec record is sent before the image is replaced (execve and relatives: `count` = 0, the new
+// image keeps this pid) or after a child was started (posix_spawn, system, popen: `count` = the
+// child's pid). Pending repeat counts are flushed before it, so for the old image it works as a bye.
+// If the exec then fails, a second exec record with `result` = errno follows and the image goes on.
 
 // What an access did. A record may carry several bits (open O_RDWR is read|write).
 enum Op : uint32_t {
@@ -39,7 +45,9 @@ enum RecordFlags : uint32_t {
   flag_truncated = 1u << 0,     // a string (argv, a path) was cut to fit kMaxRecord
   flag_repeat = 1u << 1,        // access: a count update for an access reported before
   flag_from_spool = 1u << 2,    // set by the collector when it read the record from a spool file
-  flag_signal_context = 1u << 3 // reserved
+  flag_signal_context = 1u << 3, // reserved
+  flag_env_restored = 1u << 4,   // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
+  flag_preload_dropped = 1u << 5 // exec: the target is of another ELF class; the shim left itself out
 };
 
 struct Header {
@@ -57,8 +65,9 @@ struct Header {
   int32_t tid;
   uint32_t op;          // access: Op bits
   int32_t open_flags;   // access: the flags argument of open-like calls, else 0
-  int32_t result;       // access: 0 on success, else the errno the call returned; bye: exit status or -1
-  uint32_t count;       // access: accesses this record stands for (>= 1); lost: records lost
+  int32_t result;       // access, exec: 0 on success, else the errno; bye: exit status or -1
+  uint32_t count;       // access: accesses this record stands for (>= 1); lost: records lost;
+                        // exec: the spawned child's pid, or 0 when this process's image is replaced
   uint32_t flags;       // RecordFlags
 };
 static_assert(sizeof(Header) == 80, "wire header layout is part of the protocol");
