@@ -28,6 +28,9 @@ static void list_fds(void) {
   closedir(d);
 }
 
+static DIR *kept_open[64];
+static int nkept;
+
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     char *arg = argv[i];
@@ -50,6 +53,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(arg, "opendir")) {
       DIR *d = opendir(rest);
       show("opendir", rest, d ? dirfd(d) : -1, errno);
+      if (d && nkept < 64) kept_open[nkept++] = d;
     } else if (!strcmp(arg, "openat")) {
       char *name = strchr(rest, ':');
       *name++ = 0;
@@ -74,5 +78,6 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  while (nkept > 0) closedir(kept_open[--nkept]);
   return 0;
 }
