@@ -81,6 +81,16 @@ def plain(cmd, cwd=None, env=None, timeout=120):
                           stderr=subprocess.PIPE, timeout=timeout)
 
 
+def identical(cmd, **kw):
+    """Runs cmd with fpshim (quiet) and without; exit code, stdout and stderr must match byte for byte."""
+    traced = fpshim(cmd, "--quiet", **kw)
+    untraced = plain(cmd, **kw)
+    expect_eq(traced.returncode, untraced.returncode, f"exit code of {cmd}")
+    expect_eq(traced.stdout, untraced.stdout, f"stdout of {cmd}")
+    expect_eq(traced.stderr, untraced.stderr, f"stderr of {cmd}")
+    return traced
+
+
 def shell(script):
     return ["/bin/sh", "-c", script]
 

@@ -2,16 +2,7 @@
 descriptors, with and without fpshim, for watched and unwatched paths alike."""
 import os
 import tempfile
-from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, shell
-
-
-def same_behaviour(cmd, **kw):
-    traced = fpshim(cmd, "--quiet", **kw)
-    untraced = plain(cmd, **kw)
-    expect_eq(traced.returncode, untraced.returncode, f"exit code of {cmd}")
-    expect_eq(traced.stdout, untraced.stdout, f"stdout of {cmd}")
-    expect_eq(traced.stderr, untraced.stderr, f"stderr of {cmd}")
-    return traced
+from harness import PYTHON, expect, expect_eq, fpshim, identical, main, plain, program, shell
 
 
 def test_errno_and_fd_numbers_are_unchanged():
@@ -23,17 +14,17 @@ def test_errno_and_fd_numbers_are_unchanged():
         "openat:/sys/class/net:lo/address", "openat:/sys/class/net:nope/address",
         "chdir:/sys/class", "open:net/lo/mtu", "open:dmi/id/bios_vendor", "chdir:/nonexistent", "open:/",
     ]
-    run = same_behaviour([program("probe")] + ops)
+    run = identical([program("probe")] + ops)
     expect(run.report["recipes"], "the watched accesses above must be reported")
     expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 3)
 
 
 def test_descriptors_of_an_untouched_program_are_unchanged():
-    same_behaviour([program("probe"), "open:/etc/passwd", "fds"])
+    identical([program("probe"), "open:/etc/passwd", "fds"])
 
 
 def test_stdin_and_output_pass_through():
-    run = same_behaviour(shell("echo out; echo err >&2; printf 'no newline'"))
+    run = identical(shell("echo out; echo err >&2; printf 'no newline'"))
     expect_eq(run.stdout, b"out\nno newline")
 
 
@@ -44,7 +35,7 @@ def test_python_errors_are_identical():
               "        os.close(os.open(p, os.O_RDONLY)); print(p, 'ok')\n"
               "    except OSError as e:\n"
               "        print(p, e.errno, e.strerror)\n")
-    same_behaviour([PYTHON, "-c", script])
+    identical([PYTHON, "-c", script])
 
 
 def test_collector_text_goes_to_stderr_only_when_asked():
