@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_set>
 
 namespace fpshim {
 
@@ -18,22 +17,22 @@ void insert_sorted(std::vector<T>& v, const T& x) {
 
 }  // namespace
 
-Process& Aggregate::process_for(const wire::Header& h) {
-  ProcessKey key{h.pid, h.proc_nonce};
-  auto [it, fresh] = processes_.try_emplace(key);
-  Process& p = it->second;
-  if (fresh) {
-    p.pid = h.pid;
-    p.ppid = h.ppid;
-    p.nonce = h.proc_nonce;
-    p.start_ns = h.proc_nonce;
-    images_[h.pid].push_back(key);
+Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector)
+    : rules_(rules), stats_(stats), inspect_(std::move(inspector)), hits_(rules.recipes.size()) {
+  if (!inspect_) {
+    Credentials who = own_credentials();
+    inspect_ = [who](const std::string& path) { return inspect_executable(path, who); };
   }
-  return p;
 }
 
 void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> strings) {
-  Process& p = process_for(h);
+  Process& p = tree_.process_for(h);
+  if (!p.seqs.insert(h.seq)) {
+    stats_.duplicates++;
+    return;
+  }
+  stats_.records++;
+  if (h.flags & wire::flag_from_spool) stats_.late++;
   switch (wire::Kind(h.kind)) {
     case wire::Kind::hello:
       on_hello(p, h, strings);
@@ -47,9 +46,17 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
       p.exit_status = h.result;
       break;
     case wire::Kind::lost:
-      stats_.lost += h.count;
+      p.reported_lost += h.count;
+      break;
+    case wire::Kind::exec:
+      on_exec(p, h, strings);
       break;
   }
+}
+
+void Aggregate::on_torn(const wire::Header& h) {
+  Process& p = tree_.process_for(h);
+  p.torn_seq = std::max(p.torn_seq.value_or(0), h.seq);
 }
 
 void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
@@ -59,6 +66,39 @@ void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire
   p.exe = view(strings[0]);
   p.cwd = view(strings[1]);
   for (const wire::Bytes& arg : strings.subspan(2)) p.argv.emplace_back(view(arg));
+  if (p.exe.starts_with('/')) p.go = inspect_(p.exe).reason == Unmonitored::go;
+}
+
+void Aggregate::on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
+  ExecEvent e;
+  e.seq = h.seq;
+  e.time_ns = h.time_ns;
+  e.child_pid = int32_t(h.count);
+  e.result = h.result;
+  e.flags = h.flags;
+  e.named = view(strings[0]);
+  e.target = strings[1].size > 0 ? view(strings[1]) : e.named;
+  for (const wire::Bytes& arg : strings.subspan(2)) e.argv.emplace_back(view(arg));
+  if (h.result == 0) {
+    if (h.flags & wire::flag_env_restored) stats_.env_restored++;
+    std::string path = e.target;
+    if (!path.starts_with('/') && !p.cwd.empty()) path = p.cwd + "/" + path;
+    if (path.starts_with('/')) e.inspection = inspect_(path);
+  }
+  auto at = std::upper_bound(p.execs.begin(), p.execs.end(), e.seq,
+                             [](uint64_t seq, const ExecEvent& x) { return seq < x.seq; });
+  p.execs.insert(at, std::move(e));
+}
+
+void Aggregate::set_root(int32_t pid, int32_t ppid, uint64_t started_ns, const std::string& path,
+                         const std::vector<std::string>& command) {
+  ExecEvent launch;
+  launch.time_ns = started_ns;
+  launch.named = command.empty() ? path : command[0];
+  launch.target = path;
+  launch.argv = command;
+  if (path.starts_with('/')) launch.inspection = inspect_(path);
+  tree_.set_root(pid, ppid, std::move(launch));
 }
 
 const std::vector<EntryRef>& Aggregate::entries_for(std::string_view path) {
@@ -102,45 +142,12 @@ void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_v
   }
 }
 
-const Process* Aggregate::find(ProcessKey key) const {
-  auto it = processes_.find(key);
-  return it == processes_.end() ? nullptr : &it->second;
-}
+ProcessRef Aggregate::ref(const Process& p) const { return ProcessRef{p.pid, p.known(), p.exe, p.argv}; }
 
-ProcessRef Aggregate::ref(const Process& p) const { return ProcessRef{p.pid, p.said_hello, p.exe, p.argv}; }
-
-// The newest process with the parent's pid that started no later than `p` (pids are reused and
-// exec keeps the pid, so several processes may share it).
-const Process* Aggregate::parent_of(const Process& p) const {
-  auto it = images_.find(p.ppid);
-  if (it == images_.end()) return nullptr;
-  const Process* best = nullptr;
-  for (ProcessKey key : it->second) {
-    const Process* candidate = find(key);
-    if (candidate == &p || candidate->start_ns > p.start_ns) continue;
-    if (!best || candidate->start_ns >= best->start_ns) best = candidate;
-  }
-  return best;
-}
-
-// A later process with the same pid exists: this one exec'd (or its pid was reused).
-bool Aggregate::superseded(const Process& p) const {
-  for (ProcessKey key : images_.at(p.pid))
-    if (find(key)->start_ns > p.start_ns) return true;
-  return false;
-}
-
-std::vector<ProcessRef> Aggregate::ancestry(const Process& p) const {
-  std::vector<ProcessRef> chain;
-  std::unordered_set<const Process*> seen{&p};
-  const Process* cur = &p;
-  while (cur->pid != root_pid_) {
-    const Process* parent = parent_of(*cur);
-    if (!parent || !seen.insert(parent).second) break;
-    chain.push_back(ref(*parent));
-    cur = parent;
-  }
-  return chain;
+std::vector<ProcessRef> Aggregate::ancestry_refs(const Process& p) const {
+  std::vector<ProcessRef> out;
+  for (const Process* a : tree_.ancestry(p)) out.push_back(ref(*a));
+  return out;
 }
 
 RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
@@ -156,7 +163,7 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
     ps.path = path;
     ps.first_seen_ns = UINT64_MAX;
     for (const auto& [key, t] : by_proc) {
-      const Process& p = *find(key);
+      const Process& p = *tree_.find(key);
       auto [cached, fresh] = excluded_cache.try_emplace(key, false);
       if (fresh) cached->second = excluded(recipe, p.exe);
       if (cached->second) {
@@ -166,7 +173,7 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
       ps.count += t.count;
       ps.failed += t.failed;
       ps.operations |= t.operations;
-      ps.count_is_lower_bound |= !p.said_bye;
+      ps.count_is_lower_bound |= !p.counts_exact();
       ps.first_seen_ns = std::min(ps.first_seen_ns, t.first_ns);
       ps.last_seen_ns = std::max(ps.last_seen_ns, t.last_ns);
       for (int e : t.errors) insert_sorted(ps.errors, e);
@@ -186,20 +193,45 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
   for (auto& [order, entry] : by_process) {
     auto& [p, paths] = entry;
     std::sort(paths.begin(), paths.end());
-    rs.processes.push_back(ProcessSummary{ref(*p), std::move(paths), ancestry(*p)});
+    rs.processes.push_back(ProcessSummary{ref(*p), std::move(paths), ancestry_refs(*p)});
   }
   return rs;
 }
 
-void Aggregate::summarize(Summary& out) const {
+void Aggregate::summarize_processes(Summary& out) const {
+  out.processes.clear();
+  out.coverage = Coverage{};
+  out.processes_seen = 0;
+  for (const Process* p : tree_.in_start_order()) {
+    out.processes_seen += !p->from_exec_record;
+    out.stats.processes += p->said_hello;
+    out.stats.processes_without_bye += p->said_hello && !p->counts_exact();
+    ProcessEntry e;
+    e.process = ref(*p);
+    e.ppid = p->ppid;
+    e.started_ns = p->start_ns;
+    e.ended_ns = p->ended_ns;
+    if (p->status >= 0) e.exit_status = p->status;
+    e.reason = p->reason;
+    if (p->execed_from) e.execed_from = p->execed_from->exe;
+    out.processes.push_back(std::move(e));
+    if (p->monitored()) {
+      out.coverage.monitored++;
+      continue;
+    }
+    UnmonitoredProcess u{ref(*p), p->reason, p->detail, std::nullopt, ancestry_refs(*p)};
+    if (const Process* parent = tree_.parent_of(*p)) u.parent = ref(*parent);
+    out.coverage.unmonitored.push_back(std::move(u));
+  }
+}
+
+void Aggregate::summarize(Summary& out) {
+  tree_.resolve();
   out.stats = stats_;
-  out.processes_seen = processes_.size();
+  out.stats.lost += tree_.lost_records();
   out.stats.processes = 0;
   out.stats.processes_without_bye = 0;
-  for (const auto& [key, p] : processes_) {
-    out.stats.processes += p.said_hello;
-    out.stats.processes_without_bye += p.said_hello && !p.said_bye && !superseded(p);
-  }
+  summarize_processes(out);
   out.recipes.clear();
   for (uint32_t i = 0; i < hits_.size(); i++) {
     if (hits_[i].paths.empty()) continue;

@@ -1,69 +1,46 @@
-// The process table and the recipe hits, built from records as they arrive.
+// The process tree and the recipe hits, built from records as they arrive.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "inspection.h"
 #include "match.h"
+#include "process_tree.h"
 #include "record_sink.h"
 #include "rules.h"
+#include "string_map.h"
 #include "summary.h"
 
 namespace fpshim {
 
-struct ProcessKey {
-  int32_t pid;
-  uint64_t nonce;
-
-  bool operator==(const ProcessKey&) const = default;
-};
-
-struct ProcessKeyHash {
-  size_t operator()(const ProcessKey& k) const { return std::hash<uint64_t>()(k.nonce * 31 + uint32_t(k.pid)); }
-};
-
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-};
-
-template <typename V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-
-struct Process {
-  int32_t pid = 0;
-  int32_t ppid = 0;
-  uint64_t nonce = 0;
-  uint64_t start_ns = 0;  // the nonce: when the shim started in the process
-  uint64_t end_ns = 0;
-  int32_t exit_status = -1;
-  bool said_hello = false;
-  bool said_bye = false;
-  std::string exe;
-  std::string cwd;
-  std::vector<std::string> argv;
-};
+// Inspects the executable at an absolute path (inspect_executable, or a cache in front of it).
+using Inspector = std::function<Inspection(const std::string& path)>;
 
 class Aggregate final : public RecordSink {
  public:
-  Aggregate(const Rules& rules, Stats& stats) : rules_(rules), stats_(stats), hits_(rules.recipes.size()) {}
+  Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {});
 
+  // Drops a record already seen (same pid, nonce and seq), then counts and files it.
   void on_record(const wire::Header& h, std::span<const wire::Bytes> strings) override;
+  void on_torn(const wire::Header& h) override;
 
-  // The build's root command: ancestry walks stop at it.
-  void set_root_pid(int32_t pid) { root_pid_ = pid; }
+  // The build's root command, started by fpshim: ancestry walks stop at it. `command` is how it
+  // was named; `path` where posix_spawnp found it.
+  void set_root(int32_t pid, int32_t ppid, uint64_t started_ns, const std::string& path,
+                const std::vector<std::string>& command);
+  void set_root_pid(int32_t pid) { tree_.set_root_pid(pid); }
+  void set_root_exit(int status, uint64_t end_ns) { tree_.set_root_exit(status, end_ns); }
 
-  const Process* find(ProcessKey key) const;
-  // Parent first, up to and including the root command's process.
-  std::vector<ProcessRef> ancestry(const Process& p) const;
-  size_t process_count() const { return processes_.size(); }
+  const ProcessTree& tree() const { return tree_; }
 
-  // The fired recipes, the process counts, and this side's share of the stats.
-  void summarize(Summary& out) const;
+  // The fired recipes, the processes, the coverage and this side's share of the stats.
+  void summarize(Summary& out);
 
  private:
   static constexpr size_t kMaxSpellings = 8;
@@ -85,21 +62,20 @@ class Aggregate final : public RecordSink {
     StringMap<ByProcess> paths;
   };
 
-  Process& process_for(const wire::Header& h);
   void on_hello(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
   void on_access(const Process& p, const wire::Header& h, std::string_view resolved, std::string_view spelled);
+  void on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
   const std::vector<EntryRef>& entries_for(std::string_view path);
   ProcessRef ref(const Process& p) const;
-  const Process* parent_of(const Process& p) const;
-  bool superseded(const Process& p) const;
+  std::vector<ProcessRef> ancestry_refs(const Process& p) const;
   RecipeSummary summarize_recipe(uint32_t index, Stats& stats) const;
+  void summarize_processes(Summary& out) const;
 
   const Rules& rules_;
   Stats& stats_;
-  int32_t root_pid_ = 0;
-  std::unordered_map<ProcessKey, Process, ProcessKeyHash> processes_;
-  std::unordered_map<int32_t, std::vector<ProcessKey>> images_;  // by pid, in arrival order
-  std::vector<RecipeHits> hits_;                                  // by recipe index
+  Inspector inspect_;
+  ProcessTree tree_;
+  std::vector<RecipeHits> hits_;  // by recipe index
   StringMap<std::vector<EntryRef>> path_cache_;
   std::vector<uint32_t> fired_;  // scratch: recipes one record fired
 };

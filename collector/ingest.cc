@@ -5,10 +5,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -19,11 +20,17 @@ namespace {
 
 constexpr int kReceiveBuffer = 8 << 20;
 
-std::string temp_root() {
-  const char* tmpdir = getenv("TMPDIR");
-  // The socket path must fit in sockaddr_un (108 bytes) with "/fpshim-XXXXXX/sock" appended.
-  if (tmpdir && tmpdir[0] == '/' && strlen(tmpdir) + 20 < sizeof(sockaddr_un::sun_path)) return tmpdir;
-  return "/tmp";
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
+void mark_from_spool(char* record) {
+  uint32_t flags;
+  memcpy(&flags, record + offsetof(wire::Header, flags), sizeof flags);
+  flags |= wire::flag_from_spool;
+  memcpy(record + offsetof(wire::Header, flags), &flags, sizeof flags);
 }
 
 }  // namespace
@@ -32,27 +39,19 @@ bool has_required_strings(const wire::Header& h, int nstrings) {
   switch (wire::Kind(h.kind)) {
     case wire::Kind::hello: return nstrings >= 2;   // exe, cwd, argv...
     case wire::Kind::access: return nstrings >= 3;  // resolved, spelled, entry point
+    case wire::Kind::exec: return nstrings >= 2;    // target, resolved target, argv...
     case wire::Kind::bye:
     case wire::Kind::lost: return true;
   }
   return false;
 }
 
-Ingest::~Ingest() { close(); }
+Ingest::~Ingest() {
+  for (Claimed& c : claimed_) ::close(c.fd);
+  close();
+}
 
-bool Ingest::open(std::string& error) {
-  std::string templ = temp_root() + "/fpshim-XXXXXX";
-  if (!mkdtemp(templ.data())) {
-    error = fmt::format("cannot create a private directory {}: {}", templ, strerror(errno));
-    return false;
-  }
-  dir_ = templ;
-  socket_path_ = dir_ + "/sock";
-  spool_dir_ = dir_ + "/spool";
-  if (mkdir(spool_dir_.c_str(), 0700) != 0) {
-    error = fmt::format("cannot create {}: {}", spool_dir_, strerror(errno));
-    return false;
-  }
+bool Ingest::bind(const std::string& path, std::string& error) {
   fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) {
     error = fmt::format("cannot create a socket: {}", strerror(errno));
@@ -66,39 +65,48 @@ bool Ingest::open(std::string& error) {
 
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
-  if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = fmt::format("cannot bind {}: {}", socket_path_, strerror(errno));
+  if (path.size() >= sizeof addr.sun_path) {
+    error = fmt::format("socket path too long: {}", path);
     return false;
   }
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  unlink(path.c_str());  // a dead predecessor's; the build's environment names this path
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = fmt::format("cannot bind {}: {}", path, strerror(errno));
+    return false;
+  }
+  socket_path_ = path;
   uid_ = getuid();
   buffers_.resize(size_t(kBatch) * wire::kMaxRecord);
   control_.resize(size_t(kBatch) * CMSG_SPACE(sizeof(ucred)));
   return true;
 }
 
-void Ingest::deliver(const char* data, size_t size, int32_t sender_pid, bool from_spool, RecordSink& sink) {
-  wire::Header h;
-  int n = wire::decode(data, size, &h, strings_.data(), uint32_t(strings_.size()));
+bool Ingest::accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& n) {
+  n = wire::decode(data, size, &h, strings_.data(), uint32_t(strings_.size()));
   if (n < 0 || !has_required_strings(h, n) || (sender_pid != 0 && h.pid != sender_pid)) {
     stats_.malformed++;
-    return;
+    return false;
   }
   if (h.build_id != build_id_) {
     stats_.refused++;
-    return;
+    return false;
   }
-  if (from_spool) {
-    h.flags |= wire::flag_from_spool;
-    stats_.late++;
-  }
-  stats_.records++;
+  return true;
+}
+
+void Ingest::deliver(const char* data, size_t size, int32_t sender_pid, bool from_spool, RecordSink& sink) {
+  wire::Header h;
+  int n;
+  if (!accept(data, size, sender_pid, h, n)) return;
+  if (from_spool) h.flags |= wire::flag_from_spool;
   sink.on_record(h, std::span<const wire::Bytes>(strings_.data(), size_t(n)));
 }
 
 size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
+  int32_t senders[kBatch];
   size_t total = 0;
   const size_t cmsg_space = CMSG_SPACE(sizeof(ucred));
   while (fd_ >= 0 && total < max_datagrams) {
@@ -115,78 +123,114 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       if (errno == EINTR) continue;
       break;  // EAGAIN: the queue is empty
     }
+    accepted_.clear();
     for (int i = 0; i < n; i++) {
       const msghdr& m = msgs[i].msg_hdr;
       const ucred* cred = nullptr;
       for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) cred = reinterpret_cast<ucred*>(CMSG_DATA(c));
+      wire::Header h;
+      int nstrings;
       if (!cred || cred->uid != uid_) {
         stats_.refused++;
       } else if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
         stats_.malformed++;
-      } else {
-        deliver(static_cast<const char*>(iovs[i].iov_base), msgs[i].msg_len, cred->pid, false, sink);
+      } else if (accept(static_cast<const char*>(iovs[i].iov_base), msgs[i].msg_len, cred->pid, h, nstrings)) {
+        senders[accepted_.size()] = cred->pid;
+        accepted_.push_back({iovs[i].iov_base, msgs[i].msg_len});
       }
     }
+    if (journal_) journal_->append(accepted_);
+    for (size_t i = 0; i < accepted_.size(); i++)
+      deliver(static_cast<const char*>(accepted_[i].iov_base), accepted_[i].iov_len, senders[i], false, sink);
     total += size_t(n);
     if (unsigned(n) < kBatch) break;
   }
   return total;
 }
 
-void Ingest::ingest_spool_file(int fd, RecordSink& sink) {
-  std::vector<char> buf(std::max<size_t>(1 << 20, 2 * wire::kMaxRecord));
-  size_t have = 0;
-  for (;;) {
-    ssize_t n = read(fd, buf.data() + have, buf.size() - have);
-    if (n < 0 && errno == EINTR) continue;
-    bool eof = n <= 0;
-    if (n > 0) have += size_t(n);
-    size_t pos = 0;
-    while (have - pos >= sizeof(wire::Header)) {
+void Ingest::read_claimed(Claimed& c, RecordSink& sink) {
+  if (c.offset == UINT64_MAX) return;
+  bool intact = read_records(c.fd, c.offset, [&](std::span<RecordBytes> records) {
+    accepted_.clear();
+    for (RecordBytes& r : records) {
+      mark_from_spool(r.data);
       wire::Header h;
-      memcpy(&h, buf.data() + pos, sizeof h);
-      if (h.magic != wire::kMagic || h.size < sizeof h || h.size > wire::kMaxRecord) {
-        stats_.malformed++;  // no way to find the next record boundary
-        return;
-      }
-      if (have - pos < h.size) break;
-      deliver(buf.data() + pos, h.size, 0, true, sink);
-      pos += h.size;
+      int n;
+      if (accept(r.data, r.size, 0, h, n)) accepted_.push_back({r.data, r.size});
     }
-    memmove(buf.data(), buf.data() + pos, have - pos);
-    have -= pos;
-    if (eof) {
-      if (have > 0) stats_.lost++;  // a torn record at the end
-      return;
-    }
+    if (journal_) journal_->append(accepted_);
+    for (const iovec& r : accepted_) deliver(static_cast<const char*>(r.iov_base), r.iov_len, 0, true, sink);
+  });
+  if (!intact) {
+    stats_.malformed++;
+    c.offset = UINT64_MAX;  // nothing more can be read from it
   }
 }
 
-void Ingest::ingest_spool(RecordSink& sink) {
+void Ingest::finish_claimed(Claimed& c, RecordSink& sink) {
+  read_claimed(c, sink);
+  struct stat st;
+  if (c.offset != UINT64_MAX && fstat(c.fd, &st) == 0 && uint64_t(st.st_size) > c.offset) {
+    wire::Header h;
+    bool has_header = pread(c.fd, &h, sizeof h, off_t(c.offset)) == ssize_t(sizeof h) && h.magic == wire::kMagic &&
+                      h.build_id == build_id_;
+    if (has_header) sink.on_torn(h);
+    else stats_.lost++;  // a torn record at the end
+  }
+  ::close(c.fd);
+  unlink(c.path.c_str());
+}
+
+void Ingest::claim_spool(RecordSink& sink, uint64_t settle_ns) {
   if (spool_dir_.empty()) return;
   DIR* dir = opendir(spool_dir_.c_str());
   if (!dir) return;
-  std::vector<std::string> claimed;
+  std::vector<std::string> paths;
   while (dirent* e = readdir(dir)) {
     std::string_view name = e->d_name;
-    if (!name.ends_with(".spool")) continue;
     std::string from = spool_dir_ + "/" + std::string(name);
-    std::string to = from.substr(0, from.size() - 6) + ".claimed";
-    if (rename(from.c_str(), to.c_str()) == 0) claimed.push_back(std::move(to));
+    if (name.ends_with(".claimed")) {
+      bool ours = false;
+      for (const Claimed& c : claimed_) ours |= c.path == from;
+      if (!ours) paths.push_back(std::move(from));
+    } else if (name.ends_with(".spool")) {
+      std::string to = from.substr(0, from.size() - 6) + ".claimed";
+      if (rename(from.c_str(), to.c_str()) == 0) paths.push_back(std::move(to));
+    }
   }
   closedir(dir);
-  for (const std::string& path : claimed) {
+  const uint64_t due = monotonic_ns() + settle_ns;
+  for (std::string& path : paths) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid_) {
-      ingest_spool_file(fd, sink);
-    } else if (fd >= 0) {
+    if (fd < 0) continue;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid()) {
       stats_.refused++;
+      ::close(fd);
+      unlink(path.c_str());
+      continue;
     }
-    if (fd >= 0) ::close(fd);
-    unlink(path.c_str());
+    Claimed c{std::move(path), fd, 0, due};
+    read_claimed(c, sink);
+    if (settle_ns == 0) finish_claimed(c, sink);
+    else claimed_.push_back(std::move(c));
   }
+}
+
+uint64_t Ingest::settle(RecordSink& sink, bool all) {
+  const uint64_t now = monotonic_ns();
+  uint64_t next = 0;
+  for (size_t i = 0; i < claimed_.size();) {
+    if (all || claimed_[i].due_ns <= now) {
+      finish_claimed(claimed_[i], sink);
+      claimed_.erase(claimed_.begin() + ptrdiff_t(i));
+      continue;
+    }
+    if (next == 0 || claimed_[i].due_ns < next) next = claimed_[i].due_ns;
+    i++;
+  }
+  return next;
 }
 
 void Ingest::close() {
@@ -194,18 +238,8 @@ void Ingest::close() {
     ::close(fd_);
     fd_ = -1;
   }
-  if (dir_.empty()) return;
-  if (DIR* dir = opendir(spool_dir_.c_str())) {
-    while (dirent* e = readdir(dir)) {
-      std::string_view name = e->d_name;
-      if (name != "." && name != "..") unlinkat(dirfd(dir), e->d_name, 0);
-    }
-    closedir(dir);
-  }
-  rmdir(spool_dir_.c_str());
-  unlink(socket_path_.c_str());
-  rmdir(dir_.c_str());
-  dir_.clear();
+  if (!socket_path_.empty()) unlink(socket_path_.c_str());
+  socket_path_.clear();
 }
 
 }  // namespace fpshim

@@ -1,4 +1,5 @@
-// Receiving records: the private socket the shim sends to, and the spool files it falls back to.
+// Receiving records: the socket the shim sends to, and the spool files it falls back to. Every
+// accepted record is journaled before it is passed on.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "fpshim/wire.h"
+#include "journal.h"
 #include "record_sink.h"
 #include "summary.h"
 
@@ -18,41 +20,60 @@ class Ingest {
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
 
-  // Creates a fresh 0700 directory under $TMPDIR (or /tmp) holding the socket `sock` and the
-  // directory `spool/`. On failure returns false and says why in `error`.
-  bool open(std::string& error);
+  // Binds the datagram socket at `path`, replacing the socket file a dead predecessor left there.
+  bool bind(const std::string& path, std::string& error);
+  // Where the shim spools; and where accepted records are journaled (none: not journaled).
+  void set_spool_dir(std::string dir) { spool_dir_ = std::move(dir); }
+  void set_journal(Journal* journal) { journal_ = journal; }
 
   int fd() const { return fd_; }
-  const std::string& socket_path() const { return socket_path_; }
-  const std::string& spool_dir() const { return spool_dir_; }
 
   // Receives queued datagrams without blocking, at most `max_datagrams`; returns how many it read.
   size_t drain(RecordSink& sink, size_t max_datagrams = SIZE_MAX);
 
-  // Claims every spool file (renames it), reads its records, and removes it.
-  void ingest_spool(RecordSink& sink);
+  // Claims every spool file (renames *.spool to *.claimed, and takes *.claimed files a dead
+  // predecessor left), journals and delivers its records. A shim may have opened a file just
+  // before the rename and not written yet, so with `settle_ns` > 0 the file is read once more
+  // that much later (by settle()) before it is removed.
+  void claim_spool(RecordSink& sink, uint64_t settle_ns = 0);
+  // Finishes the claimed files that are due (all of them with `all`); returns when the next is due
+  // (ns, CLOCK_MONOTONIC), or 0 if none is waiting.
+  uint64_t settle(RecordSink& sink, bool all);
 
-  // Checks and delivers one record; `sender_pid` is the kernel's word for datagrams, 0 for spool.
+  // Checks and delivers one record; `sender_pid` is the kernel's word for datagrams, 0 for spool
+  // and journal.
   void deliver(const char* data, size_t size, int32_t sender_pid, bool from_spool, RecordSink& sink);
 
-  // Closes the socket and removes the private directory with everything in it.
+  // Closes the socket and removes its file.
   void close();
 
  private:
   static constexpr unsigned kBatch = 64;
 
-  void ingest_spool_file(int fd, RecordSink& sink);
+  struct Claimed {
+    std::string path;
+    int fd;
+    uint64_t offset;
+    uint64_t due_ns;
+  };
+
+  // Counts a malformed or refused record; true if it can be delivered (decoded into h, strings_).
+  bool accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& nstrings);
+  void read_claimed(Claimed& c, RecordSink& sink);
+  void finish_claimed(Claimed& c, RecordSink& sink);
 
   uint64_t build_id_;
   Stats& stats_;
+  Journal* journal_ = nullptr;
   int fd_ = -1;
   uint32_t uid_ = 0;
-  std::string dir_;
   std::string socket_path_;
   std::string spool_dir_;
+  std::vector<Claimed> claimed_;
   std::vector<char> buffers_;          // kBatch datagrams of up to kMaxRecord bytes
   std::vector<char> control_;          // their SCM_CREDENTIALS
   std::vector<wire::Bytes> strings_;   // decode output, reused
+  std::vector<iovec> accepted_;        // scratch: the records of one batch to journal
 };
 
 // True if a record of this kind carries the strings the collector needs.

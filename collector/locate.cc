@@ -2,9 +2,11 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <string_view>
 
 namespace fpshim {
 
@@ -40,6 +42,40 @@ std::optional<std::string> find_shim_library(std::vector<std::string>& tried) {
   candidates.push_back(dir + "/../lib/fpshim/libfpshim.so");
   candidates.push_back(dir + "/../lib/x86_64-linux-gnu/fpshim/libfpshim.so");
   return first_existing(candidates, tried);
+}
+
+// `path` made absolute against `cwd`, without "." components or repeated slashes ("..", which
+// may cross a symlink, stays).
+static std::string absolute(const std::string& path, const std::string& cwd) {
+  std::string joined = path[0] == '/' ? path : cwd + "/" + path;
+  std::string out;
+  for (size_t i = 0; i < joined.size();) {
+    size_t end = joined.find('/', i);
+    if (end == std::string::npos) end = joined.size();
+    std::string_view part(joined.data() + i, end - i);
+    if (!part.empty() && part != ".") (out += '/') += part;
+    i = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::string find_program(const std::string& name, const std::string& cwd) {
+  if (name.empty()) return "";
+  if (name.find('/') != std::string::npos) return absolute(name, cwd);
+  const char* path = getenv("PATH");
+  std::string_view dirs = path ? path : "/bin:/usr/bin";
+  for (size_t i = 0; i <= dirs.size();) {
+    size_t end = dirs.find(':', i);
+    if (end == std::string_view::npos) end = dirs.size();
+    std::string dir(dirs.substr(i, end - i));
+    if (dir.empty()) dir = cwd;
+    std::string candidate = dir + "/" + name;
+    struct stat st;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0)
+      return absolute(candidate, cwd);
+    i = end + 1;
+  }
+  return "";
 }
 
 std::optional<std::string> find_default_rules(std::vector<std::string>& tried) {

@@ -14,6 +14,10 @@ std::string self_exe_dir();
 // Returns the canonical absolute path, or nullopt with the places it looked in `tried`.
 std::optional<std::string> find_shim_library(std::vector<std::string>& tried);
 
+// Where posix_spawnp finds `name`: itself (made absolute against `cwd`) if it contains a '/',
+// else the first executable file of that name in $PATH. "" if there is none.
+std::string find_program(const std::string& name, const std::string& cwd);
+
 // $FPSHIM_RULES if set; else <exe dir>/../share/fpshim/rules.json; else the source tree's rules.json.
 std::optional<std::string> find_default_rules(std::vector<std::string>& tried);
 

@@ -13,6 +13,10 @@ class RecordSink {
   // already been checked: magic, version, framing, build id, sender, and strings its kind needs.
   virtual void on_record(const wire::Header& header, std::span<const wire::Bytes> strings) = 0;
 
+  // A record that never arrived whole (a torn spool tail) but whose header is intact: its seq
+  // counts as lost.
+  virtual void on_torn(const wire::Header&) {}
+
  protected:
   ~RecordSink() = default;
 };

@@ -107,6 +107,44 @@ static json recipe_json(const RecipeSummary& r) {
   return out;
 }
 
+static json time_or_null(uint64_t ns) { return ns == 0 ? json(nullptr) : json(iso_time(ns)); }
+
+static json reason_or_null(Unmonitored reason) {
+  return reason == Unmonitored::none ? json(nullptr) : json(std::string(unmonitored_name(reason)));
+}
+
+static json processes_json(const std::vector<ProcessEntry>& processes) {
+  json out = json::array();
+  for (const ProcessEntry& e : processes) {
+    json entry = process_json(e.process);
+    entry["ppid"] = e.ppid;
+    entry["started"] = time_or_null(e.started_ns);
+    entry["ended"] = time_or_null(e.ended_ns);
+    entry["exit_status"] = e.exit_status ? json(*e.exit_status) : json(nullptr);
+    entry["monitored"] = e.reason == Unmonitored::none;
+    entry["unmonitored_reason"] = reason_or_null(e.reason);
+    if (e.execed_from) put_bytes(entry, "execed_from", *e.execed_from);
+    else entry["execed_from"] = nullptr;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+static json coverage_json(const Coverage& c) {
+  json unmonitored = json::array();
+  for (const UnmonitoredProcess& u : c.unmonitored) {
+    json entry = process_json(u.process);
+    entry["reason"] = reason_or_null(u.reason);
+    entry["detail"] = u.detail;
+    entry["parent"] = u.parent ? process_json(*u.parent) : json(nullptr);
+    json ancestry = json::array();
+    for (const ProcessRef& a : u.ancestry) ancestry.push_back(process_json(a));
+    entry["ancestry"] = std::move(ancestry);
+    unmonitored.push_back(std::move(entry));
+  }
+  return {{"monitored", c.monitored}, {"unmonitored", std::move(unmonitored)}};
+}
+
 json report_json(const Summary& s) {
   const BuildInfo& b = s.build;
   json build = {{"id", fmt::format("{:016x}", b.id)}};
@@ -129,6 +167,8 @@ json report_json(const Summary& s) {
       {"fpshim", {{"version", FPSHIM_VERSION}, {"schema", 1}}},
       {"build", std::move(build)},
       {"recipes", std::move(recipes)},
+      {"coverage", coverage_json(s.coverage)},
+      {"processes", processes_json(s.processes)},
       {"processes_seen", s.processes_seen},
       {"stats",
        {{"records", st.records},
@@ -139,7 +179,11 @@ json report_json(const Summary& s) {
         {"unmatched", st.unmatched},
         {"excluded", st.excluded},
         {"processes", st.processes},
-        {"processes_without_bye", st.processes_without_bye}}},
+        {"processes_without_bye", st.processes_without_bye},
+        {"duplicates", st.duplicates},
+        {"env_restored", st.env_restored},
+        {"collector_restarts", st.collector_restarts},
+        {"collector_peak_rss_kb", st.collector_peak_rss_kb}}},
   };
 }
 

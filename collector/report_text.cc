@@ -25,6 +25,7 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 }
 
 std::string outcome(const BuildInfo& b) {
+  if (b.exit_code < 0) return "ended with an unknown status (fpshim run went away)";
   if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
   return fmt::format("exited with {}", b.exit_code);
 }
@@ -63,6 +64,21 @@ void write_recipe(const RecipeSummary& r, std::FILE* out) {
   fmt::print(out, "  in CI: {}\n", recipe.guidance.ci);
 }
 
+// "  unmonitored: pid 123 ./tool (statically linked: LD_PRELOAD cannot see it) <- sh -c ... <- make"
+void write_coverage(const Coverage& c, std::FILE* out) {
+  fmt::print(out, "Coverage: {} {} monitored, {} unmonitored\n", c.monitored,
+             c.monitored == 1 ? "process" : "processes", c.unmonitored.size());
+  for (size_t i = 0; i < c.unmonitored.size() && i < kMaxProcesses; i++) {
+    const UnmonitoredProcess& u = c.unmonitored[i];
+    std::string line = fmt::format("  unmonitored: pid {} {} ({})", u.process.pid, describe(u.process), u.detail);
+    for (const ProcessRef& a : u.ancestry) line += " <- " + describe(a);
+    fmt::print(out, "{}\n", line);
+  }
+  if (c.unmonitored.size() > kMaxProcesses)
+    fmt::print(out, "  ... and {} more (see the JSON report)\n", c.unmonitored.size() - kMaxProcesses);
+  fmt::print(out, "\n");
+}
+
 }  // namespace
 
 void write_text_report(const Summary& s, std::FILE* out) {
@@ -72,12 +88,23 @@ void write_text_report(const Summary& s, std::FILE* out) {
                s.build.still_running.size());
     for (const ProcessRef& p : s.build.still_running) fmt::print(out, "  pid {}: {}\n", p.pid, describe(p));
   }
-  if (s.recipes.empty()) {
+  const size_t unmonitored = s.coverage.unmonitored.size();
+  if (s.recipes.empty() && unmonitored == 0) {
     fmt::print(out, "fpshim: no fingerprinting detected\n");
+  } else if (s.recipes.empty()) {
+    fmt::print(out, "fpshim: no fingerprinting detected in monitored processes; {} {} ran unmonitored (see Coverage)\n",
+               unmonitored, unmonitored == 1 ? "process" : "processes");
   } else {
     fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired\n", s.recipes.size());
+    if (unmonitored > 0)
+      fmt::print(out, "fpshim: and {} {} ran unmonitored (see Coverage)\n", unmonitored,
+                 unmonitored == 1 ? "process" : "processes");
     for (const RecipeSummary& r : s.recipes) write_recipe(r, out);
     fmt::print(out, "\n");
+  }
+  if (unmonitored > 0) {
+    if (s.recipes.empty()) fmt::print(out, "\n");
+    write_coverage(s.coverage, out);
   }
   const Stats& st = s.stats;
   fmt::print(out,
@@ -90,6 +117,9 @@ void write_text_report(const Summary& s, std::FILE* out) {
     for (const PathSummary& p : r.paths) lower_bounds |= p.count_is_lower_bound;
   if (lower_bounds) fmt::print(out, "fpshim: counts marked + are lower bounds (a process did not say bye)\n");
   if (st.lost > 0) fmt::print(out, "fpshim: {} record(s) were lost; some accesses may be missing\n", st.lost);
+  if (st.collector_restarts > 0)
+    fmt::print(out, "fpshim: the collector died and was restarted {} time(s); {} record(s) came late from the spool\n",
+               st.collector_restarts, st.late);
   std::fflush(out);
 }
 

@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "rules.h"
+#include "unmonitored.h"
 
 namespace fpshim {
 
 struct Stats {
   uint64_t records = 0;    // well-formed records accepted (socket and spool)
-  uint64_t lost = 0;       // records the shim could neither send nor spool, plus torn spool tails
+  uint64_t lost = 0;       // records that never arrived (gaps in a process's seqs), plus torn spool tails
   uint64_t late = 0;       // records read back from spool files
   uint64_t malformed = 0;  // datagrams or spool records that failed to decode
   uint64_t refused = 0;    // records from another uid or another build
@@ -20,6 +21,10 @@ struct Stats {
   uint64_t excluded = 0;   // access records a recipe matched but excluded by executable, per recipe
   uint64_t processes = 0;  // processes (pid, nonce) that sent a hello
   uint64_t processes_without_bye = 0;  // ... and were not replaced by an exec of the same pid
+  uint64_t duplicates = 0;             // records seen twice (a spool file re-read after a collector restart)
+  uint64_t env_restored = 0;           // execs whose scrubbed environment the shim repaired
+  uint64_t collector_restarts = 0;
+  uint64_t collector_peak_rss_kb = 0;
 };
 
 struct ProcessRef {
@@ -56,13 +61,37 @@ struct RecipeSummary {
   uint64_t last_seen_ns = 0;
 };
 
+// One process image of the build (exec keeps the pid but starts a new image).
+struct ProcessEntry {
+  ProcessRef process;
+  int32_t ppid = 0;
+  uint64_t started_ns = 0;
+  uint64_t ended_ns = 0;             // 0 if unknown
+  std::optional<int> exit_status;
+  Unmonitored reason = Unmonitored::none;  // none: monitored
+  std::optional<std::string> execed_from;  // the exe of the image this one replaced
+};
+
+struct UnmonitoredProcess {
+  ProcessRef process;
+  Unmonitored reason = Unmonitored::none;
+  std::string detail;
+  std::optional<ProcessRef> parent;
+  std::vector<ProcessRef> ancestry;  // parent first, up to the build's root command
+};
+
+struct Coverage {
+  uint64_t monitored = 0;
+  std::vector<UnmonitoredProcess> unmonitored;  // in start order
+};
+
 struct BuildInfo {
   uint64_t id = 0;
   std::vector<std::string> command;
   std::string cwd;
   uint64_t started_ns = 0;
   uint64_t finished_ns = 0;
-  int exit_code = 0;
+  int exit_code = 0;           // -1 if unknown (fpshim's supervisor went away)
   std::optional<int> signal;  // the signal the command died of
   bool linger_expired = false;
   std::vector<ProcessRef> still_running;  // at the linger cutoff
@@ -72,6 +101,8 @@ struct Summary {
   BuildInfo build;
   std::vector<RecipeSummary> recipes;  // fired ones, by importance (critical first), then name
   uint64_t processes_seen = 0;         // distinct processes that sent any record
+  std::vector<ProcessEntry> processes; // every process image, in start order
+  Coverage coverage;
   Stats stats;
 };
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstring>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,22 @@ struct RecordSpec {
   uint32_t count = 1;
   uint32_t flags = 0;
   uint64_t build_id = kBuild;
+  std::optional<uint64_t> seq;  // unset: 0 on the wire (Sequencer gives the next one)
   std::vector<std::string> strings;
+};
+
+// Numbers records per process as the shim does: hello 0, then 1, 2, ...
+class Sequencer {
+ public:
+  RecordSpec next(RecordSpec s) {
+    if (s.seq) return s;
+    uint64_t& last = last_[{s.pid, s.nonce}];
+    s.seq = s.kind == wire::Kind::hello ? 0 : ++last;
+    return s;
+  }
+
+ private:
+  std::map<std::pair<int32_t, uint64_t>, uint64_t> last_;
 };
 
 inline std::string encode(const RecordSpec& s) {
@@ -42,6 +59,7 @@ inline std::string encode(const RecordSpec& s) {
   h.result = s.result;
   h.count = s.count;
   h.flags = s.flags;
+  h.seq = s.seq.value_or(0);
   std::string body;
   for (const std::string& str : s.strings) {
     uint32_t len = uint32_t(str.size());
@@ -84,6 +102,24 @@ inline RecordSpec bye(int32_t pid, uint64_t nonce, int32_t status = 0) {
   s.nonce = nonce;
   s.time_ns = nonce + 100;
   s.result = status;
+  return s;
+}
+
+// An exec record: `child` 0 for an exec in place, else the spawned child's pid; `result` the errno
+// of a failed exec.
+inline RecordSpec exec(int32_t pid, uint64_t nonce, uint64_t time_ns, std::string target, std::vector<std::string> argv,
+                       uint32_t child = 0, int32_t result = 0, uint32_t flags = 0) {
+  RecordSpec s;
+  s.kind = wire::Kind::exec;
+  s.pid = pid;
+  s.nonce = nonce;
+  s.time_ns = time_ns;
+  s.op = wire::op_exec;
+  s.count = child;
+  s.result = result;
+  s.flags = flags;
+  s.strings = {target, target};
+  for (std::string& a : argv) s.strings.push_back(std::move(a));
   return s;
 }
 

@@ -1,0 +1,37 @@
+// The sequence numbers a process's records carried: duplicates are dropped, gaps are lost records.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace fpshim {
+
+// Seqs are dense from 0 and mostly arrive in order, so the set is a count of the complete prefix
+// plus a bitmap of what arrived beyond it: a few words per process, not one bit per record.
+class SeqSet {
+ public:
+  // A seq further than this beyond the complete prefix is accepted but not tracked (a bogus seq
+  // must not make the bitmap huge).
+  static constexpr uint64_t kWindow = uint64_t(1) << 24;
+
+  // True if `seq` is new (or untracked), false if it was seen before.
+  bool insert(uint64_t seq);
+
+  uint64_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  uint64_t highest() const { return highest_; }
+  // Seqs between 0 and the highest one seen that never arrived.
+  uint64_t missing() const { return empty() ? 0 : highest_ + 1 - count_; }
+
+ private:
+  void compact();
+
+  uint64_t prefix_ = 0;         // every seq below this arrived
+  std::vector<uint64_t> bits_;  // bit b of word w: seq prefix_ + 64 * (w - head_) + b arrived
+  size_t head_ = 0;             // words before head_ are spent
+  uint64_t count_ = 0;
+  uint64_t highest_ = 0;
+};
+
+}  // namespace fpshim

@@ -1,0 +1,251 @@
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "aggregate.h"
+#include "collector_records.h"
+#include "ingest.h"
+#include "journal.h"
+#include "private_dir.h"
+#include "rules.h"
+#include "seq_set.h"
+
+using namespace fpshim;
+using namespace fpshim::test;
+
+namespace {
+
+const char* kRules = R"({"schema": 1, "recipes": [
+  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
+   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
+   "guidance": {"ci": "c", "staging": "s", "production": "p"},
+   "match": [{"path": "/proc/ioports"}, {"path": "/proc/iomem"}, {"path": "/etc/machine-id"}]}
+]})";
+
+Rules load_rules_once() {
+  LoadedRules loaded = parse_rules(kRules, "rules.json");
+  REQUIRE(loaded.ok());
+  return std::move(loaded.rules);
+}
+
+Inspection no_inspection(const std::string&) { return Inspection{}; }
+
+// One collector's worth of state over a private directory, as run_collector builds it.
+struct Collector {
+  const Rules& rules;
+  const PrivateDir& dir;
+  Stats stats;
+  Aggregate aggregate{rules, stats, no_inspection};
+  Journal journal;
+  Ingest ingest{kBuild, stats};
+
+  Collector(const Rules& r, const PrivateDir& d) : rules(r), dir(d) {
+    std::string error;
+    REQUIRE(journal.open(dir.journal(), dir.counters(), error));
+    REQUIRE(ingest.bind(dir.socket(), error));
+    ingest.set_journal(&journal);
+    ingest.set_spool_dir(dir.spool());
+    journal.load_counters(stats);
+    journal.replay([this](const RecordBytes& r) { ingest.deliver(r.data, r.size, 0, false, aggregate); });
+  }
+
+  Summary summary() {
+    Summary s;
+    aggregate.summarize(s);
+    return s;
+  }
+};
+
+class Sender {
+ public:
+  explicit Sender(const std::string& path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    addr_.sun_family = AF_UNIX;
+    strcpy(addr_.sun_path, path.c_str());
+  }
+  ~Sender() { close(fd_); }
+  void send(const std::string& bytes) {
+    REQUIRE(sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) > 0);
+  }
+
+ private:
+  int fd_;
+  sockaddr_un addr_{};
+};
+
+RecordSpec numbered(RecordSpec s, uint64_t seq) {
+  s.seq = seq;
+  return s;
+}
+
+uint64_t count_of(const Summary& s, std::string_view path) {
+  for (const RecipeSummary& r : s.recipes)
+    for (const PathSummary& p : r.paths)
+      if (p.path == path) return p.count;
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("SeqSet: duplicates, gaps, out of order, bogus seqs") {
+  SeqSet s;
+  CHECK(s.empty());
+  CHECK(s.missing() == 0);
+  for (uint64_t i = 0; i < 200; i++) CHECK(s.insert(i));
+  CHECK_FALSE(s.insert(5));
+  CHECK_FALSE(s.insert(199));
+  CHECK(s.count() == 200);
+  CHECK(s.missing() == 0);
+  CHECK(s.insert(300));
+  CHECK(s.missing() == 100);
+  for (uint64_t i = 299; i >= 200; i--) CHECK(s.insert(i));
+  CHECK_FALSE(s.insert(250));
+  CHECK(s.missing() == 0);
+  CHECK(s.highest() == 300);
+  CHECK(s.insert(UINT64_MAX - 1));  // far beyond the window: accepted, not tracked
+  CHECK(s.highest() == 300);
+
+  SeqSet reverse;
+  for (uint64_t i = 1000; i-- > 0;) CHECK(reverse.insert(i));
+  CHECK(reverse.count() == 1000);
+  CHECK(reverse.missing() == 0);
+  for (uint64_t i = 0; i < 1000; i++) CHECK_FALSE(reverse.insert(i));
+}
+
+TEST_CASE("lost records are the gaps in each process's seqs; duplicates are dropped") {
+  Rules rules = load_rules_once();
+  Stats stats;
+  Aggregate aggregate(rules, stats, no_inspection);
+  auto feed = [&](const RecordSpec& spec) {
+    std::string bytes = encode(spec);
+    wire::Header h;
+    std::vector<wire::Bytes> strings(64);
+    int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
+    REQUIRE(n >= 0);
+    aggregate.on_record(h, std::span<const wire::Bytes>(strings.data(), size_t(n)));
+  };
+  feed(numbered(hello(10, 1, 100, "/usr/bin/cat", {"cat"}), 0));
+  feed(numbered(access(10, 100, "/proc/ioports"), 1));
+  feed(numbered(access(10, 100, "/proc/ioports"), 3));
+  feed(numbered(access(10, 100, "/proc/ioports"), 1));  // seen before
+  feed(numbered(bye(10, 100), 4));
+  // A process whose hello and first records never came, and one whose shim counted its own losses.
+  feed(numbered(access(20, 200, "/proc/iomem"), 3));
+  feed(numbered(hello(30, 1, 300, "/usr/bin/cat", {"cat"}), 0));
+  RecordSpec lost;
+  lost.kind = wire::Kind::lost;
+  lost.pid = 30;
+  lost.nonce = 300;
+  lost.count = 5;
+  feed(numbered(lost, 2));
+  Summary s;
+  aggregate.summarize(s);
+  CHECK(s.stats.records == 7);
+  CHECK(s.stats.duplicates == 1);
+  CHECK(s.stats.lost == 1 + 3 + 5);
+  CHECK(count_of(s, "/proc/ioports") == 2);
+}
+
+TEST_CASE("a restarted collector replays the journal and never counts a record twice") {
+  Rules rules = load_rules_once();
+  PrivateDir dir;
+  std::string error;
+  REQUIRE(dir.create(error));
+  const int pid = getpid();
+  std::string spooled = encode(numbered(hello(123, 1, 7, "/bin/cat", {"cat"}), 0)) +
+                        encode(numbered(access(123, 7, "/etc/machine-id"), 1)) +
+                        encode(numbered(bye(123, 7), 2));
+  Summary before;
+  {
+    Collector first(rules, dir);
+    Sender sender(dir.socket());
+    sender.send(encode(numbered(hello(pid, getppid(), 5, "/bin/sh", {"sh"}), 0)));
+    sender.send(encode(numbered(access(pid, 5, "/proc/ioports", wire::op_read, 0, 1), 1)));
+    sender.send(encode(numbered(access(pid, 5, "/proc/iomem"), 2)));
+    sender.send("garbage");
+    CHECK(first.ingest.drain(first.aggregate) == 4);
+    std::ofstream(dir.spool() + "/123-7.spool", std::ios::binary) << spooled;
+    first.ingest.claim_spool(first.aggregate);
+    first.journal.save_counters(first.stats);
+    CHECK(first.journal.healthy());
+    before = first.summary();
+  }
+  // As if it was killed: its socket file stays behind, and so (had it died between journaling a
+  // claimed spool file and removing it) does the claimed file.
+  int stale = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strcpy(addr.sun_path, dir.socket().c_str());
+  REQUIRE(bind(stale, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  close(stale);
+  std::ofstream(dir.spool() + "/123-7.claimed", std::ios::binary) << spooled;
+
+  Collector second(rules, dir);  // rebinds over the stale socket file
+  Sender sender(dir.socket());
+  sender.send(encode(numbered(access(pid, 5, "/proc/ioports"), 3)));
+  sender.send(encode(numbered(bye(pid, 5), 4)));
+  second.ingest.drain(second.aggregate);
+  second.ingest.claim_spool(second.aggregate);
+  Summary after = second.summary();
+
+  CHECK(before.stats.records == 6);
+  CHECK(before.stats.late == 3);
+  CHECK(after.stats.records == 8);
+  CHECK(after.stats.duplicates == 3);  // the claimed file, read again
+  CHECK(after.stats.late == 3);        // the journal kept the from-spool flag
+  CHECK(after.stats.malformed == 1);   // from the counters file
+  CHECK(after.stats.lost == 0);
+  CHECK(count_of(after, "/proc/ioports") == 2);
+  CHECK(count_of(after, "/etc/machine-id") == 1);
+  CHECK(::access((dir.spool() + "/123-7.claimed").c_str(), F_OK) != 0);
+  second.ingest.close();
+  dir.remove();
+}
+
+TEST_CASE("a spool file claimed while the build runs is read once more before it is removed") {
+  Rules rules = load_rules_once();
+  PrivateDir dir;
+  std::string error;
+  REQUIRE(dir.create(error));
+  Collector c(rules, dir);
+  std::string path = dir.spool() + "/9-9.spool";
+  int late_writer = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);  // opened before the claim
+  std::string first = encode(numbered(hello(9, 1, 9, "/bin/cat", {"cat"}), 0));
+  REQUIRE(write(late_writer, first.data(), first.size()) == ssize_t(first.size()));
+  c.ingest.claim_spool(c.aggregate, 60'000'000'000);
+  CHECK(c.stats.records == 1);
+  std::string second = encode(numbered(access(9, 9, "/proc/ioports"), 1));
+  REQUIRE(write(late_writer, second.data(), second.size()) == ssize_t(second.size()));  // after the rename
+  close(late_writer);
+  CHECK(c.ingest.settle(c.aggregate, false) != 0);  // not due yet
+  CHECK(::access((dir.spool() + "/9-9.claimed").c_str(), F_OK) == 0);
+  CHECK(c.ingest.settle(c.aggregate, true) == 0);
+  CHECK(c.stats.records == 2);
+  CHECK(::access((dir.spool() + "/9-9.claimed").c_str(), F_OK) != 0);
+  c.ingest.close();
+  dir.remove();
+}
+
+TEST_CASE("a torn spool record counts as lost once") {
+  Rules rules = load_rules_once();
+  PrivateDir dir;
+  std::string error;
+  REQUIRE(dir.create(error));
+  Collector c(rules, dir);
+  std::string torn = encode(numbered(access(9, 9, "/proc/ioports"), 2));
+  std::ofstream(dir.spool() + "/9-9.spool", std::ios::binary)
+      << encode(numbered(hello(9, 1, 9, "/bin/cat", {"cat"}), 0)) << torn.substr(0, torn.size() - 3);
+  c.ingest.claim_spool(c.aggregate);
+  Summary s = c.summary();
+  CHECK(s.stats.records == 1);
+  CHECK(s.stats.lost == 2);  // seq 1 never came; seq 2 was torn
+  c.ingest.close();
+  dir.remove();
+}
