@@ -34,6 +34,18 @@ uint64_t parse_hex(const char* s) {
   return v;
 }
 
+// Keeps the entry `name`=`value` in c.env, if it fits.
+void keep_entry(Config& c, size_t& used, const char* name, const char* value) {
+  const size_t nlen = strlen(name), vlen = strlen(value);
+  if (c.nenv == Config::kMaxEnv || used + nlen + 1 + vlen + 1 > sizeof c.env_text) return;
+  char* entry = c.env_text + used;
+  memcpy(entry, name, nlen);
+  entry[nlen] = '=';
+  memcpy(entry + nlen + 1, value, vlen + 1);
+  used += nlen + 1 + vlen + 1;
+  c.env[c.nenv++] = entry;
+}
+
 }  // namespace
 
 void load_config(char* const* envp) {
@@ -54,6 +66,10 @@ void load_config(char* const* envp) {
   copy_value(find_env(envp, wire::kEnvLib), c.lib, sizeof c.lib);
   c.build_id = parse_hex(find_env(envp, wire::kEnvBuild));
   c.filter.parse(find_env(envp, wire::kEnvFilter));
+  size_t used = 0;
+  const char* const names[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter, wire::kEnvLib};
+  for (const char* name : names)
+    if (const char* value = find_env(envp, name)) keep_entry(c, used, name, value);
 }
 
 }  // namespace fpshim

@@ -18,6 +18,12 @@ struct Config {
   char lib[4096] = {};
   uint64_t build_id = 0;
   Filter filter;
+  // The FPSHIM_* entries as received ("NAME=value"), which exec'd children get back. An entry
+  // that does not fit in `env_text` is left out.
+  static constexpr unsigned kMaxEnv = 5;
+  const char* env[kMaxEnv] = {};
+  unsigned nenv = 0;
+  char env_text[32 * 1024] = {};
 };
 
 extern Config g_config;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "self.h"
 #include "sys.h"
 
 namespace fpshim {
@@ -69,13 +70,24 @@ void refresh_cwd() {
   }
 }
 
+void forget_cwd() {
+  g_cache.changes.fetch_add(1, std::memory_order_acq_rel);
+  g_cwd_interesting.store(true, std::memory_order_release);
+}
+
 long read_cwd(char* out, size_t cap) {
+  bool refreshed = false;
   for (int attempt = 0; attempt < 4; attempt++) {
     const unsigned before = g_cache.seq.load(std::memory_order_acquire);
     if (before & 1) continue;
     const size_t len = g_cache.len.load(std::memory_order_relaxed);
     const bool current = g_cache.published.load(std::memory_order_relaxed) ==
                          g_cache.changes.load(std::memory_order_relaxed);
+    if (!current && !refreshed && !g_cache.writing.load(std::memory_order_relaxed) && !borrowing_memory()) {
+      refresh_cwd();  // stale since a vfork child's chdir
+      refreshed = true;
+      continue;
+    }
     if (!current) break;
     if (len > cap) return -1;
     memcpy(out, g_cached_path, len);

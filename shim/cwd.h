@@ -21,6 +21,10 @@ inline int cwd_safe_climb() { return g_cwd_safe_climb.load(std::memory_order_rel
 // the cache marked stale, and readers fall back to getcwd until the other one publishes again.
 void refresh_cwd();
 
+// For a vfork child that changed directory: marks the cache stale without writing it (it is the
+// parent's). Readers fall back to getcwd; the parent's next read refreshes it.
+void forget_cwd();
+
 // Copies the cwd (no NUL) into `out`; returns its length, or -1 if it is unknown or does not fit.
 long read_cwd(char* out, size_t cap);
 

@@ -2,7 +2,8 @@
 // "flagged" tells *at calls the dirfd is worth resolving; "listed" says the open itself was a
 // listing (O_DIRECTORY, opendir), so an fdopendir on it adds nothing. A stale bit is harmless (the
 // dirfd is then resolved for nothing); a missing one loses relative paths under that dirfd
-// (descriptors from dup, from unhooked calls, or inherited are not flagged).
+// (descriptors from dup, from unhooked calls, or inherited are not flagged). A vfork child clears
+// none: its descriptors are its own, the bits are its parent's.
 #pragma once
 
 #include <atomic>
@@ -34,11 +35,14 @@ inline void flag_fd(int fd, bool listed) {
   else g_fd_listed[fd >> 6].fetch_and(~bit, std::memory_order_relaxed);
 }
 
+// Clears the bits of `fd`, which has some (out of line: it asks whether this is a vfork child).
+void clear_fd(int fd);
+
 inline void unflag_fd(int fd) {
-  if (static_cast<unsigned>(fd) >= unsigned(kFlaggedFds) || !fd_bit(g_fd_flagged, fd)) return;
-  const uint64_t bit = uint64_t(1) << (fd & 63);
-  g_fd_flagged[fd >> 6].fetch_and(~bit, std::memory_order_relaxed);
-  g_fd_listed[fd >> 6].fetch_and(~bit, std::memory_order_relaxed);
+  if (static_cast<unsigned>(fd) < unsigned(kFlaggedFds) && fd_bit(g_fd_flagged, fd)) clear_fd(fd);
 }
+
+// Every descriptor from `first` to `last` (close_range, closefrom).
+void unflag_fds(unsigned first, unsigned last);
 
 }  // namespace fpshim

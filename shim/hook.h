@@ -31,6 +31,22 @@
   FPSHIM_EXPORT ret name##_hook params __asm__(#name); \
   ret name##_hook params
 
+// Defines one version of an exported function libc has in two (exports.map): `which` is current
+// (the default, "@@GLIBC_2.3") or compat (the older, "@GLIBC_2.2.5"); each forwards to the same
+// version of libc's (real::name_current(), real::name_compat()), so an old binary keeps the old
+// behaviour. The C name, fpshim_<name>_<which>, stays local. Off x86-64 the current version is
+// defined without a version and the compat one is not exported.
+#if defined(__x86_64__)
+#define FPSHIM_DEFINE_VERSION(ret, name, which, version, params) \
+  FPSHIM_EXPORT ret fpshim_##name##_##which params;              \
+  __asm__(".symver fpshim_" #name "_" #which ", " #name version); \
+  ret fpshim_##name##_##which params
+#else
+#define FPSHIM_DEFINE_VERSION(ret, name, which, version, params) FPSHIM_DEFINE_VERSION_##which(ret, name, params)
+#define FPSHIM_DEFINE_VERSION_current(ret, name, params) FPSHIM_DEFINE(ret, name, params)
+#define FPSHIM_DEFINE_VERSION_compat(ret, name, params) [[maybe_unused]] static ret name##_compat params
+#endif
+
 // Defines the exported function `name` with the body that follows, a template over the `Scan` of
 // dotdot.h. On x86-64 the body is compiled twice, with the AVX2 and the SSE2 scan; `name` jumps
 // through a pointer that its first call sets to the one this CPU can run. (Not an ifunc: glibc
@@ -120,5 +136,12 @@ __attribute__((cold, noinline)) void observe(const Call& call, bool failed, int 
 __attribute__((cold, noinline)) void observe_open(const char* fn, int dirfd, const char* path, int flags, int fd);
 __attribute__((cold, noinline)) void observe_fopen(const char* fn, const char* path, const char* mode, FILE* f);
 __attribute__((cold, noinline)) void observe_list(const char* fn, int dirfd, const char* path, bool failed, int fd);
+// stat, access, readlink, realpath: op_stat. An empty `path` is the dirfd itself with
+// AT_EMPTY_PATH in `at_flags`, else nothing.
+__attribute__((cold, noinline)) void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, bool failed);
+
+// Writes to `out` the absolute, lexically normalised path `path` names relative to `dirfd` (null
+// `path`: the directory of `dirfd`), /proc/self spelled with our pid; returns its length, or -1.
+long resolve_path(int dirfd, const char* path, char* out, size_t cap);
 
 }  // namespace fpshim

@@ -1,26 +1,82 @@
 // Descriptors and the working directory: keep the fd flags, the cwd cache and our socket right.
+// The program's calls always go through unchanged: when one closes or replaces our socket, we let
+// it (dup2 onto it first moves ours away) and open another when we next send.
+#include <linux/close_range.h>
+
 #include "hook.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "self.h"
 #include "transport.h"
 
 using namespace fpshim;
 
+namespace {
+
+void changed_directory() {
+  if (borrowing_memory()) forget_cwd();
+  else refresh_cwd();
+}
+
+}  // namespace
+
 FPSHIM_DEFINE(int, chdir, (const char* path)) {
   const int r = real::chdir()(path);
-  if (r == 0 && ready()) refresh_cwd();
+  if (r == 0 && ready()) changed_directory();
   return r;
 }
 
 FPSHIM_DEFINE(int, fchdir, (int fd)) {
   const int r = real::fchdir()(fd);
-  if (r == 0 && ready()) refresh_cwd();
+  if (r == 0 && ready()) changed_directory();
   return r;
 }
 
-// Closing our socket is the program's right; we forget it and open another when we next send.
 FPSHIM_DEFINE(int, close, (int fd)) {
   unflag_fd(fd);
   transport::on_close(fd);
   return real::close()(fd);
+}
+
+// With CLOSE_RANGE_CLOEXEC nothing is closed now (and our socket is close-on-exec already).
+FPSHIM_DEFINE(int, close_range, (unsigned first, unsigned last, int flags)) {
+  if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+    unflag_fds(first, last);
+    transport::on_close_range(first, last);
+  }
+  return real::close_range()(first, last, flags);
+}
+
+FPSHIM_DEFINE(void, closefrom, (int low)) {
+  if (low >= 0) {
+    unflag_fds(unsigned(low), ~0u);
+    transport::on_close_range(unsigned(low), ~0u);
+  }
+  real::closefrom()(low);
+}
+
+FPSHIM_DEFINE(int, dup2, (int oldfd, int newfd)) {
+  if (oldfd == newfd) return real::dup2()(oldfd, newfd);
+  unflag_fd(newfd);
+  const transport::Moved moved = transport::step_aside(newfd);
+  const int r = real::dup2()(oldfd, newfd);
+  if (moved.to != transport::kNoSocket) {
+    const int saved = errno;
+    transport::after_step_aside(moved, r < 0);
+    errno = saved;
+  }
+  return r;
+}
+
+FPSHIM_DEFINE(int, dup3, (int oldfd, int newfd, int flags)) {
+  if (oldfd == newfd) return real::dup3()(oldfd, newfd, flags);
+  unflag_fd(newfd);
+  const transport::Moved moved = transport::step_aside(newfd);
+  const int r = real::dup3()(oldfd, newfd, flags);
+  if (moved.to != transport::kNoSocket) {
+    const int saved = errno;
+    transport::after_step_aside(moved, r < 0);
+    errno = saved;
+  }
+  return r;
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "cwd.h"
 #include "report.h"
+#include "self.h"
 #include "sys.h"
 
 namespace fpshim {
@@ -17,6 +18,7 @@ constinit std::atomic<int> g_state{kUninit};
 namespace {
 
 constinit std::atomic<int> g_init_owner{0};  // tid of the thread loading the configuration
+constinit std::atomic<int> g_exit_status{-1};
 int g_argc = 0;
 char** g_argv = nullptr;
 
@@ -43,6 +45,7 @@ bool init(char* const* envp) {
 
 void on_fork_child() {
   const int saved = errno;
+  g_exit_status.store(-1, std::memory_order_relaxed);
   report::after_fork(g_argc, g_argv);
   errno = saved;
 }
@@ -62,12 +65,16 @@ __attribute__((constructor)) void on_load(int argc, char** argv, char** envp) {
 __attribute__((destructor)) void on_unload() {
   if (g_state.load(std::memory_order_acquire) != kActive) return;
   const int saved = errno;
-  report::bye();
+  report::bye(g_exit_status.load(std::memory_order_relaxed));
   errno = saved;
 }
 
 }  // namespace
 
 bool init_slow() { return init(environ); }
+
+void note_exit_status(int status) {
+  if (!borrowing_memory()) g_exit_status.store(status & 0xff, std::memory_order_relaxed);
+}
 
 }  // namespace fpshim

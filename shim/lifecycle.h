@@ -11,6 +11,13 @@ extern std::atomic<int> g_state;
 
 bool init_slow();
 
+// The status the process leaves with (exit, _exit, a return from main), for its bye record.
+void note_exit_status(int status);
+
+// True if the shim is set up and reports. Unlike ready(), never sets it up: for hooks that may run
+// in a vfork child, where setting up would write the parent's memory (exec, exit).
+inline bool reporting() { return g_state.load(std::memory_order_acquire) == kActive; }
+
 // True if hooks should look at paths: the configuration is loaded and names a collector.
 inline bool ready() {
   const int s = g_state.load(std::memory_order_acquire);

@@ -20,17 +20,22 @@ long fd_path(int fd, char* out, size_t cap) {
   return len > 0 && out[0] == '/' ? len : -1;
 }
 
-long resolve(int dirfd, const char* path, char* out, size_t cap) {
-  if (path != nullptr && path[0] == '/') return normalize_path(nullptr, 0, path, out, cap);
-  const long base = dirfd == AT_FDCWD ? read_cwd(out, cap) : fd_path(dirfd, out, cap);
-  if (base <= 0) return -1;
-  return normalize_path(out, size_t(base), path != nullptr ? path : "", out, cap);
-}
-
 int live_pid() { return sys::getpid(); }
 int live_tid() { return sys::gettid(); }
 
 }  // namespace
+
+long resolve_path(int dirfd, const char* path, char* out, size_t cap) {
+  long len;
+  if (path != nullptr && path[0] == '/') {
+    len = normalize_path(nullptr, 0, path, out, cap);
+  } else {
+    const long base = dirfd == AT_FDCWD ? read_cwd(out, cap) : fd_path(dirfd, out, cap);
+    if (base <= 0) return -1;
+    len = normalize_path(out, size_t(base), path != nullptr ? path : "", out, cap);
+  }
+  return len > 0 ? rewrite_proc_self(out, size_t(len), cap, live_pid, live_tid) : len;
+}
 
 bool worth_resolving(int dirfd, const char* path) {
   if (!ready()) return false;
@@ -43,8 +48,7 @@ bool worth_resolving(int dirfd, const char* path) {
 void observe(const Call& call, bool failed, int new_fd) {
   const int saved = errno;
   char resolved[kResolvedMax];
-  long len = resolve(call.dirfd, call.path, resolved, sizeof resolved);
-  if (len > 0) len = rewrite_proc_self(resolved, size_t(len), sizeof resolved, live_pid, live_tid);
+  const long len = resolve_path(call.dirfd, call.path, resolved, sizeof resolved);
   if (len > 0) {
     const Filter::Lookup found = g_config.filter.lookup(resolved, size_t(len));
     if (new_fd >= 0 && found.interesting_dir) flag_fd(new_fd, call.op == wire::op_list);
@@ -63,6 +67,12 @@ void observe_open(const char* fn, int dirfd, const char* path, int flags, int fd
 
 void observe_list(const char* fn, int dirfd, const char* path, bool failed, int fd) {
   if (worth_resolving(dirfd, path)) observe(Call{fn, dirfd, path, wire::op_list, 0}, failed, fd);
+}
+
+void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, bool failed) {
+  if (path[0] == '\0' && !(at_flags & AT_EMPTY_PATH)) return;
+  if (worth_resolving(dirfd, path[0] != '\0' ? path : nullptr))
+    observe(Call{fn, dirfd, path[0] != '\0' ? path : nullptr, wire::op_stat, 0}, failed, -1);
 }
 
 void observe_fopen(const char* fn, const char* path, const char* mode, FILE* f) {

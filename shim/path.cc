@@ -69,6 +69,30 @@ int climb_depth(const char* path) {
   return highest;
 }
 
+long glob_start(const char* pattern, bool brace, bool noescape, char* out, size_t cap, bool* lists) {
+  size_t n = 0;
+  long last_slash = -1;
+  *lists = false;
+  for (const char* p = pattern; *p != '\0'; p++) {
+    char c = *p;
+    if (c == '\\' && !noescape && p[1] != '\0') {
+      c = *++p;
+    } else if (c == '*' || c == '?' || c == '[' || (brace && c == '{')) {
+      *lists = true;
+      break;
+    }
+    if (n + 2 > cap) return -1;
+    if (c == '/') last_slash = long(n);
+    out[n++] = c;
+  }
+  if (*lists) {
+    if (last_slash < 0) out[0] = '.';
+    n = last_slash <= 0 ? 1 : size_t(last_slash);
+  }
+  out[n] = '\0';
+  return long(n);
+}
+
 size_t format_decimal(unsigned long long v, char* out) {
   char tmp[20];
   size_t n = 0;

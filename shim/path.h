@@ -24,6 +24,13 @@ int climb_depth(const char* path);
 // new length, or -1 if it does not fit in `cap` bytes.
 long rewrite_proc_self(char* path, size_t len, size_t cap, int (*pid)(), int (*tid)());
 
+// The path a glob pattern reaches first. With a wildcard (* ? [, and { when `brace`): the
+// directory before the component holding the first one, which glob lists ("." if none, "/" for
+// the root), and `*lists` is set; without: the whole pattern, which glob only looks up.
+// Backslash escapes are undone unless `noescape`. Returns the length written to `out` (a NUL
+// follows), or -1 if it does not fit in `cap` bytes.
+long glob_start(const char* pattern, bool brace, bool noescape, char* out, size_t cap, bool* lists);
+
 // Writes the decimal form of `v` to `out` (room for 20 digits); returns its length.
 size_t format_decimal(unsigned long long v, char* out);
 

@@ -7,14 +7,42 @@
 
 namespace fpshim::real {
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"  // glibc's nonnull on the function types
 #define FPSHIM_DEFINE_SLOT(name)          \
   constexpr char name_##name[] = #name; \
   constinit std::atomic<name##_slot::Pointer> slot_##name{&name##_slot::first_call<slot_##name, name_##name>};
 FPSHIM_REAL_FUNCTIONS(FPSHIM_DEFINE_SLOT)
 #undef FPSHIM_DEFINE_SLOT
 
-void* lookup(const char* name) {
-  void* p = dlsym(RTLD_NEXT, name);
+#if defined(__x86_64__)
+#define FPSHIM_VERSION(version) version
+#else
+#define FPSHIM_VERSION(version) ""
+#endif
+#define FPSHIM_DEFINE_VERSIONED_SLOT(name, which, version)                                                    \
+  constexpr char name_##name##_##which[] = #name;                                                            \
+  constexpr char version_##name##_##which[] = FPSHIM_VERSION(version);                                       \
+  constinit std::atomic<Slot<decltype(&::name)>::Pointer> slot_##name##_##which{                             \
+      &Slot<decltype(&::name)>::first_call<slot_##name##_##which, name_##name##_##which, version_##name##_##which>};
+FPSHIM_REAL_VERSIONED(FPSHIM_DEFINE_VERSIONED_SLOT)
+#undef FPSHIM_DEFINE_VERSIONED_SLOT
+#pragma GCC diagnostic pop
+
+namespace {
+
+long syscall_first_call(long n, long a, long b, long c, long d, long e, long f) {
+  const auto p = reinterpret_cast<long (*)(long, ...)>(lookup("syscall"));
+  slot_syscall.store(reinterpret_cast<Syscall>(p), std::memory_order_relaxed);
+  return p(n, a, b, c, d, e, f);
+}
+
+}  // namespace
+
+constinit std::atomic<Syscall> slot_syscall{&syscall_first_call};
+
+void* lookup(const char* name, const char* version) {
+  void* p = version != nullptr && version[0] != '\0' ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
   if (p == nullptr) {
     static const char kPrefix[] = "fpshim: no definition of ";
     sys::write(2, kPrefix, sizeof kPrefix - 1);

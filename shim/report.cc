@@ -7,6 +7,7 @@
 #include "config.h"
 #include "cwd.h"
 #include "fpshim/wire.h"
+#include "self.h"
 #include "sys.h"
 #include "transport.h"
 
@@ -20,6 +21,28 @@ constinit std::atomic<bool> g_bye_sent{false};
 constinit RepeatTable g_repeats;
 // Built only in the constructor and in a fork child, which run one at a time per process.
 constinit char g_hello[wire::kMaxRecord];
+// argv for a vfork child's hello: the parent's, which it runs until it execs.
+constinit int g_argc = 0;
+constinit char* const* g_argv = nullptr;
+
+// The identity of the vfork child running on this thread's memory, if any (report.h).
+struct Borrowed {
+  int pid;
+  uint64_t nonce;
+  uint64_t seq;
+};
+constinit thread_local Borrowed t_borrowed __attribute__((tls_model("initial-exec"))) = {};
+
+// Exec records, and a vfork child's hello, are built on the stack: this much at most (a longer
+// argv is cut, with flag_truncated).
+constexpr size_t kStackRecord = 16 * 1024;
+constexpr size_t kStackHello = 8 * 1024;
+
+struct Sender {
+  int pid;
+  uint64_t nonce;
+  bool borrowed;
+};
 
 uint64_t now_ns() {
   timespec ts;
@@ -27,8 +50,12 @@ uint64_t now_ns() {
   return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
 }
 
-// pid, ppid and tid are asked afresh: a vfork child shares our memory but not our pid.
-wire::Header header(wire::Kind kind, uint64_t seq) {
+uint64_t next_seq(const Sender& s) {
+  if (s.borrowed) return t_borrowed.seq++;
+  return g_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+wire::Header header(wire::Kind kind, const Sender& s, uint64_t seq) {
   wire::Header h = {};
   h.magic = wire::kMagic;
   h.version = wire::kVersion;
@@ -36,32 +63,36 @@ wire::Header header(wire::Kind kind, uint64_t seq) {
   h.size = sizeof h;
   h.build_id = g_config.build_id;
   h.time_ns = now_ns();
-  h.proc_nonce = g_nonce.load(std::memory_order_relaxed);
+  h.proc_nonce = s.nonce;
   h.seq = seq;
-  h.pid = sys::getpid();
+  h.pid = s.pid;
   h.ppid = sys::getppid();
   h.tid = sys::gettid();
   return h;
 }
 
-uint64_t next_seq() { return g_seq.fetch_add(1, std::memory_order_relaxed) + 1; }
+// `once`: a record the process sends once or rarely, which should not open the persistent socket.
+transport::Outcome deliver(const Sender& s, const iovec* iov, int n, bool once) {
+  if (s.borrowed) return transport::send_borrowed(iov, n, s.pid, s.nonce);
+  return once ? transport::send_once(iov, n) : transport::send(iov, n);
+}
 
-transport::Outcome send_header_only(wire::Kind kind, uint32_t count, int32_t result) {
-  wire::Header h = header(kind, next_seq());
+transport::Outcome send_header_only(const Sender& s, wire::Kind kind, uint32_t count, int32_t result) {
+  wire::Header h = header(kind, s, next_seq(s));
   h.count = count;
   h.result = result;
   const iovec iov = {&h, sizeof h};
-  return transport::send_once(&iov, 1);
+  return deliver(s, &iov, 1, true);
 }
 
-void send_lost() {
+void send_lost(const Sender& s) {
   const uint32_t lost = transport::take_lost();
-  if (lost != 0 && send_header_only(wire::Kind::lost, lost, 0) != transport::Outcome::sent)
+  if (lost != 0 && send_header_only(s, wire::Kind::lost, lost, 0) != transport::Outcome::sent)
     transport::add_lost(lost);
 }
 
-void send_access(const AccessText& a, SendDecision d) {
-  wire::Header h = header(wire::Kind::access, next_seq());
+void send_access(const Sender& s, const AccessText& a, SendDecision d) {
+  wire::Header h = header(wire::Kind::access, s, next_seq(s));
   uint32_t spelled_len = a.spelled_len;
   const uint32_t fn_len = uint32_t(strlen(a.fn));
   const uint32_t fixed = uint32_t(sizeof h) + 3 * uint32_t(sizeof(uint32_t)) + a.resolved_len + fn_len;
@@ -78,21 +109,28 @@ void send_access(const AccessText& a, SendDecision d) {
                         {&lens[0], sizeof lens[0]}, {const_cast<char*>(a.resolved), a.resolved_len},
                         {&lens[1], sizeof lens[1]}, {const_cast<char*>(a.spelled), spelled_len},
                         {&lens[2], sizeof lens[2]}, {const_cast<char*>(a.fn), fn_len}};
-  if (transport::send(iov, 7) == transport::Outcome::sent) send_lost();
+  if (deliver(s, iov, 7, false) == transport::Outcome::sent && !s.borrowed) send_lost(s);
 }
 
-// Appends strings to a record in g_hello, cutting the one that does not fit and dropping the rest.
-struct HelloWriter {
+void flush_pending(const Sender& s) {
+  g_repeats.flush([&s](const AccessText& a, SendDecision d) { send_access(s, a, d); });
+  send_lost(s);
+}
+
+// Appends strings to a record in `buf`, cutting the one that does not fit and dropping the rest.
+struct RecordWriter {
+  char* buf;
+  size_t cap;
   size_t used = sizeof(wire::Header);
   uint32_t nstrings = 0;
   bool truncated = false;
 
   // Room for the next string's bytes, which the caller writes at data() before commit().
-  size_t room() const { return used + sizeof(uint32_t) < sizeof g_hello ? sizeof g_hello - used - sizeof(uint32_t) : 0; }
-  char* data() { return g_hello + used + sizeof(uint32_t); }
+  size_t room() const { return used + sizeof(uint32_t) < cap ? cap - used - sizeof(uint32_t) : 0; }
+  char* data() { return buf + used + sizeof(uint32_t); }
   void commit(size_t len) {
     if (truncated) return;
-    if (used + sizeof(uint32_t) > sizeof g_hello) {
+    if (used + sizeof(uint32_t) > cap) {
       truncated = true;
       return;
     }
@@ -101,7 +139,7 @@ struct HelloWriter {
       truncated = true;
     }
     const uint32_t len32 = uint32_t(len);
-    memcpy(g_hello + used, &len32, sizeof len32);
+    memcpy(buf + used, &len32, sizeof len32);
     used += sizeof len32 + len;
     nstrings++;
   }
@@ -110,7 +148,45 @@ struct HelloWriter {
     memcpy(data(), s, len < room() ? len : room());
     commit(len);
   }
+  void add_argv(char* const* argv, int argc = -1) {
+    for (int i = 0; argv != nullptr && argv[i] != nullptr && (argc < 0 || i < argc); i++) add(argv[i], strlen(argv[i]));
+  }
+  // Puts `h`, completed with the size and the strings, in front; returns the record.
+  iovec finish(wire::Header h) {
+    h.size = uint32_t(used);
+    h.nstrings = nstrings;
+    h.flags |= truncated ? wire::flag_truncated : 0;
+    memcpy(buf, &h, sizeof h);
+    return iovec{buf, used};
+  }
 };
+
+void write_hello(RecordWriter& w, int argc, char* const* argv) {
+  const long exe = sys::readlink("/proc/self/exe", w.data(), w.room());
+  w.commit(exe > 0 ? size_t(exe) : 0);
+  const long cwd = read_cwd(w.data(), w.room());
+  w.commit(cwd > 0 ? size_t(cwd) : 0);
+  w.add_argv(argv, argc);
+}
+
+// A vfork child's first record: it takes an identity and sends its hello.
+__attribute__((noinline)) void introduce_borrower(int pid) {
+  t_borrowed = Borrowed{pid, now_ns(), 1};
+  const Sender child{pid, t_borrowed.nonce, true};
+  char buf[kStackHello];
+  RecordWriter w{buf, sizeof buf};
+  write_hello(w, g_argc, g_argv);
+  const iovec iov = w.finish(header(wire::Kind::hello, child, 0));
+  transport::send_borrowed(&iov, 1, pid, child.nonce);
+}
+
+// The sender of a record made now: this process, or the vfork child borrowing its memory.
+Sender sender() {
+  const int pid = sys::getpid();
+  if (!borrowing_memory(pid)) return Sender{pid, g_nonce.load(std::memory_order_relaxed), false};
+  if (t_borrowed.pid != pid) introduce_borrower(pid);
+  return Sender{pid, t_borrowed.nonce, true};
+}
 
 }  // namespace
 
@@ -119,39 +195,62 @@ void start() {
   const uint64_t nonce = now_ns();
   g_nonce.store(nonce, std::memory_order_relaxed);
   g_seq.store(0, std::memory_order_relaxed);
+  g_own_pid.store(pid, std::memory_order_relaxed);
   transport::set_identity(pid, nonce);
 }
 
 void hello(int argc, char* const* argv) {
-  HelloWriter w;
-  const long exe = sys::readlink("/proc/self/exe", w.data(), w.room());
-  w.commit(exe > 0 ? size_t(exe) : 0);
-  const long cwd = read_cwd(w.data(), w.room());
-  w.commit(cwd > 0 ? size_t(cwd) : 0);
-  for (int i = 0; i < argc && argv != nullptr && argv[i] != nullptr; i++) w.add(argv[i], strlen(argv[i]));
-  wire::Header h = header(wire::Kind::hello, 0);
-  h.size = uint32_t(w.used);
-  h.nstrings = w.nstrings;
-  h.flags = w.truncated ? wire::flag_truncated : 0;
-  memcpy(g_hello, &h, sizeof h);
-  const iovec iov = {g_hello, w.used};
+  g_argc = argc;
+  g_argv = argv;
+  RecordWriter w{g_hello, sizeof g_hello};
+  write_hello(w, argc, argv);
+  const int pid = sys::getpid();
+  const iovec iov = w.finish(header(wire::Kind::hello, Sender{pid, g_nonce.load(std::memory_order_relaxed), false}, 0));
   transport::send_transient(&iov, 1);
 }
 
 void access(const AccessText& a) {
-  if (g_bye_sent.load(std::memory_order_relaxed)) {
-    send_access(a, SendDecision{1, false});
+  const Sender s = sender();
+  if (s.borrowed || g_bye_sent.load(std::memory_order_relaxed)) {
+    send_access(s, a, SendDecision{1, false});
     return;
   }
   const SendDecision d = g_repeats.note(a);
-  if (d.count != 0) send_access(a, d);
+  if (d.count != 0) send_access(s, a, d);
 }
 
-void bye() {
-  g_bye_sent.store(true, std::memory_order_relaxed);
-  g_repeats.flush(send_access);
-  send_lost();
-  send_header_only(wire::Kind::bye, 0, -1);
+void flush() {
+  const Sender s = sender();
+  if (!s.borrowed) flush_pending(s);
+}
+
+void exec(const ExecText& e) {
+  const Sender s = sender();
+  char buf[kStackRecord];
+  RecordWriter w{buf, sizeof buf};
+  w.add(e.named, strlen(e.named));
+  w.add(e.resolved, strlen(e.resolved));
+  w.add_argv(e.argv);
+  wire::Header h = header(wire::Kind::exec, s, next_seq(s));
+  h.op = wire::op_exec;
+  h.result = e.result;
+  h.count = e.child;
+  h.flags = e.flags;
+  const iovec iov = w.finish(h);
+  deliver(s, &iov, 1, true);
+}
+
+void bye(int status) {
+  const int pid = sys::getpid();
+  if (borrowing_memory(pid)) {
+    // A vfork child that said nothing needs no goodbye.
+    if (t_borrowed.pid == pid) send_header_only(Sender{pid, t_borrowed.nonce, true}, wire::Kind::bye, 0, status);
+    return;
+  }
+  if (g_bye_sent.exchange(true, std::memory_order_relaxed)) return;
+  const Sender s{pid, g_nonce.load(std::memory_order_relaxed), false};
+  flush_pending(s);
+  send_header_only(s, wire::Kind::bye, 0, status);
 }
 
 void after_fork(int argc, char* const* argv) {

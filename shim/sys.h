@@ -46,7 +46,14 @@ inline long arg(const void* p) { return reinterpret_cast<long>(p); }
 inline int open(const char* path, int flags, int mode = 0) {
   return int(call(SYS_openat, AT_FDCWD, arg(path), flags, mode));
 }
+inline int openat(int dirfd, const char* path, int flags) { return int(call(SYS_openat, dirfd, arg(path), flags)); }
 inline int close(int fd) { return int(call(SYS_close, fd)); }
+inline long pread(int fd, void* buf, size_t n, long offset) { return call(SYS_pread64, fd, arg(buf), long(n), offset); }
+inline long read(int fd, void* buf, size_t n) { return call(SYS_read, fd, arg(buf), long(n)); }
+inline int faccessat(int dirfd, const char* path, int mode) { return int(call(SYS_faccessat, dirfd, arg(path), mode)); }
+inline int fstatat(int dirfd, const char* path, struct stat* st, int flags) {
+  return int(call(SYS_newfstatat, dirfd, arg(path), arg(st), flags));
+}
 inline long readlink(const char* path, char* buf, size_t cap) {
   return call(SYS_readlinkat, AT_FDCWD, arg(path), arg(buf), long(cap));
 }

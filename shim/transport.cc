@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "path.h"
+#include "self.h"
 #include "sys.h"
 
 namespace fpshim::transport {
@@ -86,7 +87,7 @@ bool send_on(int fd, const iovec* iov, int n, const sockaddr_un* to, socklen_t t
   return sys::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
 }
 
-Outcome spool(const iovec* iov, int n) {
+Outcome spool(const iovec* iov, int n, int pid, uint64_t nonce) {
   const Config& c = g_config;
   const size_t dlen = strlen(c.spool_dir);
   char path[sizeof c.spool_dir + 64];
@@ -94,9 +95,9 @@ Outcome spool(const iovec* iov, int n) {
   memcpy(path, c.spool_dir, dlen);
   size_t len = dlen;
   path[len++] = '/';
-  len += format_decimal(unsigned(g_pid.load(std::memory_order_relaxed)), path + len);
+  len += format_decimal(unsigned(pid), path + len);
   path[len++] = '-';
-  len += format_decimal(g_nonce.load(std::memory_order_relaxed), path + len);
+  len += format_decimal(nonce, path + len);
   memcpy(path + len, ".spool", 7);
   const int fd = sys::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Outcome::lost;
@@ -108,9 +109,19 @@ Outcome spool(const iovec* iov, int n) {
 }
 
 Outcome fall_back(const iovec* iov, int n) {
-  const Outcome o = spool(iov, n);
+  const Outcome o = spool(iov, n, g_pid.load(std::memory_order_relaxed), g_nonce.load(std::memory_order_relaxed));
   if (o == Outcome::lost) g_lost.fetch_add(1, std::memory_order_relaxed);
   return o;
+}
+
+bool send_on_new_socket(const iovec* iov, int n) {
+  const Config& c = g_config;
+  if (c.socket_len == 0) return false;
+  const int fd = sys::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = send_on(fd, iov, n, &c.socket, c.socket_len);
+  sys::close(fd);
+  return ok;
 }
 
 }  // namespace
@@ -122,22 +133,47 @@ Outcome send(const iovec* iov, int n) {
 }
 
 Outcome send_transient(const iovec* iov, int n) {
-  const Config& c = g_config;
-  if (c.socket_len != 0) {
-    const int fd = sys::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-      const bool ok = send_on(fd, iov, n, &c.socket, c.socket_len);
-      sys::close(fd);
-      if (ok) return Outcome::sent;
-    }
-  }
+  if (send_on_new_socket(iov, n)) return Outcome::sent;
   return fall_back(iov, n);
+}
+
+Outcome send_borrowed(const iovec* iov, int n, int pid, uint64_t nonce) {
+  if (send_on_new_socket(iov, n)) return Outcome::sent;
+  return spool(iov, n, pid, nonce);
 }
 
 Outcome send_once(const iovec* iov, int n) {
   const uint64_t cur = g_socket.load(std::memory_order_acquire);
   if (fd_of(cur) >= 0 && still_ours(cur) && send_on(fd_of(cur), iov, n, nullptr, 0)) return Outcome::sent;
   return send_transient(iov, n);
+}
+
+void forget(uint64_t cur) {
+  if (!borrowing_memory()) g_socket.compare_exchange_strong(cur, kNoSocket, std::memory_order_relaxed);
+}
+
+Moved step_aside(int fd) {
+  uint64_t cur = g_socket.load(std::memory_order_acquire);
+  if (fd < 0 || fd_of(cur) != fd || borrowing_memory()) return Moved{kNoSocket, kNoSocket};
+  // Still high, and below: a program sweeping upward through its descriptors has passed it.
+  int copy = sys::fcntl(fd, F_DUPFD_CLOEXEC, fd > 128 ? fd - 64 : 64);
+  if (copy < 0) copy = sys::fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+  if (copy < 0) {
+    g_socket.compare_exchange_strong(cur, kNoSocket, std::memory_order_relaxed);
+    return Moved{kNoSocket, kNoSocket};
+  }
+  const uint64_t moved = (cur & ~uint64_t(0xffffffffu)) | uint32_t(copy);
+  if (!g_socket.compare_exchange_strong(cur, moved, std::memory_order_acq_rel)) {
+    sys::close(copy);
+    return Moved{kNoSocket, kNoSocket};
+  }
+  return Moved{cur, moved};
+}
+
+void after_step_aside(const Moved& m, bool call_failed) {
+  if (m.to == kNoSocket || !call_failed) return;
+  uint64_t cur = m.to;
+  if (g_socket.compare_exchange_strong(cur, m.from, std::memory_order_acq_rel)) sys::close(fd_of(m.to));
 }
 
 uint32_t take_lost() { return g_lost.exchange(0, std::memory_order_relaxed); }

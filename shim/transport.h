@@ -17,8 +17,13 @@ Outcome send(const iovec* iov, int n);
 // Sends one record on a socket opened and closed for it, so the descriptor table is left as it was.
 Outcome send_transient(const iovec* iov, int n);
 
-// For the records a process sends once (bye): the persistent socket if it is open, else a transient one.
+// For the records a process sends once (exec, bye): the persistent socket if it is open, else a
+// transient one.
 Outcome send_once(const iovec* iov, int n);
+
+// For a vfork child (self.h): a transient socket, else the spool file of (pid, nonce); a record
+// that is lost is not counted (the count is the parent's).
+Outcome send_borrowed(const iovec* iov, int n, int pid, uint64_t nonce);
 
 // Records that could neither be sent nor spooled since the last take.
 uint32_t take_lost();
@@ -29,11 +34,30 @@ void add_lost(uint32_t n);
 extern std::atomic<uint64_t> g_socket;
 inline constexpr uint64_t kNoSocket = uint32_t(-1);
 
+// Forgets the socket `cur` names, unless this is a vfork child (whose descriptors are its own).
+void forget(uint64_t cur);
+
 // The program closes `fd`: if it is our socket, forget it (we reopen on the next send).
 inline void on_close(int fd) {
-  uint64_t cur = g_socket.load(std::memory_order_relaxed);
-  if (fd >= 0 && int(uint32_t(cur)) == fd) g_socket.compare_exchange_strong(cur, kNoSocket, std::memory_order_relaxed);
+  const uint64_t cur = g_socket.load(std::memory_order_relaxed);
+  if (fd >= 0 && int(uint32_t(cur)) == fd) forget(cur);
 }
+
+// The program closes every descriptor from `first` to `last`.
+inline void on_close_range(unsigned first, unsigned last) {
+  const uint64_t cur = g_socket.load(std::memory_order_relaxed);
+  const int fd = int(uint32_t(cur));
+  if (fd >= 0 && unsigned(fd) >= first && unsigned(fd) <= last) forget(cur);
+}
+
+// The program makes `fd` a copy of another descriptor (dup2, dup3). If `fd` is our socket, ours
+// moves to another number first, so that the call goes through and we keep our socket; if the
+// call fails, after_step_aside() moves it back.
+struct Moved {
+  uint64_t from, to;  // kNoSocket: nothing moved
+};
+Moved step_aside(int fd);
+void after_step_aside(const Moved& m, bool call_failed);
 
 // In a fork child: a new spool file name (pid, nonce) and a zero lost count; the socket is shared.
 void set_identity(int pid, uint64_t nonce);

@@ -1,0 +1,90 @@
+"""Every libc door to a watched path that the shim can close is closed: each is reached by a real
+program, shows up in the report with the right operation, and behaves exactly as without fpshim."""
+import os
+import shutil
+import subprocess
+import tempfile
+from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, shell
+
+STAT_DOORS = ["stat", "lstat", "fstatat", "xstat", "lxstat", "statx", "syscall_statx",
+              "readlink", "readlinkat", "realpath", "canonicalize_file_name",
+              "access", "faccessat", "eaccess", "euidaccess"]
+LIST_DOORS = ["glob", "nftw", "ftw", "fts_open"]
+
+
+def door_run(door, path):
+    cmd = [program("doors"), door, path]
+    run = fpshim(cmd)
+    untraced = plain(cmd)
+    expect_eq((run.returncode, run.stdout, run.stderr), (untraced.returncode, untraced.stdout, untraced.stderr),
+              f"{door} behaves differently under fpshim")
+    return run
+
+
+def test_stat_access_and_link_doors():
+    for door in STAT_DOORS:
+        for path in ("/proc/ioports", "/sys/class/dmi/id/product_uuid"):
+            run = door_run(door, path)
+            reported = run.path("machine_fingerprint", path)
+            expect("stat" in reported["operations"], (door, reported))
+            expect_eq(run.process_by_exe("machine_fingerprint", "doors")[0]["argv"][1], door)
+
+
+def test_walker_doors():
+    for door in LIST_DOORS:
+        path = "/sys/class/net/*" if door == "glob" else "/sys/class/net"
+        run = door_run(door, path)
+        reported = run.path("os_network_fingerprint", "/sys/class/net")
+        expect("list" in reported["operations"], (door, reported))
+
+
+def test_raw_syscall_doors():
+    for door in ("syscall_openat2", "syscall_open"):
+        run = door_run(door, "/proc/ioports")
+        expect("read" in run.path("machine_fingerprint", "/proc/ioports")["operations"], door)
+
+
+def test_unwatched_paths_through_every_door_report_nothing():
+    for door in STAT_DOORS + ["syscall_openat2"]:
+        run = door_run(door, "/usr/include/stdio.h")
+        expect_eq(run.report["recipes"], [], door)
+
+
+def test_coreutils_and_make_doors():
+    run = fpshim(shell("stat /sys/class/net/lo >/dev/null; test -e /sys/class/dmi/id/product_uuid; "
+                       "readlink /sys/class/net/lo >/dev/null; realpath /proc/ioports >/dev/null"))
+    expect_eq(run.returncode, 0)
+    run.path("os_network_fingerprint", "/sys/class/net/lo")
+    run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")
+    run.path("machine_fingerprint", "/proc/ioports")
+    tmp = tempfile.mkdtemp()
+    with open(os.path.join(tmp, "Makefile"), "w") as f:
+        f.write("NICS := $(wildcard /sys/class/net/*)\nall:\n\t@echo $(words $(NICS)) > /dev/null\n")
+    run = fpshim(["make", "-s"], cwd=tmp)
+    expect_eq(run.returncode, 0, run.stderr)
+    run.process_by_exe("os_network_fingerprint", "make")
+    shutil.rmtree(tmp)
+
+
+def test_python_metadata_doors():
+    script = ("import os, glob\n"
+              "os.stat('/sys/class/net/lo'); os.lstat('/sys/class/net/lo'); os.access('/proc/ioports', os.R_OK)\n"
+              "os.readlink('/sys/class/net/lo'); os.path.realpath('/sys/class/net/lo/address')\n")
+    run = fpshim([PYTHON, "-c", script])
+    expect_eq(run.returncode, 0, run.stderr)
+    expect("stat" in run.path("os_network_fingerprint", "/sys/class/net/lo")["operations"])
+    expect("stat" in run.path("machine_fingerprint", "/proc/ioports")["operations"])
+
+
+def test_node_statx_through_syscall():
+    node = shutil.which("node")
+    if not node:
+        print("  (node not installed: covered by syscall_statx above)")
+        return
+    run = fpshim([node, "-e", "require('fs').statSync('/sys/class/dmi/id/product_uuid', {throwIfNoEntry: false})"])
+    expect_eq(run.returncode, 0, run.stderr)
+    run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")
+
+
+if __name__ == "__main__":
+    main(globals())
