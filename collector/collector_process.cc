@@ -76,10 +76,11 @@ class Collector {
   bool start(int ready_fd) {
     const PrivateDir& dir = setup_.dir;
     std::string error;
-    if (!journal_.open(dir.journal(), dir.counters(), error) || !ingest_.bind(dir.socket(), error)) {
+    if (!journal_.open(dir.journal(), dir.counters(), error)) {
       say("fpshim: {}\n", error);
       return false;
     }
+    ingest_.adopt(setup_.socket);
     if (write(ready_fd, "r", 1) != 1) {
       // `fpshim run` only waits for the first collector
     }

@@ -24,9 +24,10 @@ struct CollectorSetup {
   uint64_t build_id = 0;
   std::string cwd;
   pid_t supervisor = 0;  // `fpshim run`: the build's processes are its descendants
+  int socket = -1;       // from bind_socket, held by the supervisor for every collector it starts
 };
 
-// Binds the socket, writes one byte to `ready_fd`, catches up on the journal and the spool, then
+// Takes over the socket, writes one byte to `ready_fd`, catches up on the journal and the spool, then
 // collects until `control_fd` reaches its end. Returns the exit status: 0, or kExitSetupError if
 // it could not start or could not write a report.
 int run_collector(const CollectorSetup& setup, int control_fd, int ready_fd);

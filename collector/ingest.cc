@@ -51,35 +51,37 @@ Ingest::~Ingest() {
   close();
 }
 
-bool Ingest::bind(const std::string& path, std::string& error) {
-  fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd_ < 0) {
-    error = fmt::format("cannot create a socket: {}", strerror(errno));
-    return false;
-  }
-  int on = 1;
-  setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
-  int size = kReceiveBuffer;
-  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);  // capped at net.core.rmem_max
-
+int bind_socket(const std::string& path, std::string& error) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
     error = fmt::format("socket path too long: {}", path);
-    return false;
+    return -1;
   }
   memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  unlink(path.c_str());  // a dead predecessor's; the build's environment names this path
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = fmt::format("cannot bind {}: {}", path, strerror(errno));
-    return false;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    error = fmt::format("cannot create a socket: {}", strerror(errno));
+    return -1;
   }
-  socket_path_ = path;
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+  int size = kReceiveBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);  // capped at net.core.rmem_max
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = fmt::format("cannot bind {}: {}", path, strerror(errno));
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void Ingest::adopt(int fd) {
+  fd_ = fd;
   uid_ = getuid();
   buffers_.resize(size_t(kBatch) * wire::kMaxRecord);
   control_.resize(size_t(kBatch) * CMSG_SPACE(sizeof(ucred)));
-  return true;
 }
 
 bool Ingest::accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& n) {
@@ -238,8 +240,6 @@ void Ingest::close() {
     ::close(fd_);
     fd_ = -1;
   }
-  if (!socket_path_.empty()) unlink(socket_path_.c_str());
-  socket_path_.clear();
 }
 
 }  // namespace fpshim

@@ -13,6 +13,10 @@
 
 namespace fpshim {
 
+// Creates the build's datagram socket at `path`: close-on-exec, non-blocking, SO_PASSCRED, with a
+// receive buffer as large as allowed. Returns the descriptor, or -1 with `error` set.
+int bind_socket(const std::string& path, std::string& error);
+
 class Ingest {
  public:
   Ingest(uint64_t build_id, Stats& stats) : build_id_(build_id), stats_(stats), strings_(wire::kMaxStrings) {}
@@ -20,8 +24,9 @@ class Ingest {
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
 
-  // Binds the datagram socket at `path`, replacing the socket file a dead predecessor left there.
-  bool bind(const std::string& path, std::string& error);
+  // Receives on `fd`, a socket from bind_socket. The supervisor holds it too, so datagrams queued
+  // when a collector dies wait in the kernel for its successor instead of vanishing with it.
+  void adopt(int fd);
   // Where the shim spools; and where accepted records are journaled (none: not journaled).
   void set_spool_dir(std::string dir) { spool_dir_ = std::move(dir); }
   void set_journal(Journal* journal) { journal_ = journal; }
@@ -67,7 +72,6 @@ class Ingest {
   Journal* journal_ = nullptr;
   int fd_ = -1;
   uint32_t uid_ = 0;
-  std::string socket_path_;
   std::string spool_dir_;
   std::vector<Claimed> claimed_;
   std::vector<char> buffers_;          // kBatch datagrams of up to kMaxRecord bytes

@@ -1,5 +1,7 @@
 #include "run.h"
 
+#include "ingest.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include "child_env.h"
 #include "collector_process.h"
 #include "filter.h"
+#include "ingest.h"
 #include "locate.h"
 #include "private_dir.h"
 #include "rules.h"
@@ -83,7 +86,13 @@ int run_build(const RunOptions& options) {
   std::vector<std::string> env = child_environment(
       environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id), compile_filter(*rules)});
 
-  CollectorSetup setup{&*rules, &options, dir, build.id, build.cwd, getpid()};
+  int socket = bind_socket(dir.socket(), error);
+  if (socket < 0) {
+    say("fpshim: {}\n", error);
+    dir.remove();
+    return kExitSetupError;
+  }
+  CollectorSetup setup{&*rules, &options, dir, build.id, build.cwd, getpid(), socket};
   Supervisor supervisor(build, options.linger_seconds, options.quiet, [&setup](int control_fd, int ready_fd) {
     return run_collector(setup, control_fd, ready_fd);
   });

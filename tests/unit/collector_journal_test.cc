@@ -49,7 +49,10 @@ struct Collector {
   Collector(const Rules& r, const PrivateDir& d) : rules(r), dir(d) {
     std::string error;
     REQUIRE(journal.open(dir.journal(), dir.counters(), error));
-    REQUIRE(ingest.bind(dir.socket(), error));
+    unlink(dir.socket().c_str());  // a dead predecessor's socket file
+    const int fd = bind_socket(dir.socket(), error);
+    REQUIRE(fd >= 0);
+    ingest.adopt(fd);
     ingest.set_journal(&journal);
     ingest.set_spool_dir(dir.spool());
     journal.load_counters(stats);
@@ -177,17 +180,10 @@ TEST_CASE("a restarted collector replays the journal and never counts a record t
     CHECK(first.journal.healthy());
     before = first.summary();
   }
-  // As if it was killed: its socket file stays behind, and so (had it died between journaling a
-  // claimed spool file and removing it) does the claimed file.
-  int stale = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  strcpy(addr.sun_path, dir.socket().c_str());
-  REQUIRE(bind(stale, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  close(stale);
+  // As if it was killed between journaling a claimed spool file and removing it.
   std::ofstream(dir.spool() + "/123-7.claimed", std::ios::binary) << spooled;
 
-  Collector second(rules, dir);  // rebinds over the stale socket file
+  Collector second(rules, dir);
   Sender sender(dir.socket());
   sender.send(encode(numbered(access(pid, 5, "/proc/ioports"), 3)));
   sender.send(encode(numbered(bye(pid, 5), 4)));
