@@ -32,6 +32,17 @@ void collect_args(char** argv, size_t n, const char* first, va_list* ap) {
 
 }  // namespace
 
+// Declares `argv`: the variadic arguments from `first` and their null, in a stack array. Leaves `ap`
+// open just after the null (execle finds its environment there); the caller va_ends it.
+#define FPSHIM_STACK_ARGV(argv, first, ap)         \
+  va_list ap;                                      \
+  va_start(ap, first);                             \
+  const size_t argv##_count = count_args(first, ap); \
+  va_end(ap);                                      \
+  char* argv[argv##_count + 1];                    \
+  va_start(ap, first);                             \
+  collect_args(argv, argv##_count, first, &ap)
+
 FPSHIM_DEFINE(int, execve, (const char* path, char* const* argv, char* const* envp)) {
   return exec_in_place(ExecCall{"execve", path, argv, envp},
                        [&](char* const* env) { return real::execve()(path, argv, env); });
@@ -53,26 +64,14 @@ FPSHIM_DEFINE(int, execvpe, (const char* file, char* const* argv, char* const* e
 }
 
 FPSHIM_DEFINE(int, execl, (const char* path, const char* arg, ...)) {
-  va_list ap;
-  va_start(ap, arg);
-  const size_t n = count_args(arg, ap);
-  va_end(ap);
-  char* argv[n + 1];
-  va_start(ap, arg);
-  collect_args(argv, n, arg, &ap);
+  FPSHIM_STACK_ARGV(argv, arg, ap);
   va_end(ap);
   return exec_in_place(ExecCall{"execl", path, argv, environ},
                        [&](char* const* env) { return real::execve()(path, argv, env); });
 }
 
 FPSHIM_DEFINE(int, execlp, (const char* file, const char* arg, ...)) {
-  va_list ap;
-  va_start(ap, arg);
-  const size_t n = count_args(arg, ap);
-  va_end(ap);
-  char* argv[n + 1];
-  va_start(ap, arg);
-  collect_args(argv, n, arg, &ap);
+  FPSHIM_STACK_ARGV(argv, arg, ap);
   va_end(ap);
   return exec_in_place(ExecCall{"execlp", file, argv, environ, AT_FDCWD, true},
                        [&](char* const* env) { return real::execvpe()(file, argv, env); });
@@ -80,13 +79,7 @@ FPSHIM_DEFINE(int, execlp, (const char* file, const char* arg, ...)) {
 
 // The environment follows the null that ends the arguments.
 FPSHIM_DEFINE(int, execle, (const char* path, const char* arg, ...)) {
-  va_list ap;
-  va_start(ap, arg);
-  const size_t n = count_args(arg, ap);
-  va_end(ap);
-  char* argv[n + 1];
-  va_start(ap, arg);
-  collect_args(argv, n, arg, &ap);
+  FPSHIM_STACK_ARGV(argv, arg, ap);
   char* const* envp = va_arg(ap, char* const*);
   va_end(ap);
   return exec_in_place(ExecCall{"execle", path, argv, envp},
