@@ -22,11 +22,12 @@ namespace fpshim {
 // instruction) instead of building it in a register on every call (three).
 extern const char kDots[32];
 
-// `pairs` and `nuls`: one bit per byte of a block. True if a pair of dots ends before the first NUL.
-inline bool pair_before_nul(unsigned pairs, unsigned nuls) { return (pairs & (nuls ^ (nuls - 1))) != 0; }
+// `pairs` and `nuls`: one bit per byte of a block. Non-zero if a pair of dots ends before the first
+// NUL. (Scans return such a mask, not a bool: merging bools from several exits costs a setne.)
+inline unsigned pair_before_nul(unsigned pairs, unsigned nuls) { return pairs & (nuls ^ (nuls - 1)); }
 
 struct ScanSse2 {
-  __attribute__((FPSHIM_SCAN_ATTRIBUTES)) static bool has_dotdot(const char* s) {
+  __attribute__((FPSHIM_SCAN_ATTRIBUTES)) static unsigned has_dotdot(const char* s) {
     const __m128i dot = _mm_load_si128(reinterpret_cast<const __m128i*>(kDots));
     const __m128i nul = _mm_setzero_si128();
     const uintptr_t addr = reinterpret_cast<uintptr_t>(s);
@@ -37,7 +38,8 @@ struct ScanSse2 {
       dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)));
       nuls = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nul)));
       pairs = dots & (dots << 1);
-      if (pairs | nuls) return pair_before_nul(pairs, nuls);
+      if (__builtin_expect(nuls != 0, 1)) return pair_before_nul(pairs, nuls);
+      if (pairs != 0) return true;
       block = reinterpret_cast<const __m128i*>((addr + 16) & ~uintptr_t(15));  // may overlap: harmless
     } else {
       block = reinterpret_cast<const __m128i*>(addr & ~uintptr_t(15));
@@ -60,9 +62,10 @@ struct ScanSse2 {
   }
 };
 
-// Call only where the CPU has AVX2 (the hooks' ifunc resolvers check).
+// Call only where the CPU has AVX2 and BMI1 (hook.h checks).
+#define FPSHIM_AVX2_TARGET target("avx2,bmi")
 struct ScanAvx2 {
-  __attribute__((target("avx2"), FPSHIM_SCAN_ATTRIBUTES)) static bool has_dotdot(const char* s) {
+  __attribute__((FPSHIM_AVX2_TARGET, FPSHIM_SCAN_ATTRIBUTES)) static unsigned has_dotdot(const char* s) {
     const __m256i dot = _mm256_load_si256(reinterpret_cast<const __m256i*>(kDots));
     const __m256i nul = _mm256_setzero_si256();
     const uintptr_t addr = reinterpret_cast<uintptr_t>(s);
@@ -73,7 +76,8 @@ struct ScanAvx2 {
       dots = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)));
       nuls = unsigned(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nul)));
       pairs = dots & (dots << 1);
-      if (pairs | nuls) return pair_before_nul(pairs, nuls);
+      if (__builtin_expect(nuls != 0, 1)) return pair_before_nul(pairs, nuls);
+      if (pairs != 0) return true;
       block = reinterpret_cast<const __m256i*>((addr + 32) & ~uintptr_t(31));
     } else {
       block = reinterpret_cast<const __m256i*>(addr & ~uintptr_t(31));

@@ -12,6 +12,9 @@
 namespace fpshim {
 
 inline constexpr int kFlaggedFds = 65536;
+// Set once this process flags a descriptor or opens our socket: until then, which is for good in
+// most processes, close and closedir have nothing to look at.
+inline constinit std::atomic<bool> g_fds_noted{false};
 extern std::atomic<uint64_t> g_fd_flagged[kFlaggedFds / 64];
 extern std::atomic<uint64_t> g_fd_listed[kFlaggedFds / 64];
 
@@ -27,8 +30,11 @@ inline bool fd_flagged(int fd) {
 
 inline bool fd_listed(int fd) { return static_cast<unsigned>(fd) < unsigned(kFlaggedFds) && fd_bit(g_fd_listed, fd); }
 
+inline bool fds_noted() { return g_fds_noted.load(std::memory_order_relaxed); }
+
 inline void flag_fd(int fd, bool listed) {
   if (static_cast<unsigned>(fd) >= unsigned(kFlaggedFds)) return;
+  g_fds_noted.store(true, std::memory_order_relaxed);
   const uint64_t bit = uint64_t(1) << (fd & 63);
   g_fd_flagged[fd >> 6].fetch_or(bit, std::memory_order_relaxed);
   if (listed) g_fd_listed[fd >> 6].fetch_or(bit, std::memory_order_relaxed);

@@ -55,6 +55,7 @@ bool Filter::parse(const char* spec) {
   }
   if (!ok) allow_all(hot);
   index_prefixes();
+  index_starts(hot);
   publish(hot);
   return ok;
 }
@@ -84,8 +85,12 @@ void Filter::allow_all(Hot& hot) {
 }
 
 void Filter::publish(const Hot& hot) {
+  memcpy(hot_.starts, hot.starts, sizeof hot_.starts);
+  __atomic_store_n(&hot_.unsettled, hot.unsettled, __ATOMIC_RELAXED);
   memcpy(hot_.second, hot.second, sizeof hot_.second);
-  memcpy(hot_.first, hot.first, sizeof hot_.first);
+  uint8_t first[256];
+  for (unsigned c = 0; c < 256; c++) first[c] = hot.first[c] == kReject && !hot.exact_only ? kRejectFurther : hot.first[c];
+  memcpy(hot_.first, first, sizeof hot_.first);
   __atomic_store_n(&hot_.exact_only, hot.exact_only, __ATOMIC_RELEASE);
   __atomic_store_n(&complete_, true, __ATOMIC_RELEASE);
 }
@@ -186,6 +191,70 @@ void Filter::index_prefixes() {
     while (i < nprefixes_ && static_cast<unsigned char>(text_[prefixes_[i].offset + 1]) < b) i++;
     by_first_[b] = uint16_t(i);
   }
+}
+
+// The first 8 bytes of every P and G entry whose first byte has a slot, or the slot unsettled.
+void Filter::index_starts(Hot& hot) const {
+  memset(hot.starts, 0, sizeof hot.starts);
+  hot.unsettled = 0;
+  unsigned used = 0;
+  auto index = [&](const Entry& e, bool pattern) {
+    const char* text = text_ + e.offset;
+    const uint8_t f = hot.first[static_cast<unsigned char>(text[1])];
+    if (f < kSlot) return;
+    bool settled = e.length >= 8 && used < kStarts / 2;
+    for (size_t i = 1; settled && pattern && i < 8; i++) settled = !is_wildcard(text, e.length, i);
+    if (!settled) {
+      hot.unsettled |= 1u << (f - kSlot);
+      return;
+    }
+    uint64_t start;
+    memcpy(&start, text, 8);
+    unsigned h = start_hash(start);
+    while (hot.starts[h] != 0 && hot.starts[h] != start) h = (h + 1) % kStarts;
+    if (hot.starts[h] == 0) used++;
+    hot.starts[h] = start;
+  };
+  for (unsigned i = 0; i < nprefixes_; i++) index(prefixes_[i], false);
+  for (unsigned i = 0; i < npatterns_; i++) index(patterns_[i], true);
+}
+
+namespace {
+
+// 0x80 in each byte of `x` that is zero, 0 elsewhere (exactly: no carries between bytes).
+uint64_t zero_bytes(uint64_t x) {
+  constexpr uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
+  return ~(((x & low7) + low7) | x | low7);
+}
+
+}  // namespace
+
+// Normalising a path changes its first 8 bytes only through "//", "/." or /proc/self (whose slot
+// the /proc/[0-9]+ patterns leave unsettled; "/.." near_miss() looks for), so a path without
+// those starts as its normal form does. A NUL among them: a short path, maybe above an entry.
+__attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::start_known(uint8_t f, const char* path) const {
+  if ((__atomic_load_n(&hot_.unsettled, __ATOMIC_RELAXED) >> (f - kSlot)) & 1) return true;
+  uint64_t start = 0;
+  if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8) {
+    memcpy(&start, path, 8);  // within the page; bytes after the NUL do not matter
+  } else {
+    for (unsigned i = 0; i < 8 && path[i] != '\0'; i++) start |= uint64_t(static_cast<unsigned char>(path[i])) << (8 * i);
+  }
+  constexpr uint64_t ones = 0x0101010101010101u;
+  if (zero_bytes(start) != 0) return true;
+  const uint64_t slashes = zero_bytes(start ^ ('/' * ones)), dots = zero_bytes(start ^ ('.' * ones));
+  if ((slashes & ((slashes | dots) >> 8)) != 0) return true;
+  for (unsigned h = start_hash(start);; h = (h + 1) % kStarts) {
+    const uint64_t known = __atomic_load_n(&hot_.starts[h], __ATOMIC_RELAXED);
+    if (known == start) return true;
+    if (known == 0) return false;
+  }
+}
+
+bool Filter::near_miss(const char* path) const {
+  if (path == nullptr || path[0] != '/' || !__atomic_load_n(&hot_.exact_only, __ATOMIC_ACQUIRE)) return false;
+  const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
+  return f >= kSlot && f != kRejectFurther && !second_rejects(f, path) && !start_known(f, path) && !has_dotdot(path);
 }
 
 // ---- Matching

@@ -36,7 +36,9 @@ class Filter {
   template <class Scan, class BaseInteresting>
   Verdict quick_verdict(const char* path, BaseInteresting base_interesting) const {
     if (path[0] == '/') {
-      if (__builtin_expect(!rejects_start(path), 0)) return Verdict::yes;
+      const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
+      if (__builtin_expect(f == kReject, 1)) return __builtin_expect(Scan::has_dotdot(path), 0) ? Verdict::yes : Verdict::no;
+      if (f == kPass || (f != kRejectFurther && !second_rejects(f, path))) return Verdict::yes;
     } else if (base_interesting()) {
       return Verdict::yes;
     }
@@ -47,9 +49,15 @@ class Filter {
   // Could `path`, once normalised, match?
   template <class BaseInteresting>
   bool maybe_candidate(const char* path, BaseInteresting base_interesting) const {
+    if (near_miss(path)) return false;
     const Verdict v = quick_verdict<BaselineScan>(path, base_interesting);
     return v == Verdict::yes || (v == Verdict::look_further && further_candidate(path));
   }
+
+  // An absolute path that quick_verdict() lets through for its first two bytes only: no entry
+  // starts with its first eight, and it has no `..`. The slow path's first question, before any
+  // resolving.
+  bool near_miss(const char* path) const;
 
   // True if quick_verdict() may leave the answer to maybe_candidate().
   bool has_further_checks() const { return !hot_.exact_only; }
@@ -71,27 +79,43 @@ class Filter {
   };
 
   // What quick_verdict() reads: how an absolute path may start. first[c] for the byte after the
-  // leading '/': kPass, kReject, or kSlot + i when the byte after that decides, by bit in
-  // second[i] (set: reject). All zero lets every path through: that is the state of a process
-  // whose configuration is not loaded yet, so its first path goes to the slow path, which loads
-  // it. parse() fills a copy and publishes it at the end, so a concurrent reader sees a filter at
-  // least as wide as the final one. (A `..` is looked for even with no prefix: one flag less to
-  // test on the hot path.)
-  static constexpr uint8_t kPass = 0, kReject = 1, kSlot = 2;
+  // leading '/': kPass, kReject (no entry starts so: only a `..` could lead into one), kSlot + i
+  // when the byte after that decides, by bit in second[i] (set: reject). With basename entries
+  // (not exact_only) kRejectFurther stands for kReject, so that the common rejection need not
+  // test exact_only. All zero lets every path through: that is the state of a process whose
+  // configuration is not loaded yet, so its first path goes to the slow path, which loads it.
+  // parse() fills a copy and publishes it at the end, so a concurrent reader sees a filter at least
+  // as wide as the final one. (A `..` is looked for even with no prefix: one flag less to test on
+  // the hot path.)
+  // A path that passes both bytes meets start_known(): its first 8 bytes must be those of an entry
+  // (`starts`, open addressing, 0 for empty), unless the slot is `unsettled` (an entry of its
+  // slot is shorter than 8 bytes or has a "*" component there).
+  static constexpr uint8_t kPass = 0, kReject = 1, kSlot = 2, kRejectFurther = 255;
   static constexpr unsigned kSlots = 16;
+  static constexpr unsigned kStarts = 1024;  // > 3 x kMaxEntries: short probes
   struct Hot {
     uint8_t first[256];
     uint64_t second[kSlots][4];
-    bool exact_only;  // no basename entries, nothing else lets everything through
+    uint32_t unsettled;  // bit per slot
+    bool exact_only;     // no basename entries, nothing else lets everything through
+    uint64_t starts[kStarts];
   };
+
+  // `f` is a slot: does the byte after path[1] (which is not the NUL) reject the path?
+  bool second_rejects(uint8_t f, const char* path) const {
+    const unsigned char c = static_cast<unsigned char>(path[2]);
+    return (hot_.second[f - kSlot][c >> 6] >> (c & 63)) & 1;
+  }
+
+  // `f` is a slot that let the path through: could an entry begin the way it does?
+  bool start_known(uint8_t f, const char* path) const;
+  static unsigned start_hash(uint64_t start) { return unsigned((start * 0x9e3779b97f4a7c15u) >> 54); }
+  void index_starts(Hot& hot) const;
 
   // For a path starting with '/': no entry begins the way it does.
   bool rejects_start(const char* path) const {
     const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
-    if (__builtin_expect(f == kReject, 1)) return true;
-    if (f == kPass) return false;
-    const unsigned char c = static_cast<unsigned char>(path[2]);  // path[1] is not the NUL
-    return (hot_.second[f - kSlot][c >> 6] >> (c & 63)) & 1;
+    return f == kReject || f == kRejectFurther || (f != kPass && second_rejects(f, path));
   }
 
   enum class Reach { none, inside, above };

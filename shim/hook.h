@@ -16,6 +16,9 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#if defined(__x86_64__)
+#include <sys/platform/x86.h>
+#endif
 
 #include "config.h"
 #include "cwd.h"
@@ -60,7 +63,7 @@
 #define FPSHIM_PATH_HOOK(ret, name, params, args)                                                        \
   template <class Scan>                                                                                   \
   static ret name##_body params;                                                                          \
-  __attribute__((target("avx2"), flatten)) static ret name##_avx2 params {                                \
+  __attribute__((FPSHIM_AVX2_TARGET, flatten)) static ret name##_avx2 params {                                    \
     return name##_body<::fpshim::ScanAvx2> args;                                                          \
   }                                                                                                       \
   __attribute__((flatten)) static ret name##_sse2 params { return name##_body<::fpshim::ScanSse2> args; } \
@@ -97,10 +100,8 @@ struct Call {
 };
 
 #if defined(__x86_64__)
-inline bool cpu_has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
-}
+// From what ld.so found at start-up: no cpuid, which a virtual machine may trap (tens of µs).
+inline bool cpu_has_avx2() { return CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(BMI1); }
 #endif
 
 inline bool base_interesting(int dirfd) { return dirfd == AT_FDCWD ? cwd_interesting() : fd_flagged(dirfd); }

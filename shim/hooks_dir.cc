@@ -75,8 +75,16 @@ FPSHIM_DEFINE(DIR*, fdopendir, (int fd)) {
   });
 }
 
+namespace {
+
+__attribute__((cold, noinline)) void unflag_dir(DIR* dir) {
+  if (dir != nullptr) unflag_fd(dirfd(dir));
+}
+
+}  // namespace
+
 // The flag goes first: once closed, the number may be reused by another thread.
 FPSHIM_DEFINE(int, closedir, (DIR * dir)) {
-  if (dir != nullptr) unflag_fd(dirfd(dir));
+  if (__builtin_expect(fds_noted(), 0)) unflag_dir(dir);
   return real::closedir()(dir);
 }

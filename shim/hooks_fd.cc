@@ -13,6 +13,11 @@ using namespace fpshim;
 
 namespace {
 
+__attribute__((cold, noinline)) void forget_fd(int fd) {
+  unflag_fd(fd);
+  transport::on_close(fd);
+}
+
 void changed_directory() {
   if (borrowing_memory()) forget_cwd();
   else refresh_cwd();
@@ -33,8 +38,7 @@ FPSHIM_DEFINE(int, fchdir, (int fd)) {
 }
 
 FPSHIM_DEFINE(int, close, (int fd)) {
-  unflag_fd(fd);
-  transport::on_close(fd);
+  if (__builtin_expect(fds_noted(), 0)) forget_fd(fd);
   return real::close()(fd);
 }
 

@@ -40,7 +40,8 @@ long resolve_path(int dirfd, const char* path, char* out, size_t cap) {
 bool worth_resolving(int dirfd, const char* path) {
   if (!ready()) return false;
   const Filter& filter = g_config.filter;
-  if (path == nullptr || path[0] == '/') return true;
+  if (path == nullptr) return true;
+  if (path[0] == '/') return !filter.near_miss(path);
   if (filter.has_further_checks()) return filter.maybe_candidate(path, [dirfd] { return base_interesting(dirfd); });
   return dirfd != AT_FDCWD || cwd_interesting() || climb_depth(path) > cwd_safe_climb();
 }

@@ -17,6 +17,7 @@ namespace {
 
 constinit std::atomic<uint64_t> g_seq{0};
 constinit std::atomic<uint64_t> g_nonce{0};
+constinit std::atomic<int> g_ppid{0};  // at start: the parent that started or forked us
 constinit std::atomic<bool> g_bye_sent{false};
 constinit RepeatTable g_repeats;
 // Built only in the constructor and in a fork child, which run one at a time per process.
@@ -66,8 +67,8 @@ wire::Header header(wire::Kind kind, const Sender& s, uint64_t seq) {
   h.proc_nonce = s.nonce;
   h.seq = seq;
   h.pid = s.pid;
-  h.ppid = sys::getppid();
-  h.tid = sys::gettid();
+  h.ppid = s.borrowed ? sys::getppid() : g_ppid.load(std::memory_order_relaxed);
+  h.tid = s.borrowed ? sys::gettid() : own_tid();
   return h;
 }
 
@@ -196,6 +197,7 @@ void start() {
   g_nonce.store(nonce, std::memory_order_relaxed);
   g_seq.store(0, std::memory_order_relaxed);
   g_own_pid.store(pid, std::memory_order_relaxed);
+  g_ppid.store(sys::getppid(), std::memory_order_relaxed);
   transport::set_identity(pid, nonce);
 }
 
@@ -204,7 +206,7 @@ void hello(int argc, char* const* argv) {
   g_argv = argv;
   RecordWriter w{g_hello, sizeof g_hello};
   write_hello(w, argc, argv);
-  const int pid = sys::getpid();
+  const int pid = g_own_pid.load(std::memory_order_relaxed);
   const iovec iov = w.finish(header(wire::Kind::hello, Sender{pid, g_nonce.load(std::memory_order_relaxed), false}, 0));
   transport::send_transient(&iov, 1);
 }
@@ -254,6 +256,7 @@ void bye(int status) {
 }
 
 void after_fork(int argc, char* const* argv) {
+  forget_own_tid();
   g_repeats.reset();
   g_bye_sent.store(false, std::memory_order_relaxed);
   start();

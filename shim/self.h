@@ -13,6 +13,15 @@ namespace fpshim {
 inline constinit std::atomic<int> g_own_pid{0};
 
 inline bool borrowing_memory(int pid) { return pid != g_own_pid.load(std::memory_order_relaxed); }
+
+// This thread's id, asked once per thread; the fork handler forgets it in the child. Not for a
+// vfork child, whose thread-local storage is its parent's thread's.
+inline constinit thread_local int t_tid __attribute__((tls_model("initial-exec"))) = 0;
+inline int own_tid() {
+  if (__builtin_expect(t_tid == 0, 0)) t_tid = sys::gettid();
+  return t_tid;
+}
+inline void forget_own_tid() { t_tid = 0; }
 inline bool borrowing_memory() { return borrowing_memory(sys::getpid()); }
 
 }  // namespace fpshim

@@ -65,6 +65,9 @@ inline int fstat(int fd, struct stat* st) { return int(call(SYS_fstat, fd, arg(s
 inline int fcntl(int fd, int cmd, long a) { return int(call(SYS_fcntl, fd, cmd, a)); }
 inline int socket(int domain, int type, int proto) { return int(call(SYS_socket, domain, type, proto)); }
 inline int connect(int fd, const void* addr, socklen_t len) { return int(call(SYS_connect, fd, arg(addr), len)); }
+inline int setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  return int(call(SYS_setsockopt, fd, level, name, arg(value), len));
+}
 inline long sendmsg(int fd, const msghdr* m, int flags) { return call(SYS_sendmsg, fd, arg(m), flags); }
 inline int getpid() { return int(call(SYS_getpid)); }
 inline int getppid() { return int(call(SYS_getppid)); }

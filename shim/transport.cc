@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "config.h"
+#include "fd_flags.h"
 #include "path.h"
 #include "self.h"
 #include "sys.h"
@@ -47,12 +48,17 @@ int move_high(int fd) {
   return fd;
 }
 
+// How long a send on the persistent socket may wait for room in the collector's queue (which
+// holds only net.unix.max_dgram_qlen datagrams, 10 by default) before the record goes to the spool.
+constexpr timeval kSendPatience = {0, 20 * 1000};
+
 int open_connected() {
   const Config& c = g_config;
   if (c.socket_len == 0) return -1;
   const int fd = sys::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  if (sys::connect(fd, &c.socket, c.socket_len) != 0) {
+  if (sys::connect(fd, &c.socket, c.socket_len) != 0 ||
+      sys::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendPatience, sizeof kSendPatience) != 0) {
     sys::close(fd);
     return -1;
   }
@@ -73,18 +79,21 @@ int persistent_socket() {
   }
   g_socket_dev.store(st.st_dev, std::memory_order_relaxed);
   const uint64_t packed = uint64_t(uint32_t(st.st_ino)) << 32 | uint32_t(high);
+  g_fds_noted.store(true, std::memory_order_relaxed);
   if (g_socket.compare_exchange_strong(cur, packed, std::memory_order_acq_rel)) return high;
   sys::close(high);  // another thread reopened first
   return fd_of(cur) >= 0 && still_ours(cur) ? fd_of(cur) : -1;
 }
 
+// Waits for room (up to kSendPatience) on the persistent socket, not on a transient one.
 bool send_on(int fd, const iovec* iov, int n, const sockaddr_un* to, socklen_t to_len) {
+  const int wait = to == nullptr ? 0 : MSG_DONTWAIT;
   msghdr m = {};
   m.msg_name = const_cast<sockaddr_un*>(to);
   m.msg_namelen = to_len;
   m.msg_iov = const_cast<iovec*>(iov);
   m.msg_iovlen = size_t(n);
-  return sys::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+  return sys::sendmsg(fd, &m, wait | MSG_NOSIGNAL) >= 0;
 }
 
 Outcome spool(const iovec* iov, int n, int pid, uint64_t nonce) {

@@ -251,3 +251,39 @@ TEST_CASE("filter: maybe_candidate is a superset of matches after normalisation"
     }
   }
 }
+
+TEST_CASE("filter: a path that shares only two bytes with an entry is rejected by its first eight") {
+  const Filter& f = parsed("v1:P/etc/hosts:P/etc/machine-id:P/proc/ioports:G/proc/*/net/dev:P/var/lib/dbus/machine-id");
+  CHECK_FALSE(candidate(f, "/etc/passwd", false));
+  CHECK_FALSE(candidate(f, "/etc/ld.so.cache", false));
+  CHECK_FALSE(candidate(f, "/var/tmp/x.o", false));
+  CHECK(candidate(f, "/etc/hosts", false));
+  CHECK(candidate(f, "/etc/hosts.allow", false));
+  CHECK(candidate(f, "/etc/hostname", false));    // same first 8 bytes: the slow path decides
+  CHECK(candidate(f, "/var/lib/dbus", false));    // above an entry
+  // Spellings whose normal form may start otherwise.
+  CHECK(candidate(f, "/etc//hosts", false));
+  CHECK(candidate(f, "/etc/./hosts", false));
+  CHECK(candidate(f, "/etc/pas/../hosts", false));
+  CHECK(candidate(f, "/e/../etc/hosts", false));
+  CHECK(candidate(f, "/etc", false));             // shorter than 8 bytes
+  CHECK(candidate(f, "/etc/", false));
+  // A "*" among the first 8 bytes of a pattern leaves its first two bytes deciding.
+  CHECK(candidate(f, "/proc/self/net/dev", false));
+  CHECK(candidate(f, "/proc/meminfo", false));
+}
+
+TEST_CASE("filter: the first eight bytes are read safely at the end of a page") {
+  const Filter& f = parsed("v1:P/etc/hosts");
+  static char page[2 * 4096] __attribute__((aligned(4096)));
+  for (const char* p : {"/etc/hosts", "/etc/passwd", "/etc/h"}) {
+    const size_t len = strlen(p);
+    for (size_t back = len + 1; back <= len + 9; back++) {
+      char* s = page + 4096 - back;
+      memcpy(s, p, len + 1);
+      CAPTURE(p);
+      CAPTURE(back);
+      CHECK(candidate(f, s, false) == (strcmp(p, "/etc/passwd") != 0));
+    }
+  }
+}
