@@ -25,6 +25,10 @@ int hex_value(char c) {
 // Decodes the %-escapes of one entry, writing at most `cap` bytes to `out`; returns the whole
 // decoded length, or -1 for a bad escape or an escaped NUL.
 long unescape(const char* in, size_t len, char* out, size_t cap) {
+  if (memchr(in, '%', len) == nullptr) {
+    memcpy(out, in, len < cap ? len : cap);
+    return long(len);
+  }
   size_t n = 0;
   for (size_t i = 0; i < len; i++, n++) {
     char c = in[i];

@@ -92,7 +92,7 @@ class Filter {
   // slot is shorter than 8 bytes or has a "*" component there).
   static constexpr uint8_t kPass = 0, kReject = 1, kSlot = 2, kRejectFurther = 255;
   static constexpr unsigned kSlots = 16;
-  static constexpr unsigned kStarts = 1024;  // > 3 x kMaxEntries: short probes
+  static constexpr unsigned kStarts = 512;  // at most half full (index_starts): short probes
   struct Hot {
     uint8_t first[256];
     uint64_t second[kSlots][4];
@@ -109,7 +109,7 @@ class Filter {
 
   // `f` is a slot that let the path through: could an entry begin the way it does?
   bool start_known(uint8_t f, const char* path) const;
-  static unsigned start_hash(uint64_t start) { return unsigned((start * 0x9e3779b97f4a7c15u) >> 54); }
+  static unsigned start_hash(uint64_t start) { return unsigned((start * 0x9e3779b97f4a7c15u) >> 55); }
   void index_starts(Hot& hot) const;
 
   // For a path starting with '/': no entry begins the way it does.

@@ -23,7 +23,7 @@ int g_argc = 0;
 char** g_argv = nullptr;
 
 bool init(char* const* envp) {
-  const int tid = sys::gettid();
+  const int tid = own_tid();
   int owner = 0;
   if (!g_init_owner.compare_exchange_strong(owner, tid, std::memory_order_acq_rel)) {
     // Re-entered from our own initialisation (a signal handler): let that call through unseen.

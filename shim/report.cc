@@ -252,6 +252,9 @@ void bye(int status) {
   if (g_bye_sent.exchange(true, std::memory_order_relaxed)) return;
   const Sender s{pid, g_nonce.load(std::memory_order_relaxed), false};
   flush_pending(s);
+  // Nor does a process that said nothing but hello: it has no counts to complete, and most
+  // processes of a build (compilers, assemblers) are such, each spared a socket.
+  if (g_seq.load(std::memory_order_relaxed) == 0) return;
   send_header_only(s, wire::Kind::bye, 0, status);
 }
 
