@@ -13,7 +13,7 @@ namespace {
 const char* find_env(char* const* envp, const char* name) {
   const size_t len = strlen(name);
   for (; envp != nullptr && *envp != nullptr; envp++)
-    if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=') return *envp + len + 1;
+    if ((*envp)[0] == name[0] && strncmp(*envp, name, len) == 0 && (*envp)[len] == '=') return *envp + len + 1;
   return nullptr;
 }
 

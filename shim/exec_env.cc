@@ -13,10 +13,13 @@ constexpr size_t kPreloadLen = sizeof kPreload - 1;
 constexpr char kLibName[] = "libfpshim.so";
 constexpr unsigned kMaxManaged = 16;
 
-bool is_preload(const char* entry) { return strncmp(entry, kPreload, kPreloadLen) == 0; }
+// The first byte decides for almost every entry, without a call: this runs for each entry of the
+// environment at every exec.
+bool is_preload(const char* entry) { return entry[0] == 'L' && strncmp(entry, kPreload, kPreloadLen) == 0; }
 
 // Both "NAME=..." entries have the same NAME.
 bool same_name(const char* entry, const char* managed) {
+  if (entry[0] != managed[0]) return false;
   const char* eq = strchr(managed, '=');
   const size_t len = eq != nullptr ? size_t(eq - managed) + 1 : strlen(managed);
   return strncmp(entry, managed, len) == 0;
