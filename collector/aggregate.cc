@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 namespace fpshim {
 
@@ -18,7 +19,9 @@ void insert_sorted(std::vector<T>& v, const T& x) {
 }  // namespace
 
 Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector)
-    : rules_(rules), stats_(stats), inspect_(std::move(inspector)), hits_(rules.recipes.size()) {
+    : rules_(rules), stats_(stats), inspect_(std::move(inspector)), matches_(rules) {
+  hits_.reserve(rules.recipes.size());
+  for (const Recipe& recipe : rules.recipes) hits_.emplace_back(recipe);
   if (!inspect_) {
     Credentials who = own_credentials();
     inspect_ = [who](const std::string& path) { return inspect_executable(path, who); };
@@ -101,45 +104,21 @@ void Aggregate::set_root(int32_t pid, int32_t ppid, uint64_t started_ns, const s
   tree_.set_root(pid, ppid, std::move(launch));
 }
 
-const std::vector<EntryRef>& Aggregate::entries_for(std::string_view path) {
-  if (auto it = path_cache_.find(path); it != path_cache_.end()) return it->second;
-  if (path_cache_.size() >= kMaxCachedPaths) path_cache_.clear();
-  std::vector<EntryRef> entries;
-  match_path(rules_, path, entries);
-  return path_cache_.emplace(std::string(path), std::move(entries)).first->second;
-}
-
 void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_view resolved,
                           std::string_view spelled) {
+  const uint64_t hash = hash_bytes(resolved);
   fired_.clear();
-  for (EntryRef ref : entries_for(resolved)) {
+  for (EntryRef ref : matches_.entries(resolved, hash)) {
     const MatchEntry& entry = rules_.recipes[ref.recipe].match[ref.entry];
-    if ((entry.operations & h.op) && std::find(fired_.begin(), fired_.end(), ref.recipe) == fired_.end())
-      fired_.push_back(ref.recipe);
+    if ((entry.operations & h.op) &&
+        std::none_of(fired_.begin(), fired_.end(), [&](EntryRef f) { return f.recipe == ref.recipe; }))
+      fired_.push_back(ref);
   }
   if (fired_.empty()) {
     stats_.unmatched++;
     return;
   }
-  uint64_t count = std::max<uint32_t>(h.count, 1);
-  for (uint32_t recipe : fired_) {
-    StringMap<ByProcess>& paths = hits_[recipe].paths;
-    auto path_it = paths.find(resolved);
-    if (path_it == paths.end()) path_it = paths.emplace(std::string(resolved), ByProcess{}).first;
-    Tally& t = path_it->second[ProcessKey{p.pid, p.nonce}];
-    t.count += count;
-    t.records++;
-    t.operations |= h.op;
-    t.first_ns = std::min(t.first_ns, h.time_ns);
-    t.last_ns = std::max(t.last_ns, h.time_ns);
-    if (h.result != 0) {
-      t.failed += count;
-      insert_sorted(t.errors, h.result);
-    }
-    if (t.spellings.size() < kMaxSpellings &&
-        std::find(t.spellings.begin(), t.spellings.end(), spelled) == t.spellings.end())
-      t.spellings.emplace_back(spelled);
-  }
+  for (EntryRef ref : fired_) hits_[ref.recipe].add(p, h, resolved, spelled, hash, ref.entry);
 }
 
 ProcessRef Aggregate::ref(const Process& p) const { return ProcessRef{p.pid, p.known(), p.exe, p.argv}; }
@@ -150,39 +129,60 @@ std::vector<ProcessRef> Aggregate::ancestry_refs(const Process& p) const {
   return out;
 }
 
+namespace {
+
+void widen_seen(uint64_t& first_ns, uint64_t& last_ns, const RecipeHits::Tally& t) {
+  first_ns = std::min(first_ns, t.first_ns);
+  last_ns = std::max(last_ns, t.last_ns);
+}
+
+}  // namespace
+
 RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
   const Recipe& recipe = rules_.recipes[index];
+  const RecipeHits& hits = hits_[index];
   RecipeSummary rs;
   rs.recipe = &recipe;
   rs.first_seen_ns = UINT64_MAX;
-  std::unordered_map<ProcessKey, bool, ProcessKeyHash> excluded_cache;
-  std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<std::string>>> by_process;
+  std::unordered_map<const Process*, bool> excluded_cache;
+  // False for a tally of an excluded executable, whose records go to stats.excluded instead.
+  auto included = [&](const Process& p, const RecipeHits::Tally& t) {
+    auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
+    if (fresh) cached->second = excluded(recipe, p.exe);
+    if (cached->second) stats.excluded += t.records;
+    return !cached->second;
+  };
+  // By start, each with the indexes of the listed paths it reached.
+  std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process;
 
-  for (const auto& [path, by_proc] : hits_[index].paths) {
-    PathSummary ps;
-    ps.path = path;
-    ps.first_seen_ns = UINT64_MAX;
-    for (const auto& [key, t] : by_proc) {
-      const Process& p = *tree_.find(key);
-      auto [cached, fresh] = excluded_cache.try_emplace(key, false);
-      if (fresh) cached->second = excluded(recipe, p.exe);
-      if (cached->second) {
-        stats.excluded += t.records;
-        continue;
-      }
-      ps.count += t.count;
-      ps.failed += t.failed;
-      ps.operations |= t.operations;
-      ps.count_is_lower_bound |= !p.counts_exact();
-      ps.first_seen_ns = std::min(ps.first_seen_ns, t.first_ns);
-      ps.last_seen_ns = std::max(ps.last_seen_ns, t.last_ns);
-      for (int e : t.errors) insert_sorted(ps.errors, e);
-      for (const std::string& s : t.spellings)
-        if (ps.spellings.size() < kMaxSpellings) insert_sorted(ps.spellings, s);
-      by_process[{p.start_ns, p.pid}].first = &p;
-      by_process[{p.start_ns, p.pid}].second.push_back(path);
-    }
+  std::vector<PathSummary> paths(hits.paths().size());
+  std::vector<uint32_t> spellings(hits.paths().size());
+  for (PathSummary& ps : paths) ps.first_seen_ns = UINT64_MAX;
+  for (const RecipeHits::PathTally& pt : hits.tallies()) {
+    const Process& p = *pt.process;
+    const RecipeHits::Tally& t = pt.tally;
+    if (!included(p, t)) continue;
+    PathSummary& ps = paths[pt.path];
+    ps.count += t.count;
+    ps.failed += t.failed;
+    ps.operations |= t.operations;
+    ps.count_is_lower_bound |= !p.counts_exact();
+    widen_seen(ps.first_seen_ns, ps.last_seen_ns, t);
+    for (int e : t.errors) insert_sorted(ps.errors, e);
+    spellings[pt.path] |= t.spellings;
+    auto& entry = by_process[{p.start_ns, p.pid}];
+    entry.first = &p;
+    entry.second.push_back(pt.path);
+  }
+  for (uint32_t i = 0; i < paths.size(); i++) {
+    PathSummary& ps = paths[i];
     if (ps.count == 0) continue;
+    const RecipeHits::KeptPath& kept = hits.paths()[i];
+    ps.path = kept.path;
+    ps.count_is_lower_bound |= kept.partly_folded;
+    for (size_t k = 0; k < kept.spellings.size(); k++)
+      if (spellings[i] & (1u << k)) ps.spellings.push_back(kept.spellings[k]);
+    std::sort(ps.spellings.begin(), ps.spellings.end());
     rs.hits += ps.count;
     rs.first_seen_ns = std::min(rs.first_seen_ns, ps.first_seen_ns);
     rs.last_seen_ns = std::max(rs.last_seen_ns, ps.last_seen_ns);
@@ -190,10 +190,45 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
   }
   std::sort(rs.paths.begin(), rs.paths.end(),
             [](const PathSummary& a, const PathSummary& b) { return a.path < b.path; });
+
+  for (const RecipeHits::Bucket& b : hits.buckets()) {
+    FoldedSummary fs;
+    fs.entry = &recipe.match[b.entry];
+    fs.entry_index = b.entry;
+    fs.first_seen_ns = UINT64_MAX;
+    for (const auto& [process, t] : b.by_process) {
+      if (!included(*process, t)) continue;
+      fs.records += t.records;
+      fs.count += t.count;
+      fs.failed += t.failed;
+      fs.operations |= t.operations;
+      fs.count_is_lower_bound |= !process->counts_exact();
+      fs.processes++;
+      widen_seen(fs.first_seen_ns, fs.last_seen_ns, t);
+      for (int e : t.errors) insert_sorted(fs.errors, e);
+      by_process[{process->start_ns, process->pid}].first = process;
+    }
+    if (fs.count == 0) continue;
+    fs.paths = b.paths();
+    fs.paths_exact = b.paths_exact;
+    fs.examples = b.examples;
+    std::sort(fs.examples.begin(), fs.examples.end());
+    rs.hits += fs.count;
+    rs.first_seen_ns = std::min(rs.first_seen_ns, fs.first_seen_ns);
+    rs.last_seen_ns = std::max(rs.last_seen_ns, fs.last_seen_ns);
+    stats.folded_paths += fs.paths;
+    stats.folded_records += fs.records;
+    rs.folded.push_back(std::move(fs));
+  }
+  std::sort(rs.folded.begin(), rs.folded.end(),
+            [](const FoldedSummary& a, const FoldedSummary& b) { return a.entry_index < b.entry_index; });
+
   for (auto& [order, entry] : by_process) {
-    auto& [p, paths] = entry;
-    std::sort(paths.begin(), paths.end());
-    rs.processes.push_back(ProcessSummary{ref(*p), std::move(paths), ancestry_refs(*p)});
+    auto& [p, path_indexes] = entry;
+    std::vector<std::string> reached;
+    for (uint32_t i : path_indexes) reached.push_back(hits.paths()[i].path);
+    std::sort(reached.begin(), reached.end());
+    rs.processes.push_back(ProcessSummary{ref(*p), std::move(reached), ancestry_refs(*p)});
   }
   return rs;
 }
@@ -234,7 +269,7 @@ void Aggregate::summarize(Summary& out) {
   summarize_processes(out);
   out.recipes.clear();
   for (uint32_t i = 0; i < hits_.size(); i++) {
-    if (hits_[i].paths.empty()) continue;
+    if (hits_[i].empty()) continue;
     RecipeSummary rs = summarize_recipe(i, out.stats);
     if (rs.hits > 0) out.recipes.push_back(std::move(rs));
   }

@@ -6,15 +6,14 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "inspection.h"
 #include "match.h"
 #include "process_tree.h"
+#include "recipe_hits.h"
 #include "record_sink.h"
 #include "rules.h"
-#include "string_map.h"
 #include "summary.h"
 
 namespace fpshim {
@@ -43,29 +42,9 @@ class Aggregate final : public RecordSink {
   void summarize(Summary& out);
 
  private:
-  static constexpr size_t kMaxSpellings = 8;
-  static constexpr size_t kMaxCachedPaths = 1 << 16;
-
-  // One (recipe, path, process).
-  struct Tally {
-    uint64_t count = 0;
-    uint64_t failed = 0;
-    uint64_t records = 0;
-    uint32_t operations = 0;
-    uint64_t first_ns = UINT64_MAX;
-    uint64_t last_ns = 0;
-    std::vector<int32_t> errors;
-    std::vector<std::string> spellings;
-  };
-  using ByProcess = std::unordered_map<ProcessKey, Tally, ProcessKeyHash>;
-  struct RecipeHits {
-    StringMap<ByProcess> paths;
-  };
-
   void on_hello(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
   void on_access(const Process& p, const wire::Header& h, std::string_view resolved, std::string_view spelled);
   void on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
-  const std::vector<EntryRef>& entries_for(std::string_view path);
   ProcessRef ref(const Process& p) const;
   std::vector<ProcessRef> ancestry_refs(const Process& p) const;
   RecipeSummary summarize_recipe(uint32_t index, Stats& stats) const;
@@ -76,8 +55,8 @@ class Aggregate final : public RecordSink {
   Inspector inspect_;
   ProcessTree tree_;
   std::vector<RecipeHits> hits_;  // by recipe index
-  StringMap<std::vector<EntryRef>> path_cache_;
-  std::vector<uint32_t> fired_;  // scratch: recipes one record fired
+  MatchCache matches_;
+  std::vector<EntryRef> fired_;  // scratch: per recipe one record fired, the first entry that matched
 };
 
 }  // namespace fpshim

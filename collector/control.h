@@ -1,4 +1,4 @@
-// What `fpshim run` tells its collector process, one JSON line per message on a pipe. The pipe's
+// What `fpshim run` tells its collector process, one line of words per message on a pipe. The pipe's
 // end (EOF) is the signal to finish: drain, ingest the spool, write the reports, exit.
 #pragma once
 

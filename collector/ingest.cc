@@ -105,10 +105,24 @@ void Ingest::deliver(const char* data, size_t size, int32_t sender_pid, bool fro
   sink.on_record(h, std::span<const wire::Bytes>(strings_.data(), size_t(n)));
 }
 
+void Ingest::keep(const char* data, size_t size, const wire::Header& h, int nstrings) {
+  accepted_.push_back({const_cast<char*>(data), size});
+  batch_.push_back({h, uint32_t(batch_strings_.size()), uint32_t(nstrings)});
+  batch_strings_.insert(batch_strings_.end(), strings_.begin(), strings_.begin() + nstrings);
+}
+
+void Ingest::journal_and_deliver(RecordSink& sink) {
+  if (journal_) journal_->append(accepted_);
+  for (const Decoded& d : batch_)
+    sink.on_record(d.header, std::span<const wire::Bytes>(batch_strings_.data() + d.first_string, d.strings));
+  accepted_.clear();
+  batch_.clear();
+  batch_strings_.clear();
+}
+
 size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
-  int32_t senders[kBatch];
   size_t total = 0;
   const size_t cmsg_space = CMSG_SPACE(sizeof(ucred));
   while (fd_ >= 0 && total < max_datagrams) {
@@ -125,28 +139,20 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       if (errno == EINTR) continue;
       break;  // EAGAIN: the queue is empty
     }
-    accepted_.clear();
     for (int i = 0; i < n; i++) {
       const msghdr& m = msgs[i].msg_hdr;
       const ucred* cred = nullptr;
       for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) cred = reinterpret_cast<ucred*>(CMSG_DATA(c));
+      const char* data = static_cast<const char*>(iovs[i].iov_base);
       wire::Header h;
       int nstrings;
-      if (!cred || cred->uid != uid_) {
-        stats_.refused++;
-      } else if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-        stats_.malformed++;
-      } else if (accept(static_cast<const char*>(iovs[i].iov_base), msgs[i].msg_len, cred->pid, h, nstrings)) {
-        senders[accepted_.size()] = cred->pid;
-        accepted_.push_back({iovs[i].iov_base, msgs[i].msg_len});
-      }
+      if (!cred || cred->uid != uid_) stats_.refused++;
+      else if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) stats_.malformed++;
+      else if (accept(data, msgs[i].msg_len, cred->pid, h, nstrings)) keep(data, msgs[i].msg_len, h, nstrings);
     }
-    if (journal_) journal_->append(accepted_);
-    for (size_t i = 0; i < accepted_.size(); i++)
-      deliver(static_cast<const char*>(accepted_[i].iov_base), accepted_[i].iov_len, senders[i], false, sink);
+    journal_and_deliver(sink);
     total += size_t(n);
-    if (unsigned(n) < kBatch) break;
   }
   return total;
 }
@@ -154,15 +160,13 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
 void Ingest::read_claimed(Claimed& c, RecordSink& sink) {
   if (c.offset == UINT64_MAX) return;
   bool intact = read_records(c.fd, c.offset, [&](std::span<RecordBytes> records) {
-    accepted_.clear();
     for (RecordBytes& r : records) {
       mark_from_spool(r.data);
       wire::Header h;
       int n;
-      if (accept(r.data, r.size, 0, h, n)) accepted_.push_back({r.data, r.size});
+      if (accept(r.data, r.size, 0, h, n)) keep(r.data, r.size, h, n);
     }
-    if (journal_) journal_->append(accepted_);
-    for (const iovec& r : accepted_) deliver(static_cast<const char*>(r.iov_base), r.iov_len, 0, true, sink);
+    journal_and_deliver(sink);
   });
   if (!intact) {
     stats_.malformed++;

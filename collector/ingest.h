@@ -62,8 +62,19 @@ class Ingest {
     uint64_t due_ns;
   };
 
+  // One accepted record of a batch: its header and its strings in batch_strings_.
+  struct Decoded {
+    wire::Header header;
+    uint32_t first_string;
+    uint32_t strings;
+  };
+
   // Counts a malformed or refused record; true if it can be delivered (decoded into h, strings_).
   bool accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& nstrings);
+  // Adds an accepted record to the batch (decoded into h and strings_ by accept()).
+  void keep(const char* data, size_t size, const wire::Header& h, int nstrings);
+  // One write of the batch to the journal, then the records to `sink`.
+  void journal_and_deliver(RecordSink& sink);
   void read_claimed(Claimed& c, RecordSink& sink);
   void finish_claimed(Claimed& c, RecordSink& sink);
 
@@ -77,7 +88,9 @@ class Ingest {
   std::vector<char> buffers_;          // kBatch datagrams of up to kMaxRecord bytes
   std::vector<char> control_;          // their SCM_CREDENTIALS
   std::vector<wire::Bytes> strings_;   // decode output, reused
-  std::vector<iovec> accepted_;        // scratch: the records of one batch to journal
+  std::vector<iovec> accepted_;        // the records of one batch, to journal
+  std::vector<Decoded> batch_;         // ... and to deliver
+  std::vector<wire::Bytes> batch_strings_;
 };
 
 // True if a record of this kind carries the strings the collector needs.

@@ -69,6 +69,23 @@ void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>
   }
 }
 
+const std::vector<EntryRef>& MatchCache::entries(std::string_view path, uint64_t hash) {
+  if (path.size() > kMaxCachedLength) {
+    uncached_.clear();
+    match_path(rules_, path, uncached_);
+    return uncached_;
+  }
+  if (slots_.empty()) slots_.resize(kSlots);
+  Slot& slot = slots_[hash & (kSlots - 1)];
+  if (slot.used && slot.hash == hash && slot.path == path) return slot.entries;
+  slot.used = true;
+  slot.hash = hash;
+  slot.path.assign(path);
+  slot.entries.clear();
+  match_path(rules_, path, slot.entries);
+  return slot.entries;
+}
+
 std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe) {
   std::vector<EntryRef> candidates, out;
   match_path(rules, path, candidates);

@@ -70,7 +70,8 @@ struct Process {
 
   bool known() const { return said_hello || from_exec_record || vfork_child; }
   bool monitored() const { return reason == Unmonitored::none; }
-  bool counts_exact() const { return said_bye || replaced; }
+  // A process that sent nothing after its hello (seq 0) sends no bye either: it has no counts.
+  bool counts_exact() const { return said_bye || replaced || seqs.highest() == 0; }
 };
 
 class ProcessTree {

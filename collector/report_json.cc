@@ -60,19 +60,40 @@ static json process_json(const ProcessRef& p) {
   return out;
 }
 
+static json errors_json(const std::vector<int>& errors) {
+  json out = json::array();
+  for (int e : errors) out.push_back(errno_name(e));
+  return out;
+}
+
 static json path_json(const PathSummary& p) {
   json out = json::object();
   put_bytes(out, "path", p.path);
   out["count"] = p.count;
   out["count_is_lower_bound"] = p.count_is_lower_bound;
   out["failed"] = p.failed;
-  json errors = json::array();
-  for (int e : p.errors) errors.push_back(errno_name(e));
-  out["errors"] = std::move(errors);
+  out["errors"] = errors_json(p.errors);
   out["operations"] = names(operation_names(p.operations));
   put_bytes_array(out, "spellings", p.spellings);
   out["first_seen"] = iso_time(p.first_seen_ns);
   out["last_seen"] = iso_time(p.last_seen_ns);
+  return out;
+}
+
+static json folded_json(const FoldedSummary& f) {
+  json entry = {{"index", f.entry_index}};
+  put_bytes(entry, match_kind_name(f.entry->kind), f.entry->text);
+  json out = {{"entry", std::move(entry)}, {"paths", f.paths}, {"paths_exact", f.paths_exact}};
+  put_bytes_array(out, "examples", f.examples);
+  out["records"] = f.records;
+  out["count"] = f.count;
+  out["count_is_lower_bound"] = f.count_is_lower_bound;
+  out["failed"] = f.failed;
+  out["errors"] = errors_json(f.errors);
+  out["operations"] = names(operation_names(f.operations));
+  out["processes"] = f.processes;
+  out["first_seen"] = iso_time(f.first_seen_ns);
+  out["last_seen"] = iso_time(f.last_seen_ns);
   return out;
 }
 
@@ -89,6 +110,9 @@ static json recipe_json(const RecipeSummary& r) {
   json paths = json::array();
   for (const PathSummary& p : r.paths) paths.push_back(path_json(p));
   out["paths"] = std::move(paths);
+  json folded = json::array();
+  for (const FoldedSummary& f : r.folded) folded.push_back(folded_json(f));
+  out["folded"] = std::move(folded);
   json processes = json::array();
   for (const ProcessSummary& p : r.processes) {
     json entry = process_json(p.process);
@@ -183,7 +207,9 @@ json report_json(const Summary& s) {
         {"duplicates", st.duplicates},
         {"env_restored", st.env_restored},
         {"collector_restarts", st.collector_restarts},
-        {"collector_peak_rss_kb", st.collector_peak_rss_kb}}},
+        {"collector_peak_rss_kb", st.collector_peak_rss_kb},
+        {"folded_paths", st.folded_paths},
+        {"folded_records", st.folded_records}}},
   };
 }
 

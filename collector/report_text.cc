@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "recipe_hits.h"
 #include "render.h"
 
 namespace fpshim {
@@ -30,18 +31,31 @@ std::string outcome(const BuildInfo& b) {
   return fmt::format("exited with {}", b.exit_code);
 }
 
+std::string errors_text(uint64_t failed, const std::vector<int>& errnos) {
+  if (failed == 0) return "";
+  std::vector<std::string> errors;
+  for (int e : errnos) errors.push_back(errno_name(e));
+  return fmt::format(", {} failed: {}", failed, join(errors, ", "));
+}
+
 // "    /sys/class/dmi/id/product_uuid  [read] 4 times, 1 failed: ENOENT"
 void write_path(const PathSummary& p, std::FILE* out) {
   std::vector<std::string> ops;
   for (std::string_view op : operation_names(p.operations)) ops.emplace_back(op);
   std::string line = fmt::format("    {}  [{}] {}{} {}", escape_invalid_utf8(p.path), join(ops, ","), p.count,
                                  p.count_is_lower_bound ? "+" : "", p.count == 1 && !p.count_is_lower_bound ? "time" : "times");
-  if (p.failed > 0) {
-    std::vector<std::string> errors;
-    for (int e : p.errors) errors.push_back(errno_name(e));
-    line += fmt::format(", {} failed: {}", p.failed, join(errors, ", "));
-  }
-  fmt::print(out, "{}\n", line);
+  fmt::print(out, "{}{}\n", line, errors_text(p.failed, p.errors));
+}
+
+// "    ... and 995904 more paths folded (entry subtree /sys/class/dmi): 995904 accesses"
+void write_folded(const FoldedSummary& f, std::FILE* out) {
+  std::string entry = fmt::format("entry {} {}", match_kind_name(f.entry->kind), f.entry->text);
+  std::string accesses = fmt::format("{}{} {}", f.count, f.count_is_lower_bound ? "+" : "",
+                                     f.count == 1 && !f.count_is_lower_bound ? "access" : "accesses");
+  std::string line = f.paths > 0 ? fmt::format("    ... and {}{} more {} folded ({}): {}", f.paths_exact ? "" : "about ",
+                                               f.paths, f.paths == 1 ? "path" : "paths", entry, accesses)
+                                 : fmt::format("    ... and {} by more processes folded ({})", accesses, entry);
+  fmt::print(out, "{}{}\n", line, errors_text(f.failed, f.errors));
 }
 
 void write_recipe(const RecipeSummary& r, std::FILE* out) {
@@ -52,6 +66,7 @@ void write_recipe(const RecipeSummary& r, std::FILE* out) {
   fmt::print(out, "  paths:\n");
   for (size_t i = 0; i < r.paths.size() && i < kMaxPaths; i++) write_path(r.paths[i], out);
   if (r.paths.size() > kMaxPaths) fmt::print(out, "    ... and {} more (see the JSON report)\n", r.paths.size() - kMaxPaths);
+  for (const FoldedSummary& f : r.folded) write_folded(f, out);
   fmt::print(out, "  processes:\n");
   for (size_t i = 0; i < r.processes.size() && i < kMaxProcesses; i++) {
     const ProcessSummary& p = r.processes[i];
@@ -113,9 +128,16 @@ void write_text_report(const Summary& s, std::FILE* out) {
              st.records, st.processes, st.processes_without_bye, st.lost, st.late, st.malformed, st.refused,
              st.unmatched);
   bool lower_bounds = false;
-  for (const RecipeSummary& r : s.recipes)
+  for (const RecipeSummary& r : s.recipes) {
     for (const PathSummary& p : r.paths) lower_bounds |= p.count_is_lower_bound;
-  if (lower_bounds) fmt::print(out, "fpshim: counts marked + are lower bounds (a process did not say bye)\n");
+    for (const FoldedSummary& f : r.folded) lower_bounds |= f.count_is_lower_bound;
+  }
+  if (lower_bounds)
+    fmt::print(out, "fpshim: counts marked + are lower bounds (a process did not say bye{})\n",
+               st.folded_records > 0 ? ", or part of the count was folded" : "");
+  if (st.folded_records > 0)
+    fmt::print(out, "fpshim: {} record(s) were folded into counts per rule entry (a recipe lists at most {} paths one by one)\n",
+               st.folded_records, RecipeHits::kMaxPaths);
   if (st.lost > 0) fmt::print(out, "fpshim: {} record(s) were lost; some accesses may be missing\n", st.lost);
   if (st.collector_restarts > 0)
     fmt::print(out, "fpshim: the collector died and was restarted {} time(s); {} record(s) came late from the spool\n",

@@ -20,11 +20,13 @@ struct Stats {
   uint64_t unmatched = 0;  // access records no recipe matched (the shim's filter is a superset)
   uint64_t excluded = 0;   // access records a recipe matched but excluded by executable, per recipe
   uint64_t processes = 0;  // processes (pid, nonce) that sent a hello
-  uint64_t processes_without_bye = 0;  // ... and were not replaced by an exec of the same pid
+  uint64_t processes_without_bye = 0;  // ... and more records, but no bye, and were not replaced by an exec
   uint64_t duplicates = 0;             // records seen twice (a spool file re-read after a collector restart)
   uint64_t env_restored = 0;           // execs whose scrubbed environment the shim repaired
   uint64_t collector_restarts = 0;
   uint64_t collector_peak_rss_kb = 0;
+  uint64_t folded_paths = 0;    // distinct paths in the recipes' folded buckets, summed over them
+  uint64_t folded_records = 0;  // access records counted in folded buckets, per recipe
 };
 
 struct ProcessRef {
@@ -46,9 +48,28 @@ struct PathSummary {
   uint64_t last_seen_ns = 0;
 };
 
+// The accesses that fired a recipe through one match entry but are not listed path by path: the
+// recipe had reached its limit of distinct paths (or of path-process pairs; see RecipeHits).
+struct FoldedSummary {
+  const MatchEntry* entry = nullptr;
+  uint32_t entry_index = 0;  // in Recipe::match
+  uint64_t paths = 0;        // distinct paths folded that are not listed in RecipeSummary::paths
+  bool paths_exact = true;   // false: `paths` is an estimate (about 2% off)
+  std::vector<std::string> examples;  // a few of those paths, sorted
+  uint64_t records = 0;
+  uint64_t count = 0;
+  bool count_is_lower_bound = false;
+  uint64_t failed = 0;
+  std::vector<int> errors;  // errno values, ascending
+  uint32_t operations = 0;  // wire::Op bits
+  uint64_t processes = 0;
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+};
+
 struct ProcessSummary {
   ProcessRef process;
-  std::vector<std::string> paths;   // the recipe's paths this process reached
+  std::vector<std::string> paths;   // the recipe's listed paths this process reached (not the folded ones)
   std::vector<ProcessRef> ancestry; // parent first, up to the build's root command
 };
 
@@ -56,6 +77,7 @@ struct RecipeSummary {
   const Recipe* recipe = nullptr;
   uint64_t hits = 0;
   std::vector<PathSummary> paths;
+  std::vector<FoldedSummary> folded;  // by entry index
   std::vector<ProcessSummary> processes;
   uint64_t first_seen_ns = 0;
   uint64_t last_seen_ns = 0;

@@ -179,7 +179,7 @@ TEST_CASE("aggregation: counts, failures, lower bounds, ancestry, exclusions") {
   CHECK(s.stats.unmatched == 2);
   CHECK(s.stats.excluded == 1);
   CHECK(s.stats.processes == 5);
-  CHECK(s.stats.processes_without_bye == 2);
+  CHECK(s.stats.processes_without_bye == 1);  // python3; the shell said only hello, so it owes no bye
   CHECK(s.processes_seen == 5);
 }
 

@@ -350,9 +350,9 @@ TEST_CASE("control messages survive the pipe") {
   finish.collector_restarts = 2;
   std::string bytes = encode_message(root) + "garbage\n" + encode_message(finish);
   ControlReader reader;
-  std::vector<ControlMessage> got = reader.feed(bytes.substr(0, 10));
+  std::vector<ControlMessage> got = reader.feed(bytes.substr(0, 5));
   CHECK(got.empty());
-  got = reader.feed(bytes.substr(10));
+  got = reader.feed(bytes.substr(5));
   REQUIRE(got.size() == 2);
   CHECK(got[0].type == ControlMessage::Type::root);
   CHECK(got[0].root_pid == 42);
@@ -360,6 +360,16 @@ TEST_CASE("control messages survive the pipe") {
   CHECK(got[1].signal == 9);
   CHECK(got[1].collector_restarts == 2);
   CHECK(got[1].linger_expired);
+
+  ControlMessage clean = finish;
+  clean.signal.reset();
+  clean.exit_code = 3;
+  clean.linger_expired = false;
+  got = reader.feed("root 5\nfinish 1 2 - 3 0\nroot 1 2 3\n" + encode_message(clean));
+  REQUIRE(got.size() == 1);  // the three hand-made lines miss or add a word
+  CHECK_FALSE(got[0].signal.has_value());
+  CHECK(got[0].exit_code == 3);
+  CHECK_FALSE(got[0].linger_expired);
 }
 
 TEST_CASE("find_program looks where posix_spawnp looks") {
