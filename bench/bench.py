@@ -453,8 +453,8 @@ def section_calls(ctx):
                      f"inside the loop only); wall time: {pairs} pairs of runs (plain, shim; the order alternates), each run "
                      f"the median of 5 rounds of {nw // 5:,} calls ({nrec:,} for the distinct matching paths, {nexec} "
                      f"spawns for a process start); shown as the median of the paired differences (medians each way "
-                     f"in brackets). The near miss passes the first-byte filter "
-                     f"(`/e` can begin `/etc/hosts`) and is rejected by the prefix list. Matching records: "
+                     f"in brackets). The near miss passes the hooks' two-byte filter (`/et` can begin "
+                     f"`/etc/hosts`) and is rejected in the slow path by its first eight bytes. Matching records: "
                      f"`{MATCH_PREFIX}<i>` (ENOENT; failures are reported too).")
     raw.update({
         "instr": {f"{c}/{t}": {"extra": v["extra"], "plain": v["plain"], "n": v["n"]} for (c, t), v in ic.items()},
