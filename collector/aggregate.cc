@@ -66,8 +66,8 @@ void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire
   if (p.said_hello) return;
   p.said_hello = true;
   p.ppid = h.ppid;
-  p.exe = view(strings[0]);
   p.cwd = view(strings[1]);
+  p.exe = h.flags & wire::flag_exe_as_executed ? executables_.resolve(p.cwd, view(strings[0])) : std::string(view(strings[0]));
   for (const wire::Bytes& arg : strings.subspan(2)) p.argv.emplace_back(view(arg));
   if (p.exe.starts_with('/')) p.go = inspect_(p.exe).reason == Unmonitored::go;
 }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 
 #include "config.h"
@@ -162,12 +163,25 @@ struct RecordWriter {
   }
 };
 
-void write_hello(RecordWriter& w, int argc, char* const* argv) {
-  const long exe = sys::readlink("/proc/self/exe", w.data(), w.room());
-  w.commit(exe > 0 ? size_t(exe) : 0);
+// The exe: the name the kernel executed (AT_EXECFN), which costs no system call, where reading
+// /proc/self/exe costs a procfs lookup in every new process; the collector resolves it (symlinks, a
+// relative name against the cwd, a script's interpreter). A descriptor's name (fexecve) says
+// nothing once the descriptor is gone: then /proc/self/exe. Returns the hello's flags.
+uint32_t write_hello(RecordWriter& w, int argc, char* const* argv) {
+  uint32_t flags = 0;
+  const char* executed = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+  if (executed != nullptr && executed[0] != '\0' && strncmp(executed, "/dev/fd/", 8) != 0 &&
+      strncmp(executed, "/proc/", 6) != 0) {
+    w.add(executed, strlen(executed));
+    flags |= wire::flag_exe_as_executed;
+  } else {
+    const long exe = sys::readlink("/proc/self/exe", w.data(), w.room());
+    w.commit(exe > 0 ? size_t(exe) : 0);
+  }
   const long cwd = read_cwd(w.data(), w.room());
   w.commit(cwd > 0 ? size_t(cwd) : 0);
   w.add_argv(argv, argc);
+  return flags;
 }
 
 // A vfork child's first record: it takes an identity and sends its hello.
@@ -176,8 +190,9 @@ __attribute__((noinline)) void introduce_borrower(int pid) {
   const Sender child{pid, t_borrowed.nonce, true};
   char buf[kStackHello];
   RecordWriter w{buf, sizeof buf};
-  write_hello(w, g_argc, g_argv);
-  const iovec iov = w.finish(header(wire::Kind::hello, child, 0));
+  wire::Header h = header(wire::Kind::hello, child, 0);
+  h.flags = write_hello(w, g_argc, g_argv);
+  const iovec iov = w.finish(h);
   transport::send_borrowed(&iov, 1, pid, child.nonce);
 }
 
@@ -205,9 +220,11 @@ void hello(int argc, char* const* argv) {
   g_argc = argc;
   g_argv = argv;
   RecordWriter w{g_hello, sizeof g_hello};
-  write_hello(w, argc, argv);
+  const uint32_t flags = write_hello(w, argc, argv);
   const int pid = g_own_pid.load(std::memory_order_relaxed);
-  const iovec iov = w.finish(header(wire::Kind::hello, Sender{pid, g_nonce.load(std::memory_order_relaxed), false}, 0));
+  wire::Header h = header(wire::Kind::hello, Sender{pid, g_nonce.load(std::memory_order_relaxed), false}, 0);
+  h.flags = flags;
+  const iovec iov = w.finish(h);
   transport::send_transient(&iov, 1);
 }
 
