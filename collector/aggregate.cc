@@ -67,9 +67,18 @@ void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire
   p.said_hello = true;
   p.ppid = h.ppid;
   p.cwd = view(strings[1]);
-  p.exe = h.flags & wire::flag_exe_as_executed ? executables_.resolve(p.cwd, view(strings[0])) : std::string(view(strings[0]));
   for (const wire::Bytes& arg : strings.subspan(2)) p.argv.emplace_back(view(arg));
-  if (p.exe.starts_with('/')) p.go = inspect_(p.exe).reason == Unmonitored::go;
+  // The name the kernel executed (AT_EXECFN) becomes what runs, as /proc/self/exe would say: joined
+  // to the cwd, then the inspection's image (symlinks resolved, a script's interpreter).
+  const bool as_executed = h.flags & wire::flag_exe_as_executed;
+  std::string exe(view(strings[0]));
+  if (as_executed && !exe.starts_with('/') && !p.cwd.empty()) exe = p.cwd + "/" + exe;
+  if (exe.starts_with('/')) {
+    const Inspection seen = inspect_(exe);
+    p.go = seen.reason == Unmonitored::go;
+    if (as_executed && !seen.image.empty()) exe = seen.image;
+  }
+  p.exe = std::move(exe);
 }
 
 void Aggregate::on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {

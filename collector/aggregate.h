@@ -8,7 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include "executable_names.h"
 #include "inspection.h"
 #include "match.h"
 #include "process_tree.h"
@@ -54,7 +53,6 @@ class Aggregate final : public RecordSink {
   const Rules& rules_;
   Stats& stats_;
   Inspector inspect_;
-  ExecutableNames executables_;
   ProcessTree tree_;
   std::vector<RecipeHits> hits_;  // by recipe index
   MatchCache matches_;

@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -281,4 +285,38 @@ TEST_CASE("the text report says so when nothing fired") {
   std::string text = text_report(s);
   CHECK(text.find("fpshim: build `make -j4` exited with 0") != std::string::npos);
   CHECK(text.find("fpshim: no fingerprinting detected") != std::string::npos);
+}
+
+TEST_CASE("a hello's exe as executed resolves as /proc/self/exe would") {
+  auto real = [](const std::string& p) {
+    char out[PATH_MAX];
+    REQUIRE(realpath(p.c_str(), out) != nullptr);
+    return std::string(out);
+  };
+  char tmpl[] = "/tmp/fpshim-exe-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = real(tmpl);
+  std::filesystem::create_symlink(real("/bin/true"), dir + "/link");
+  std::ofstream(dir + "/script.sh") << "#!/bin/sh\necho hi\n";
+  std::ofstream(dir + "/bare.sh") << "#!/bin/sh";
+  std::ofstream(dir + "/plain.txt") << "not a script\n";
+
+  Fixture fx;
+  int32_t pid = 200;
+  auto exe_of = [&](const std::string& cwd, const std::string& executed) {
+    pid++;
+    RecordSpec h = hello(pid, 1, 1000 + uint64_t(pid), executed, {"x"});
+    h.strings[1] = cwd;
+    h.flags = wire::flag_exe_as_executed;
+    fx.feed(h);
+    return fx.aggregate.tree().find(ProcessKey{pid, 1000 + uint64_t(pid)})->exe;
+  };
+  CHECK(exe_of("/", dir + "/link") == real("/bin/true"));   // symlinks resolved
+  CHECK(exe_of(dir, "link") == real("/bin/true"));          // relative to the cwd
+  CHECK(exe_of(dir, "./script.sh") == real("/bin/sh"));     // a script: its interpreter
+  CHECK(exe_of(dir, "bare.sh") == real("/bin/sh"));         // no newline after it
+  CHECK(exe_of(dir, "plain.txt") == dir + "/plain.txt");
+  CHECK(exe_of(dir, "gone") == dir + "/gone");              // no longer there: as joined
+  CHECK(exe_of("", "relative") == "relative");
+  std::filesystem::remove_all(dir);
 }
