@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "aggregate.h"
-#include "collector_records.h"
+#include "collector_testing.h"
 #include "ingest.h"
 #include "journal.h"
 #include "private_dir.h"
@@ -28,12 +28,6 @@ const char* kRules = R"({"schema": 1, "recipes": [
    "guidance": {"ci": "c", "staging": "s", "production": "p"},
    "match": [{"path": "/proc/ioports"}, {"path": "/proc/iomem"}, {"path": "/etc/machine-id"}]}
 ]})";
-
-Rules load_rules_once() {
-  LoadedRules loaded = parse_rules(kRules, "rules.json");
-  REQUIRE(loaded.ok());
-  return std::move(loaded.rules);
-}
 
 Inspection no_inspection(const std::string&) { return Inspection{}; }
 
@@ -123,17 +117,10 @@ TEST_CASE("SeqSet: duplicates, gaps, out of order, bogus seqs") {
 }
 
 TEST_CASE("lost records are the gaps in each process's seqs; duplicates are dropped") {
-  Rules rules = load_rules_once();
+  Rules rules = load_rules(kRules);
   Stats stats;
   Aggregate aggregate(rules, stats, no_inspection);
-  auto feed = [&](const RecordSpec& spec) {
-    std::string bytes = encode(spec);
-    wire::Header h;
-    std::vector<wire::Bytes> strings(64);
-    int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
-    REQUIRE(n >= 0);
-    aggregate.on_record(h, std::span<const wire::Bytes>(strings.data(), size_t(n)));
-  };
+  auto feed = [&](const RecordSpec& spec) { deliver(aggregate, spec); };
   feed(numbered(hello(10, 1, 100, "/usr/bin/cat", {"cat"}), 0));
   feed(numbered(access(10, 100, "/proc/ioports"), 1));
   feed(numbered(access(10, 100, "/proc/ioports"), 3));
@@ -157,7 +144,7 @@ TEST_CASE("lost records are the gaps in each process's seqs; duplicates are drop
 }
 
 TEST_CASE("a restarted collector replays the journal and never counts a record twice") {
-  Rules rules = load_rules_once();
+  Rules rules = load_rules(kRules);
   PrivateDir dir;
   std::string error;
   REQUIRE(dir.create(error));
@@ -206,7 +193,7 @@ TEST_CASE("a restarted collector replays the journal and never counts a record t
 }
 
 TEST_CASE("a spool file claimed while the build runs is read once more before it is removed") {
-  Rules rules = load_rules_once();
+  Rules rules = load_rules(kRules);
   PrivateDir dir;
   std::string error;
   REQUIRE(dir.create(error));
@@ -230,7 +217,7 @@ TEST_CASE("a spool file claimed while the build runs is read once more before it
 }
 
 TEST_CASE("a torn spool record counts as lost once") {
-  Rules rules = load_rules_once();
+  Rules rules = load_rules(kRules);
   PrivateDir dir;
   std::string error;
   REQUIRE(dir.create(error));

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "aggregate.h"
-#include "collector_records.h"
+#include "collector_testing.h"
 #include "hashing.h"
 #include "match.h"
 #include "recipe_hits.h"
@@ -38,22 +38,10 @@ struct Fixture {
   Stats stats;
   Aggregate aggregate;
   Sequencer seqs;
-  std::vector<wire::Bytes> strings = std::vector<wire::Bytes>(64);
 
-  Fixture() : rules(load()), aggregate(rules, stats) {}
-  static Rules load() {
-    LoadedRules loaded = parse_rules(kRules, "rules.json");
-    REQUIRE(loaded.ok());
-    return std::move(loaded.rules);
-  }
+  Fixture() : rules(load_rules(kRules)), aggregate(rules, stats) {}
 
-  void feed(const RecordSpec& spec) {
-    std::string bytes = encode(seqs.next(spec));
-    wire::Header h;
-    int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
-    REQUIRE(n >= 0);
-    aggregate.on_record(h, std::span<const wire::Bytes>(strings.data(), size_t(n)));
-  }
+  void feed(const RecordSpec& spec) { deliver(aggregate, seqs.next(spec)); }
 
   // `count` distinct DMI paths, numbered from `first`, read once each by the process.
   void read_dmi(int32_t pid, uint64_t nonce, size_t first, size_t count, int32_t result = 0) {
@@ -68,17 +56,6 @@ struct Fixture {
     return s;
   }
 };
-
-std::string text_report(const Summary& s) {
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* f = open_memstream(&buf, &len);
-  write_text_report(s, f);
-  fclose(f);
-  std::string out(buf, len);
-  free(buf);
-  return out;
-}
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
@@ -247,9 +224,8 @@ TEST_CASE("past the limit of path-process pairs a listed path's count is a lower
 }
 
 TEST_CASE("the match cache answers for the path asked, whatever shares its slot") {
-  LoadedRules loaded = parse_rules(kRules, "rules.json");
-  REQUIRE(loaded.ok());
-  MatchCache cache(loaded.rules);
+  const Rules rules = load_rules(kRules);
+  MatchCache cache(rules);
   CHECK(cache.entries("/proc/ioports", 7) == std::vector<EntryRef>{{0, 0}});
   CHECK(cache.entries("/sys/class/dmi/id/x", 7) == std::vector<EntryRef>{{0, 1}});
   CHECK(cache.entries("/etc/hosts", 7).empty());

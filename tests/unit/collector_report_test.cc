@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "aggregate.h"
-#include "collector_records.h"
+#include "collector_testing.h"
 #include "render.h"
 #include "report_json.h"
 #include "report_text.h"
@@ -44,24 +44,11 @@ struct Fixture {
   Stats stats;
   Aggregate aggregate;
 
-  Fixture() : rules(load()), aggregate(rules, stats) {}
-  static Rules load() {
-    LoadedRules loaded = parse_rules(kRules, "rules.json");
-    for (const RulesError& e : loaded.errors) MESSAGE(e.str());
-    REQUIRE(loaded.ok());
-    return std::move(loaded.rules);
-  }
+  Fixture() : rules(load_rules(kRules)), aggregate(rules, stats) {}
 
   Sequencer seqs;
 
-  void feed(const RecordSpec& spec) {
-    std::string bytes = encode(seqs.next(spec));
-    wire::Header h;
-    std::vector<wire::Bytes> strings(64);
-    int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
-    REQUIRE(n >= 0);
-    aggregate.on_record(h, std::span<const wire::Bytes>(strings.data(), size_t(n)));
-  }
+  void feed(const RecordSpec& spec) { deliver(aggregate, seqs.next(spec)); }
 
   Summary summary() {
     Summary s;
@@ -76,17 +63,6 @@ const RecipeSummary* find_recipe(const Summary& s, std::string_view name) {
   for (const RecipeSummary& r : s.recipes)
     if (r.recipe->name == name) return &r;
   return nullptr;
-}
-
-std::string text_report(const Summary& s) {
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* f = open_memstream(&buf, &len);
-  write_text_report(s, f);
-  fclose(f);
-  std::string out(buf, len);
-  free(buf);
-  return out;
 }
 
 }  // namespace

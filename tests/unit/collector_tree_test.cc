@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "aggregate.h"
-#include "collector_records.h"
+#include "collector_testing.h"
 #include "control.h"
 #include "locate.h"
 #include "report_json.h"
@@ -55,26 +55,14 @@ struct Tree {
   Aggregate aggregate;
   Sequencer seqs;
 
-  Tree() : rules(load()), aggregate(rules, stats, [this](const std::string& path) {
+  Tree() : rules(load_rules(kRules)), aggregate(rules, stats, [this](const std::string& path) {
              inspected.push_back(path);
              auto it = files.find(path);
              return it == files.end() ? Inspection{} : it->second;
            }) {}
 
-  static Rules load() {
-    LoadedRules loaded = parse_rules(kRules, "rules.json");
-    REQUIRE(loaded.ok());
-    return std::move(loaded.rules);
-  }
 
-  void feed(const RecordSpec& spec) {
-    std::string bytes = encode(seqs.next(spec));
-    wire::Header h;
-    std::vector<wire::Bytes> strings(64);
-    int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
-    REQUIRE(n >= 0);
-    aggregate.on_record(h, std::span<const wire::Bytes>(strings.data(), size_t(n)));
-  }
+  void feed(const RecordSpec& spec) { deliver(aggregate, seqs.next(spec)); }
 
   Summary summary() {
     Summary s;
@@ -94,17 +82,6 @@ const ProcessEntry* entry(const Summary& s, int32_t pid, std::string_view exe) {
   for (const ProcessEntry& e : s.processes)
     if (e.process.pid == pid && e.process.exe == exe) return &e;
   return nullptr;
-}
-
-std::string text_report(const Summary& s) {
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* f = open_memstream(&buf, &len);
-  write_text_report(s, f);
-  fclose(f);
-  std::string out(buf, len);
-  free(buf);
-  return out;
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+// What the collector's aggregation tests share: rules from text, a record delivered as ingest
+// would deliver it, and the text report as a string.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "collector_records.h"
+#include "record_sink.h"
+#include "report_text.h"
+#include "rules.h"
+
+namespace fpshim::test {
+
+inline Rules load_rules(const char* text) {
+  LoadedRules loaded = parse_rules(text, "rules.json");
+  for (const RulesError& e : loaded.errors) MESSAGE(e.str());
+  REQUIRE(loaded.ok());
+  return std::move(loaded.rules);
+}
+
+// Encodes the record (already numbered), decodes it and hands it to `sink`.
+inline void deliver(RecordSink& sink, const RecordSpec& numbered) {
+  const std::string bytes = encode(numbered);
+  wire::Header h;
+  std::vector<wire::Bytes> strings(64);
+  const int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
+  REQUIRE(n >= 0);
+  sink.on_record(h, std::span<const wire::Bytes>(strings.data(), size_t(n)));
+}
+
+inline std::string text_report(const Summary& s) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  write_text_report(s, f);
+  fclose(f);
+  std::string out(buf, len);
+  free(buf);
+  return out;
+}
+
+}  // namespace fpshim::test
