@@ -258,7 +258,7 @@ __attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::start_known(uint8_t f, cons
 bool Filter::near_miss(const char* path) const {
   if (path == nullptr || path[0] != '/' || !__atomic_load_n(&hot_.exact_only, __ATOMIC_ACQUIRE)) return false;
   const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
-  return f >= kSlot && f != kRejectFurther && !second_rejects(f, path) && !start_known(f, path) && !has_dotdot(path);
+  return f != kPass && !rejects_start(path) && !start_known(f, path) && !has_dotdot(path);
 }
 
 // ---- Matching
