@@ -26,6 +26,8 @@ namespace {
 
 // How long a spool file claimed while the build runs stays open for a last read (see claim_spool).
 constexpr uint64_t kSettleNs = 1'000'000'000;
+// How often the process log and spool files are claimed while the build runs.
+constexpr uint64_t kClaimEveryNs = 1'000'000'000;
 
 uint64_t now_ns(clockid_t clock = CLOCK_REALTIME) {
   timespec ts;
@@ -96,13 +98,16 @@ class Collector {
 
   // Until the control pipe ends.
   void collect(int control_fd) {
+    uint64_t next_claim = now_ns(CLOCK_MONOTONIC) + kClaimEveryNs;
     for (;;) {
-      uint64_t next_settle = ingest_.settle(aggregate_, false);
-      int timeout = -1;
-      if (next_settle != 0) {
-        uint64_t now = now_ns(CLOCK_MONOTONIC);
-        timeout = next_settle > now ? int((next_settle - now) / 1'000'000 + 1) : 0;
+      uint64_t now = now_ns(CLOCK_MONOTONIC);
+      if (now >= next_claim) {
+        ingest_.claim_spool(aggregate_, kSettleNs);
+        next_claim = now + kClaimEveryNs;
       }
+      uint64_t next = ingest_.settle(aggregate_, false);
+      if (next == 0 || next > next_claim) next = next_claim;
+      const int timeout = next > now ? int((next - now) / 1'000'000 + 1) : 0;
       pollfd fds[] = {{ingest_.fd(), POLLIN, 0}, {control_fd, POLLIN, 0}};
       if (poll(fds, 2, timeout) < 0 && errno != EINTR) return;
       if (fds[0].revents & POLLIN) ingest_.drain(aggregate_, 4096);

@@ -26,6 +26,15 @@ uint64_t monotonic_ns() {
   return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
 }
 
+// The process log and its claimed parts ("processes.spool", "processes.<pid>-<n>.claimed") hold
+// records sent that way on purpose; every other spool file, records that could not be sent.
+bool holds_late_records(std::string_view path) {
+  const std::string_view log = wire::kProcessLog;
+  const std::string_view stem = log.substr(0, log.find('.') + 1);
+  const std::string_view name = path.substr(path.rfind('/') + 1);
+  return !name.starts_with(stem);
+}
+
 void mark_from_spool(char* record) {
   uint32_t flags;
   memcpy(&flags, record + offsetof(wire::Header, flags), sizeof flags);
@@ -161,7 +170,7 @@ void Ingest::read_claimed(Claimed& c, RecordSink& sink) {
   if (c.offset == UINT64_MAX) return;
   bool intact = read_records(c.fd, c.offset, [&](std::span<RecordBytes> records) {
     for (RecordBytes& r : records) {
-      mark_from_spool(r.data);
+      if (c.late) mark_from_spool(r.data);
       wire::Header h;
       int n;
       if (accept(r.data, r.size, 0, h, n)) keep(r.data, r.size, h, n);
@@ -201,7 +210,8 @@ void Ingest::claim_spool(RecordSink& sink, uint64_t settle_ns) {
       for (const Claimed& c : claimed_) ours |= c.path == from;
       if (!ours) paths.push_back(std::move(from));
     } else if (name.ends_with(".spool")) {
-      std::string to = from.substr(0, from.size() - 6) + ".claimed";
+      // Unique, because the process log is claimed again and again under one name.
+      std::string to = fmt::format("{}.{}-{}.claimed", from.substr(0, from.size() - 6), getpid(), ++claims_);
       if (rename(from.c_str(), to.c_str()) == 0) paths.push_back(std::move(to));
     }
   }
@@ -217,7 +227,8 @@ void Ingest::claim_spool(RecordSink& sink, uint64_t settle_ns) {
       unlink(path.c_str());
       continue;
     }
-    Claimed c{std::move(path), fd, 0, due};
+    const bool late = holds_late_records(path);
+    Claimed c{std::move(path), fd, 0, due, late};
     read_claimed(c, sink);
     if (settle_ns == 0) finish_claimed(c, sink);
     else claimed_.push_back(std::move(c));

@@ -36,8 +36,8 @@ class Ingest {
   // Receives queued datagrams without blocking, at most `max_datagrams`; returns how many it read.
   size_t drain(RecordSink& sink, size_t max_datagrams = SIZE_MAX);
 
-  // Claims every spool file (renames *.spool to *.claimed, and takes *.claimed files a dead
-  // predecessor left), journals and delivers its records. A shim may have opened a file just
+  // Claims every spool file and the process log (renames *.spool to *.<pid>-<n>.claimed, and
+  // takes *.claimed files a dead predecessor left), journals and delivers its records. A shim may have opened a file just
   // before the rename and not written yet, so with `settle_ns` > 0 the file is read once more
   // that much later (by settle()) before it is removed.
   void claim_spool(RecordSink& sink, uint64_t settle_ns = 0);
@@ -60,6 +60,7 @@ class Ingest {
     int fd;
     uint64_t offset;
     uint64_t due_ns;
+    bool late;  // its records went there because they could not be sent (stats.late)
   };
 
   // One accepted record of a batch: its header and its strings in batch_strings_.
@@ -85,6 +86,7 @@ class Ingest {
   uint32_t uid_ = 0;
   std::string spool_dir_;
   std::vector<Claimed> claimed_;
+  uint64_t claims_ = 0;
   std::vector<char> buffers_;          // kBatch datagrams of up to kMaxRecord bytes
   std::vector<char> control_;          // their SCM_CREDENTIALS
   std::vector<wire::Bytes> strings_;   // decode output, reused

@@ -4,8 +4,8 @@
 //
 // vfork safety: nothing here or in exec_flow allocates, locks, or writes `environ` or the
 // caller's arrays; the child's environment and argv are arrays in this frame, the target is
-// checked with raw system calls, and a vfork child's records go out under its own name on a
-// transient socket without touching the shared repeat table, seq counter or socket (report.h).
+// checked with raw system calls, and a vfork child's records go out under its own name (the process
+// log, a transient socket) without touching the shared repeat table, seq counter or socket (report.h).
 #include <stdarg.h>
 #include <unistd.h>
 

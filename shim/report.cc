@@ -73,10 +73,11 @@ wire::Header header(wire::Kind kind, const Sender& s, uint64_t seq) {
   return h;
 }
 
-// `once`: a record the process sends once or rarely, which should not open the persistent socket.
-transport::Outcome deliver(const Sender& s, const iovec* iov, int n, bool once) {
+// Accesses on the socket; the records of the process tree (exec, bye, lost) to the process log.
+transport::Outcome deliver(const Sender& s, const iovec* iov, int n, bool of_tree) {
+  if (of_tree) return transport::log(iov, n);
   if (s.borrowed) return transport::send_borrowed(iov, n, s.pid, s.nonce);
-  return once ? transport::send_once(iov, n) : transport::send(iov, n);
+  return transport::send(iov, n);
 }
 
 transport::Outcome send_header_only(const Sender& s, wire::Kind kind, uint32_t count, int32_t result) {
@@ -193,7 +194,7 @@ __attribute__((noinline)) void introduce_borrower(int pid) {
   wire::Header h = header(wire::Kind::hello, child, 0);
   h.flags = write_hello(w, g_argc, g_argv);
   const iovec iov = w.finish(h);
-  transport::send_borrowed(&iov, 1, pid, child.nonce);
+  transport::log(&iov, 1);
 }
 
 // The sender of a record made now: this process, or the vfork child borrowing its memory.
@@ -225,7 +226,7 @@ void hello(int argc, char* const* argv) {
   wire::Header h = header(wire::Kind::hello, Sender{pid, g_nonce.load(std::memory_order_relaxed), false}, 0);
   h.flags = flags;
   const iovec iov = w.finish(h);
-  transport::send_transient(&iov, 1);
+  transport::log(&iov, 1);
 }
 
 void access(const AccessText& a) {

@@ -3,8 +3,8 @@
 // A vfork child (self.h) sends under an identity of its own: its pid, a nonce taken when it first
 // sends, and seqs counted in the thread-local slot of the parent thread it borrows (that thread is
 // suspended until the child execs or exits, and reads the slot only when it is a vfork child in
-// turn). It introduces itself with a hello, sends each access on its own (the repeat table is the
-// parent's), always on a transient socket, and spools under its own name.
+// turn). It introduces itself with a hello in the process log, sends each access on its own (the
+// repeat table is the parent's) on a transient socket, and spools under its own name.
 #pragma once
 
 #include <stdint.h>

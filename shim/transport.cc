@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "config.h"
+#include "fpshim/wire.h"
 #include "fd_flags.h"
 #include "path.h"
 #include "self.h"
@@ -96,25 +97,32 @@ bool send_on(int fd, const iovec* iov, int n, const sockaddr_un* to, socklen_t t
   return sys::sendmsg(fd, &m, wait | MSG_NOSIGNAL) >= 0;
 }
 
-Outcome spool(const iovec* iov, int n, int pid, uint64_t nonce) {
+// Appends one record to `name` in the spool directory with one write.
+bool append(const char* name, const iovec* iov, int n) {
   const Config& c = g_config;
   const size_t dlen = strlen(c.spool_dir);
+  const size_t nlen = strlen(name);
   char path[sizeof c.spool_dir + 64];
-  if (dlen == 0) return Outcome::lost;
+  if (dlen == 0 || nlen + 2 > sizeof path - dlen) return false;
   memcpy(path, c.spool_dir, dlen);
-  size_t len = dlen;
-  path[len++] = '/';
-  len += format_decimal(unsigned(pid), path + len);
-  path[len++] = '-';
-  len += format_decimal(nonce, path + len);
-  memcpy(path + len, ".spool", 7);
+  path[dlen] = '/';
+  memcpy(path + dlen + 1, name, nlen + 1);
   const int fd = sys::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Outcome::lost;
+  if (fd < 0) return false;
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
   const bool ok = sys::writev(fd, iov, n) == long(total);
   sys::close(fd);
-  return ok ? Outcome::spooled : Outcome::lost;
+  return ok;
+}
+
+Outcome spool(const iovec* iov, int n, int pid, uint64_t nonce) {
+  char name[64];
+  size_t len = format_decimal(unsigned(pid), name);
+  name[len++] = '-';
+  len += format_decimal(nonce, name + len);
+  memcpy(name + len, ".spool", 7);
+  return append(name, iov, n) ? Outcome::spooled : Outcome::lost;
 }
 
 Outcome fall_back(const iovec* iov, int n) {
@@ -141,20 +149,15 @@ Outcome send(const iovec* iov, int n) {
   return fall_back(iov, n);
 }
 
-Outcome send_transient(const iovec* iov, int n) {
-  if (send_on_new_socket(iov, n)) return Outcome::sent;
-  return fall_back(iov, n);
-}
-
 Outcome send_borrowed(const iovec* iov, int n, int pid, uint64_t nonce) {
   if (send_on_new_socket(iov, n)) return Outcome::sent;
   return spool(iov, n, pid, nonce);
 }
 
-Outcome send_once(const iovec* iov, int n) {
-  const uint64_t cur = g_socket.load(std::memory_order_acquire);
-  if (fd_of(cur) >= 0 && still_ours(cur) && send_on(fd_of(cur), iov, n, nullptr, 0)) return Outcome::sent;
-  return send_transient(iov, n);
+Outcome log(const iovec* iov, int n) {
+  if (append(wire::kProcessLog, iov, n) || send_on_new_socket(iov, n)) return Outcome::sent;
+  if (!borrowing_memory()) g_lost.fetch_add(1, std::memory_order_relaxed);
+  return Outcome::lost;
 }
 
 void forget(uint64_t cur) {

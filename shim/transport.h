@@ -1,5 +1,6 @@
-// Delivery of finished records (docs/design.md "Transport"): the collector's datagram socket, else
-// one append to this process's spool file, else the lost count. Async-signal-safe, lock-free.
+// Delivery of finished records (docs/design.md "Transport"): accesses on the collector's datagram
+// socket, else one append to this process's spool file, else the lost count; the records of the
+// process tree appended to the build's process log. Async-signal-safe, lock-free.
 #pragma once
 
 #include <atomic>
@@ -14,12 +15,11 @@ enum class Outcome { sent, spooled, lost };
 // Sends one record (the concatenation of `iov`) on the persistent socket, opening it on first use.
 Outcome send(const iovec* iov, int n);
 
-// Sends one record on a socket opened and closed for it, so the descriptor table is left as it was.
-Outcome send_transient(const iovec* iov, int n);
-
-// For the records a process sends once (exec, bye): the persistent socket if it is open, else a
-// transient one.
-Outcome send_once(const iovec* iov, int n);
+// Appends a record about the process tree (hello, exec, bye, lost) to the build's process log
+// (wire::kProcessLog), which the collector reads on its own schedule: no wake-up of the collector at
+// every process start. Else a transient socket, else the lost count. Leaves the descriptor table as
+// it was.
+Outcome log(const iovec* iov, int n);
 
 // For a vfork child (self.h): a transient socket, else the spool file of (pid, nonce); a record
 // that is lost is not counted (the count is the parent's).

@@ -1,7 +1,8 @@
 // The record format between libfpshim.so and the collector.
 //
 // One record is one datagram on the collector's AF_UNIX SOCK_DGRAM socket, or one entry in a spool
-// file (records back to back; each says its own size). A record is a fixed Header followed by
+// file or the process log (records back to back; each says its own size). Access records go to
+// the socket; the records of the process tree (hello, exec, bye, lost) to the process log. A record is a fixed Header followed by
 // `nstrings` strings, each a uint32_t length and that many bytes (no NUL, no padding). Integers are
 // in the host's byte order: both ends run on the same machine.
 //
@@ -106,6 +107,9 @@ inline constexpr uint32_t encoded_size(uint32_t len) { return uint32_t(sizeof(ui
 // Environment the collector gives every process of a build (and the shim restores in exec'd children).
 inline constexpr const char* kEnvSocket = "FPSHIM_SOCKET";  // path of the collector's datagram socket
 inline constexpr const char* kEnvSpool = "FPSHIM_SPOOL";    // directory for records that could not be sent
+                                                            // and for the process log:
+inline constexpr const char* kProcessLog = "processes.spool";  // hello, exec, bye and lost records of every
+                                                               // process, appended; read like a spool file
 inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex digits
 inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
 inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so

@@ -5,9 +5,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "aggregate.h"
 #include "collector_testing.h"
@@ -30,6 +34,13 @@ const char* kRules = R"({"schema": 1, "recipes": [
 ]})";
 
 Inspection no_inspection(const std::string&) { return Inspection{}; }
+
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 // One collector's worth of state over a private directory, as run_collector builds it.
 struct Collector {
@@ -208,10 +219,34 @@ TEST_CASE("a spool file claimed while the build runs is read once more before it
   REQUIRE(write(late_writer, second.data(), second.size()) == ssize_t(second.size()));  // after the rename
   close(late_writer);
   CHECK(c.ingest.settle(c.aggregate, false) != 0);  // not due yet
-  CHECK(::access((dir.spool() + "/9-9.claimed").c_str(), F_OK) == 0);
+  CHECK(files_in(dir.spool()) == std::vector<std::string>{fmt::format("9-9.{}-1.claimed", getpid())});
   CHECK(c.ingest.settle(c.aggregate, true) == 0);
   CHECK(c.stats.records == 2);
-  CHECK(::access((dir.spool() + "/9-9.claimed").c_str(), F_OK) != 0);
+  CHECK(files_in(dir.spool()).empty());
+  c.ingest.close();
+  dir.remove();
+}
+
+TEST_CASE("the process log is claimed again and again while earlier claims settle, and is not late") {
+  Rules rules = load_rules(kRules);
+  PrivateDir dir;
+  std::string error;
+  REQUIRE(dir.create(error));
+  Collector c(rules, dir);
+  const std::string log = dir.spool() + "/" + wire::kProcessLog;
+  std::ofstream(log, std::ios::binary) << encode(numbered(hello(9, 1, 9, "/bin/cat", {"cat"}), 0));
+  c.ingest.claim_spool(c.aggregate, 60'000'000'000);
+  std::ofstream(log, std::ios::binary) << encode(numbered(hello(10, 1, 10, "/bin/ls", {"ls"}), 0))
+                                       << encode(numbered(bye(10, 10), 1));
+  c.ingest.claim_spool(c.aggregate, 60'000'000'000);
+  CHECK(files_in(dir.spool()) == std::vector<std::string>{fmt::format("processes.{}-1.claimed", getpid()),
+                                                          fmt::format("processes.{}-2.claimed", getpid())});
+  CHECK(c.ingest.settle(c.aggregate, true) == 0);
+  Summary s = c.summary();
+  CHECK(s.stats.records == 3);
+  CHECK(s.stats.late == 0);
+  CHECK(s.stats.processes == 2);
+  CHECK(files_in(dir.spool()).empty());
   c.ingest.close();
   dir.remove();
 }
