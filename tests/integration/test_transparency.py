@@ -38,6 +38,20 @@ def test_python_errors_are_identical():
     identical([PYTHON, "-c", script])
 
 
+def test_only_a_process_that_reaches_a_watched_path_talks_to_the_collector():
+    # The others append their hello and exec records to the process log: no socket, no wake-up.
+    trace = os.path.join(tempfile.mkdtemp(), "trace")
+    script = "ls /usr >/dev/null; cat /etc/passwd >/dev/null; cat /proc/ioports >/dev/null"
+    run = fpshim(["strace", "-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg", "-o", trace] + shell(script))
+    expect_eq(run.returncode, 0, run.stderr)
+    talking = {line.split()[0] for line in open(trace) if not line.split()[1].startswith("---")}
+    exes = sorted(os.path.basename(p["exe"]) for p in run.report["processes"])
+    expect(exes.count("cat") == 2 and "ls" in exes, f"every process must be in the report: {exes}")
+    expect_eq(len(talking), 1, open(trace).read())
+    reader = run.process_by_exe("machine_fingerprint", "cat")
+    expect_eq({str(p["pid"]) for p in reader}, talking)
+
+
 def test_collector_text_goes_to_stderr_only_when_asked():
     run = fpshim(["cat", "/proc/ioports"])
     plain_run = plain(["cat", "/proc/ioports"])
