@@ -26,8 +26,8 @@ namespace {
 
 // How long a spool file claimed while the build runs stays open for a last read (see claim_spool).
 constexpr uint64_t kSettleNs = 1'000'000'000;
-// How often the process log and spool files are claimed while the build runs.
-constexpr uint64_t kClaimEveryNs = 1'000'000'000;
+// How often the process log is read and spool files are claimed while the build runs.
+constexpr uint64_t kReadFilesEveryNs = 1'000'000'000;
 
 uint64_t now_ns(clockid_t clock = CLOCK_REALTIME) {
   timespec ts;
@@ -92,21 +92,23 @@ class Collector {
     ingest_.set_spool_dir(dir.spool());
     journal_.load_counters(stats_);
     journal_.replay([this](const RecordBytes& r) { ingest_.deliver(r.data, r.size, 0, false, aggregate_); });
+    ingest_.follow_log(aggregate_);
     ingest_.claim_spool(aggregate_, kSettleNs);
     return true;
   }
 
   // Until the control pipe ends.
   void collect(int control_fd) {
-    uint64_t next_claim = now_ns(CLOCK_MONOTONIC) + kClaimEveryNs;
+    uint64_t next_read = now_ns(CLOCK_MONOTONIC) + kReadFilesEveryNs;
     for (;;) {
       uint64_t now = now_ns(CLOCK_MONOTONIC);
-      if (now >= next_claim) {
+      if (now >= next_read) {
+        ingest_.follow_log(aggregate_);
         ingest_.claim_spool(aggregate_, kSettleNs);
-        next_claim = now + kClaimEveryNs;
+        next_read = now + kReadFilesEveryNs;
       }
       uint64_t next = ingest_.settle(aggregate_, false);
-      if (next == 0 || next > next_claim) next = next_claim;
+      if (next == 0 || next > next_read) next = next_read;
       const int timeout = next > now ? int((next - now) / 1'000'000 + 1) : 0;
       pollfd fds[] = {{ingest_.fd(), POLLIN, 0}, {control_fd, POLLIN, 0}};
       if (poll(fds, 2, timeout) < 0 && errno != EINTR) return;
@@ -125,6 +127,7 @@ class Collector {
   int finish() {
     while (ingest_.drain(aggregate_) > 0) {
     }
+    ingest_.finish_log(aggregate_);
     ingest_.claim_spool(aggregate_);
     ingest_.settle(aggregate_, true);
     while (ingest_.drain(aggregate_) > 0) {

@@ -26,15 +26,6 @@ uint64_t monotonic_ns() {
   return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
 }
 
-// The process log and its claimed parts ("processes.spool", "processes.<pid>-<n>.claimed") hold
-// records sent that way on purpose; every other spool file, records that could not be sent.
-bool holds_late_records(std::string_view path) {
-  const std::string_view log = wire::kProcessLog;
-  const std::string_view stem = log.substr(0, log.find('.') + 1);
-  const std::string_view name = path.substr(path.rfind('/') + 1);
-  return !name.starts_with(stem);
-}
-
 void mark_from_spool(char* record) {
   uint32_t flags;
   memcpy(&flags, record + offsetof(wire::Header, flags), sizeof flags);
@@ -57,6 +48,7 @@ bool has_required_strings(const wire::Header& h, int nstrings) {
 
 Ingest::~Ingest() {
   for (Claimed& c : claimed_) ::close(c.fd);
+  if (log_.fd >= 0) ::close(log_.fd);
   close();
 }
 
@@ -166,11 +158,11 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
   return total;
 }
 
-void Ingest::read_claimed(Claimed& c, RecordSink& sink) {
+void Ingest::read_claimed(Claimed& c, RecordSink& sink, bool late) {
   if (c.offset == UINT64_MAX) return;
   bool intact = read_records(c.fd, c.offset, [&](std::span<RecordBytes> records) {
     for (RecordBytes& r : records) {
-      if (c.late) mark_from_spool(r.data);
+      if (late) mark_from_spool(r.data);
       wire::Header h;
       int n;
       if (accept(r.data, r.size, 0, h, n)) keep(r.data, r.size, h, n);
@@ -185,6 +177,12 @@ void Ingest::read_claimed(Claimed& c, RecordSink& sink) {
 
 void Ingest::finish_claimed(Claimed& c, RecordSink& sink) {
   read_claimed(c, sink);
+  count_torn_end(c, sink);
+  ::close(c.fd);
+  unlink(c.path.c_str());
+}
+
+void Ingest::count_torn_end(const Claimed& c, RecordSink& sink) {
   struct stat st;
   if (c.offset != UINT64_MAX && fstat(c.fd, &st) == 0 && uint64_t(st.st_size) > c.offset) {
     wire::Header h;
@@ -193,8 +191,33 @@ void Ingest::finish_claimed(Claimed& c, RecordSink& sink) {
     if (has_header) sink.on_torn(h);
     else stats_.lost++;  // a torn record at the end
   }
-  ::close(c.fd);
-  unlink(c.path.c_str());
+}
+
+int Ingest::open_own(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+    stats_.refused++;
+    ::close(fd);
+    unlink(path.c_str());
+    return -1;
+  }
+  return fd;
+}
+
+void Ingest::follow_log(RecordSink& sink) {
+  if (spool_dir_.empty()) return;
+  if (log_.fd < 0) {
+    log_.path = spool_dir_ + "/" + wire::kProcessLog;
+    log_.fd = open_own(log_.path);
+  }
+  if (log_.fd >= 0) read_claimed(log_, sink, false);
+}
+
+void Ingest::finish_log(RecordSink& sink) {
+  follow_log(sink);
+  if (log_.fd >= 0) count_torn_end(log_, sink);
 }
 
 void Ingest::claim_spool(RecordSink& sink, uint64_t settle_ns) {
@@ -205,30 +228,22 @@ void Ingest::claim_spool(RecordSink& sink, uint64_t settle_ns) {
   while (dirent* e = readdir(dir)) {
     std::string_view name = e->d_name;
     std::string from = spool_dir_ + "/" + std::string(name);
+    if (name == wire::kProcessLog) continue;  // followed, not claimed (follow_log)
     if (name.ends_with(".claimed")) {
       bool ours = false;
       for (const Claimed& c : claimed_) ours |= c.path == from;
       if (!ours) paths.push_back(std::move(from));
     } else if (name.ends_with(".spool")) {
-      // Unique, because the process log is claimed again and again under one name.
-      std::string to = fmt::format("{}.{}-{}.claimed", from.substr(0, from.size() - 6), getpid(), ++claims_);
+      std::string to = from.substr(0, from.size() - 6) + ".claimed";
       if (rename(from.c_str(), to.c_str()) == 0) paths.push_back(std::move(to));
     }
   }
   closedir(dir);
   const uint64_t due = monotonic_ns() + settle_ns;
   for (std::string& path : paths) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
+    const int fd = open_own(path);
     if (fd < 0) continue;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid()) {
-      stats_.refused++;
-      ::close(fd);
-      unlink(path.c_str());
-      continue;
-    }
-    const bool late = holds_late_records(path);
-    Claimed c{std::move(path), fd, 0, due, late};
+    Claimed c{std::move(path), fd, 0, due};
     read_claimed(c, sink);
     if (settle_ns == 0) finish_claimed(c, sink);
     else claimed_.push_back(std::move(c));

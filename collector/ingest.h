@@ -36,14 +36,22 @@ class Ingest {
   // Receives queued datagrams without blocking, at most `max_datagrams`; returns how many it read.
   size_t drain(RecordSink& sink, size_t max_datagrams = SIZE_MAX);
 
-  // Claims every spool file and the process log (renames *.spool to *.<pid>-<n>.claimed, and
-  // takes *.claimed files a dead predecessor left), journals and delivers its records. A shim may have opened a file just
+  // Claims every spool file but the process log (renames *.spool to *.claimed, and takes *.claimed
+  // files a dead predecessor left), journals and delivers its records. A shim may have opened a file just
   // before the rename and not written yet, so with `settle_ns` > 0 the file is read once more
   // that much later (by settle()) before it is removed.
   void claim_spool(RecordSink& sink, uint64_t settle_ns = 0);
   // Finishes the claimed files that are due (all of them with `all`); returns when the next is due
   // (ns, CLOCK_MONOTONIC), or 0 if none is waiting.
   uint64_t settle(RecordSink& sink, bool all);
+
+  // Reads the records appended to the process log (wire::kProcessLog) since the last call. The log
+  // is never claimed while the build runs: a process that opened it may append at any time, so it
+  // is followed like a growing file, and only complete records are taken.
+  void follow_log(RecordSink& sink);
+  // The last read of the process log, when every process is gone: a record left incomplete at its
+  // end is torn.
+  void finish_log(RecordSink& sink);
 
   // Checks and delivers one record; `sender_pid` is the kernel's word for datagrams, 0 for spool
   // and journal.
@@ -60,7 +68,6 @@ class Ingest {
     int fd;
     uint64_t offset;
     uint64_t due_ns;
-    bool late;  // its records went there because they could not be sent (stats.late)
   };
 
   // One accepted record of a batch: its header and its strings in batch_strings_.
@@ -76,8 +83,13 @@ class Ingest {
   void keep(const char* data, size_t size, const wire::Header& h, int nstrings);
   // One write of the batch to the journal, then the records to `sink`.
   void journal_and_deliver(RecordSink& sink);
-  void read_claimed(Claimed& c, RecordSink& sink);
+  // `late`: its records went to a spool file because they could not be sent (stats.late).
+  void read_claimed(Claimed& c, RecordSink& sink, bool late = true);
+  // A record left incomplete at the end of `c` is torn.
+  void count_torn_end(const Claimed& c, RecordSink& sink);
   void finish_claimed(Claimed& c, RecordSink& sink);
+  // Opens `path` for reading if it is a regular file of ours; -1 if not (a file that is not is removed).
+  int open_own(const std::string& path);
 
   uint64_t build_id_;
   Stats& stats_;
@@ -86,7 +98,7 @@ class Ingest {
   uint32_t uid_ = 0;
   std::string spool_dir_;
   std::vector<Claimed> claimed_;
-  uint64_t claims_ = 0;
+  Claimed log_{"", -1, 0, 0};
   std::vector<char> buffers_;          // kBatch datagrams of up to kMaxRecord bytes
   std::vector<char> control_;          // their SCM_CREDENTIALS
   std::vector<wire::Bytes> strings_;   // decode output, reused
