@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
-#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -121,11 +120,6 @@ void Supervisor::become_collector(int control_fd, int ready_fd) {
   close(signal_fd_);
   if (control_fd_ >= 0) close(control_fd_);
   prctl(PR_SET_NAME, kCollectorName);
-  // Woken by every record, the collector must not preempt the build process that sent it (a
-  // context switch on the sender's CPU, tens of µs on a VM, at every process start): SCHED_BATCH
-  // keeps its share of the CPU and gives up only wake-up preemption. Any user may ask for it.
-  const sched_param batch = {};
-  sched_setscheduler(0, SCHED_BATCH, &batch);
   // Terminal signals reach the whole foreground group; the build decides how they end it, and the
   // collector must live on to write the report. Any other death is survived by a restart.
   for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGPIPE}) signal(sig, SIG_IGN);
