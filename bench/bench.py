@@ -765,12 +765,27 @@ def source_version():
 
 
 def cpu_seconds():
-    """(busy CPU seconds of the whole machine, CPU seconds of this script and its reaped descendants)"""
+    """(busy CPU seconds of the whole machine, CPU seconds of this script and its reaped descendants,
+    steal: CPU seconds the hypervisor gave to others while this machine's CPUs wanted to run)"""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")  # user nice system irq softirq
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / hz  # user nice system irq softirq
     t = os.times()
-    return busy, t.user + t.system + t.children_user + t.children_system
+    return busy, t.user + t.system + t.children_user + t.children_system, v[7] / hz
+
+
+def reference_ms():
+    """Milliseconds one fixed, CPU-bound loop takes (median of 5): how fast the host runs us now,
+    comparable between runs on the same kind of machine."""
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        x = 0
+        for i in range(1_000_000):
+            x = (x * 31 + i) & 0xFFFFFFFF
+        times.append((time.perf_counter() - t0) * 1000)
+    return median(times)
 
 
 def table(rows):
@@ -810,15 +825,20 @@ def main():
     for s in sections:
         if s == "check":
             continue
+        ref = reference_ms()
         c0 = cpu_seconds()
         t0 = time.monotonic()
         known[s](ctx)
         ctx.times[s] = time.monotonic() - t0
         c1 = cpu_seconds()
         foreign = (c1[0] - c0[0]) - (c1[1] - c0[1])
-        share = max(0.0, foreign) / (ctx.times[s] * (os.cpu_count() or 1))
-        loads.append(f"{s} {max(0.0, foreign):.0f} CPU-s ({share:.0%})")
+        steal = c1[2] - c0[2]
+        cpus = ctx.times[s] * (os.cpu_count() or 1)
+        loads.append(f"{s} {max(0.0, foreign):.0f} CPU-s ({max(0.0, foreign) / cpus:.0%}), steal {steal:.0f} CPU-s "
+                     f"({steal / cpus:.0%}), reference loop {ref:.0f} ms")
         ctx.raw.setdefault(s, {})["foreign_cpu_s"] = foreign
+        ctx.raw.setdefault(s, {})["steal_cpu_s"] = steal
+        ctx.raw.setdefault(s, {})["reference_ms"] = ref
         ctx.raw.setdefault(s, {})["seconds"] = ctx.times[s]
         ctx.save(s)
         log(f"{s}: done in {ctx.times[s]:.0f} s")
@@ -834,8 +854,10 @@ def main():
         f"- Sources: {source_version()}",
         f"- Command: `{command}`" + (" (quick mode: smaller counts, not for RESULTS.md)" if ctx.quick else ""),
         f"- Time: {total / 60:.1f} min for the benchmarks ({timing})",
-        f"- Other processes' CPU time during each section (all CPU time on the machine minus the benchmark's own): "
-        f"{', '.join(loads)}. Near 0 means the machine was quiet; more means other work shared the CPUs.",
+        f"- The machine during each section: other processes' CPU time (all CPU time on the machine minus the "
+        f"benchmark's own), the hypervisor's steal time, and before it a fixed CPU-bound loop's time: "
+        f"{'; '.join(loads)}. Other CPU and steal near 0 mean nobody shared our CPUs; a slower reference loop "
+        f"than in another run means a slower host (the neighbours of this VM), which neither of the others sees.",
         "",
         table(ctx.rows),
         "",
