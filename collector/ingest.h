@@ -36,10 +36,10 @@ class Ingest {
   // Receives queued datagrams without blocking, at most `max_datagrams`; returns how many it read.
   size_t drain(RecordSink& sink, size_t max_datagrams = SIZE_MAX);
 
-  // Claims every spool file but the process log (renames *.spool to *.claimed, and takes *.claimed
-  // files a dead predecessor left), journals and delivers its records. A shim may have opened a file just
-  // before the rename and not written yet, so with `settle_ns` > 0 the file is read once more
-  // that much later (by settle()) before it is removed.
+  // Claims every spool file but the process log (renames *.spool to *.claimed, and takes
+  // *.claimed files a dead predecessor left), journals and delivers its records. A shim may have
+  // opened a file just before the rename and not written yet, so with `settle_ns` > 0 the file is
+  // read once more that much later (by settle()) before it is removed.
   void claim_spool(RecordSink& sink, uint64_t settle_ns = 0);
   // Finishes the claimed files that are due (all of them with `all`); returns when the next is due
   // (ns, CLOCK_MONOTONIC), or 0 if none is waiting.

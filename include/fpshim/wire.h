@@ -2,9 +2,10 @@
 //
 // One record is one datagram on the collector's AF_UNIX SOCK_DGRAM socket, or one entry in a spool
 // file or the process log (records back to back; each says its own size). Access records go to
-// the socket; the records of the process tree (hello, exec, bye, lost) to the process log. A record is a fixed Header followed by
-// `nstrings` strings, each a uint32_t length and that many bytes (no NUL, no padding). Integers are
-// in the host's byte order: both ends run on the same machine.
+// the socket; the records of the process tree (hello, exec, bye, lost) to the process log. A
+// record is a fixed Header followed by `nstrings` strings, each a uint32_t length and that many
+// bytes (no NUL, no padding). Integers are in the host's byte order: both ends run on the same
+// machine.
 //
 // Header-only and free of the C++ runtime: the shim includes it too.
 #pragma once

@@ -77,6 +77,25 @@ class Sender {
   sockaddr_un addr_{};
 };
 
+PrivateDir created_dir() {
+  PrivateDir dir;
+  std::string error;
+  REQUIRE(dir.create(error));
+  return dir;
+}
+
+// One collector over a private directory of its own, both gone at the end of the test.
+struct InFreshDir {
+  Rules rules = load_rules(kRules);
+  PrivateDir dir = created_dir();
+  Collector collector{rules, dir};
+
+  ~InFreshDir() {
+    collector.ingest.close();
+    dir.remove();
+  }
+};
+
 RecordSpec numbered(RecordSpec s, uint64_t seq) {
   s.seq = seq;
   return s;
@@ -193,11 +212,9 @@ TEST_CASE("a restarted collector replays the journal and never counts a record t
 }
 
 TEST_CASE("a spool file claimed while the build runs is read once more before it is removed") {
-  Rules rules = load_rules(kRules);
-  PrivateDir dir;
-  std::string error;
-  REQUIRE(dir.create(error));
-  Collector c(rules, dir);
+  InFreshDir fresh;
+  Collector& c = fresh.collector;
+  const PrivateDir& dir = fresh.dir;
   std::string path = dir.spool() + "/9-9.spool";
   int late_writer = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);  // opened before the claim
   std::string first = encode(numbered(hello(9, 1, 9, "/bin/cat", {"cat"}), 0));
@@ -212,16 +229,12 @@ TEST_CASE("a spool file claimed while the build runs is read once more before it
   CHECK(c.ingest.settle(c.aggregate, true) == 0);
   CHECK(c.stats.records == 2);
   CHECK(::access((dir.spool() + "/9-9.claimed").c_str(), F_OK) != 0);
-  c.ingest.close();
-  dir.remove();
 }
 
 TEST_CASE("the process log is followed as it grows, never claimed, never late; a record torn at its end is lost") {
-  Rules rules = load_rules(kRules);
-  PrivateDir dir;
-  std::string error;
-  REQUIRE(dir.create(error));
-  Collector c(rules, dir);
+  InFreshDir fresh;
+  Collector& c = fresh.collector;
+  const PrivateDir& dir = fresh.dir;
   c.ingest.follow_log(c.aggregate);  // no log yet
   const std::string log = dir.spool() + "/" + wire::kProcessLog;
   const int writer = open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -246,16 +259,12 @@ TEST_CASE("the process log is followed as it grows, never claimed, never late; a
   CHECK(s.stats.late == 0);
   CHECK(s.stats.processes == 2);
   CHECK(s.stats.lost == 1);
-  c.ingest.close();
-  dir.remove();
 }
 
 TEST_CASE("a torn spool record counts as lost once") {
-  Rules rules = load_rules(kRules);
-  PrivateDir dir;
-  std::string error;
-  REQUIRE(dir.create(error));
-  Collector c(rules, dir);
+  InFreshDir fresh;
+  Collector& c = fresh.collector;
+  const PrivateDir& dir = fresh.dir;
   std::string torn = encode(numbered(access(9, 9, "/proc/ioports"), 2));
   std::ofstream(dir.spool() + "/9-9.spool", std::ios::binary)
       << encode(numbered(hello(9, 1, 9, "/bin/cat", {"cat"}), 0)) << torn.substr(0, torn.size() - 3);
@@ -263,6 +272,4 @@ TEST_CASE("a torn spool record counts as lost once") {
   Summary s = c.summary();
   CHECK(s.stats.records == 1);
   CHECK(s.stats.lost == 2);  // seq 1 never came; seq 2 was torn
-  c.ingest.close();
-  dir.remove();
 }
