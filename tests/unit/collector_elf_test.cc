@@ -12,9 +12,9 @@
 #include <fstream>
 #include <string>
 
-#include "elf_facts.h"
-#include "inspection.h"
-#include "inspection_cache.h"
+#include "inspect/elf_facts.h"
+#include "inspect/inspection.h"
+#include "inspect/inspection_cache.h"
 
 using namespace fpshim;
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "aggregate.h"
+#include "model/aggregate.h"
 #include "collector_records.h"
-#include "ingest.h"
-#include "record_file.h"
-#include "report_json.h"
-#include "report_text.h"
-#include "rules.h"
+#include "ingest/ingest.h"
+#include "ingest/record_file.h"
+#include "report/report_json.h"
+#include "report/report_text.h"
+#include "rules/rules.h"
 
 using namespace fpshim;
 using namespace fpshim::test;

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "aggregate.h"
+#include "model/aggregate.h"
 #include "collector_testing.h"
-#include "ingest.h"
-#include "journal.h"
-#include "private_dir.h"
-#include "rules.h"
-#include "seq_set.h"
+#include "ingest/ingest.h"
+#include "ingest/journal.h"
+#include "supervise/private_dir.h"
+#include "rules/rules.h"
+#include "ingest/seq_set.h"
 
 using namespace fpshim;
 using namespace fpshim::test;

@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "aggregate.h"
+#include "model/aggregate.h"
 #include "collector_testing.h"
-#include "hashing.h"
-#include "match.h"
-#include "recipe_hits.h"
-#include "report_json.h"
-#include "report_text.h"
-#include "rules.h"
+#include "model/hashing.h"
+#include "rules/match.h"
+#include "model/recipe_hits.h"
+#include "report/report_json.h"
+#include "report/report_text.h"
+#include "rules/rules.h"
 
 using namespace fpshim;
 using namespace fpshim::test;

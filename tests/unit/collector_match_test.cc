@@ -2,11 +2,11 @@
 
 #include <string>
 
-#include "filter.h"
+#include "rules/compile_filter.h"
 #include "fpshim/wire.h"
-#include "match.h"
-#include "pattern.h"
-#include "rules.h"
+#include "rules/match.h"
+#include "rules/pattern.h"
+#include "rules/rules.h"
 
 using namespace fpshim;
 

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "aggregate.h"
+#include "model/aggregate.h"
 #include "collector_testing.h"
-#include "render.h"
-#include "report_json.h"
-#include "report_text.h"
-#include "rules.h"
+#include "report/as_text.h"
+#include "report/report_json.h"
+#include "report/report_text.h"
+#include "rules/rules.h"
 
 using namespace fpshim;
 using namespace fpshim::test;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "rules.h"
+#include "rules/rules.h"
 
 using namespace fpshim;
 

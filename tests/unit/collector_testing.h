@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "collector_records.h"
-#include "record_sink.h"
-#include "report_text.h"
-#include "rules.h"
+#include "ingest/record_sink.h"
+#include "report/report_text.h"
+#include "rules/rules.h"
 
 namespace fpshim::test {
 

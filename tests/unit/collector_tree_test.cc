@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "aggregate.h"
+#include "model/aggregate.h"
 #include "collector_testing.h"
-#include "control.h"
-#include "locate.h"
-#include "report_json.h"
-#include "report_text.h"
-#include "rules.h"
+#include "supervise/control.h"
+#include "cli/locate.h"
+#include "report/report_json.h"
+#include "report/report_text.h"
+#include "rules/rules.h"
 
 using namespace fpshim;
 using namespace fpshim::test;

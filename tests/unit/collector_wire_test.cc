@@ -11,8 +11,8 @@
 
 #include "collector_records.h"
 #include "fpshim/wire.h"
-#include "ingest.h"
-#include "private_dir.h"
+#include "ingest/ingest.h"
+#include "supervise/private_dir.h"
 
 using namespace fpshim;
 using namespace fpshim::test;

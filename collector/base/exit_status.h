@@ -1,0 +1,9 @@
+// fpshim's own exit statuses (a build's status is passed through as it is).
+#pragma once
+
+namespace fpshim {
+
+// fpshim could not do its part: bad usage or rules, no libfpshim.so, no socket, a report not written.
+inline constexpr int kExitSetupError = 2;
+
+}  // namespace fpshim

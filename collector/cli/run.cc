@@ -1,0 +1,112 @@
+#include "cli/run.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "cli/child_env.h"
+#include "supervise/collector_process.h"
+#include "rules/compile_filter.h"
+#include "ingest/ingest.h"
+#include "cli/locate.h"
+#include "supervise/private_dir.h"
+#include "rules/rules.h"
+#include "base/say.h"
+#include "supervise/supervisor.h"
+#include "base/clock.h"
+
+extern char** environ;
+
+namespace fpshim {
+
+namespace {
+
+std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) {
+  std::string file;
+  if (path) {
+    file = *path;
+  } else {
+    std::vector<std::string> tried;
+    auto found = find_default_rules(tried);
+    if (!found) {
+      say("fpshim: no rules file found (looked at {}); use --rules FILE\n", fmt::join(tried, ", "));
+      return std::nullopt;
+    }
+    file = *found;
+  }
+  LoadedRules loaded = load_rules(file);
+  for (const RulesError& e : loaded.errors) say("{}\n", e.str());
+  if (!loaded.ok()) {
+    say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());
+    return std::nullopt;
+  }
+  return std::move(loaded.rules);
+}
+
+}  // namespace
+
+int run_build(const RunOptions& options) {
+  if (options.command.empty()) {
+    say("fpshim: run: no command given (fpshim run [OPTIONS] -- COMMAND [ARGS...])\n");
+    return kExitSetupError;
+  }
+  std::optional<Rules> rules = load_checked_rules(options.rules);
+  if (!rules) return kExitSetupError;
+  std::vector<std::string> tried;
+  std::optional<std::string> library = find_shim_library(tried);
+  if (!library) {
+    say("fpshim: cannot find libfpshim.so (looked at {}); set FPSHIM_LIB\n", fmt::join(tried, ", "));
+    return kExitSetupError;
+  }
+
+  BuildInfo build;
+  build.id = random_build_id();
+  build.command = options.command;
+  if (char* cwd = getcwd(nullptr, 0)) {
+    build.cwd = cwd;
+    free(cwd);
+  }
+  PrivateDir dir;
+  std::string error;
+  auto fail = [&dir](const std::string& why) {
+    say("fpshim: {}\n", why);
+    dir.remove();
+    return kExitSetupError;
+  };
+  if (!dir.create(error)) return fail(error);
+  std::vector<std::string> env = child_environment(
+      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id), compile_filter(*rules)});
+
+  int socket = bind_socket(dir.socket(), error);
+  if (socket < 0) return fail(error);
+  CollectorSetup setup{&*rules, options.command, find_program(options.command[0], build.cwd),
+                       options.outputs, dir, build.id, build.cwd, getpid(), socket};
+  Supervisor supervisor(build, options.linger_seconds, options.outputs.quiet,
+                        [&setup](int control_fd, int ready_fd) { return run_collector(setup, control_fd, ready_fd); });
+  if (!supervisor.prepare(error) || !supervisor.start_collector(error)) return fail(error);
+  build.started_ns = now_ns();
+  if (supervisor.spawn(env)) supervisor.wait_for_build();
+  int report_status = supervisor.finish();
+  dir.remove();
+  return build.exit_code == 0 ? report_status : build.exit_code;
+}
+
+int check_rules(const std::optional<std::string>& rules_path) {
+  std::optional<Rules> rules = load_checked_rules(rules_path);
+  if (!rules) return kExitSetupError;
+  size_t enabled = 0;
+  for (const Recipe& r : rules->recipes) enabled += r.enabled;
+  fmt::print("{}: {} recipe(s), {} enabled\n", rules->source, rules->recipes.size(), enabled);
+  for (const Recipe& r : rules->recipes) {
+    fmt::print("  {:<28} {:<8} {:>3} match, {:>2} exclude  {}{}\n", r.name, importance_name(r.importance),
+               r.match.size(), r.exclude.size(), fmt::join(operation_names(r.operations), ","),
+               r.enabled ? "" : "  (disabled)");
+  }
+  fmt::print("filter: {}\n", compile_filter(*rules));
+  return 0;
+}
+
+}  // namespace fpshim

@@ -1,0 +1,270 @@
+#include "ingest/ingest.h"
+#include "base/clock.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace fpshim {
+
+namespace {
+
+constexpr int kReceiveBuffer = 8 << 20;
+
+void mark_from_spool(char* record) {
+  uint32_t flags;
+  memcpy(&flags, record + offsetof(wire::Header, flags), sizeof flags);
+  flags |= wire::flag_from_spool;
+  memcpy(record + offsetof(wire::Header, flags), &flags, sizeof flags);
+}
+
+}  // namespace
+
+bool has_required_strings(const wire::Header& h, int nstrings) {
+  switch (wire::Kind(h.kind)) {
+    case wire::Kind::hello: return nstrings >= 2;   // exe, cwd, argv...
+    case wire::Kind::access: return nstrings >= 3;  // resolved, spelled, entry point
+    case wire::Kind::exec: return nstrings >= 2;    // target, resolved target, argv...
+    case wire::Kind::bye:
+    case wire::Kind::lost: return true;
+  }
+  return false;
+}
+
+Ingest::~Ingest() {
+  for (Claimed& c : claimed_) ::close(c.fd);
+  if (log_.fd >= 0) ::close(log_.fd);
+  close();
+}
+
+int bind_socket(const std::string& path, std::string& error) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    error = fmt::format("socket path too long: {}", path);
+    return -1;
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    error = fmt::format("cannot create a socket: {}", strerror(errno));
+    return -1;
+  }
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+  int size = kReceiveBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);  // capped at net.core.rmem_max
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = fmt::format("cannot bind {}: {}", path, strerror(errno));
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void Ingest::adopt(int fd) {
+  fd_ = fd;
+  uid_ = getuid();
+  buffers_.resize(size_t(kBatch) * wire::kMaxRecord);
+  control_.resize(size_t(kBatch) * CMSG_SPACE(sizeof(ucred)));
+}
+
+bool Ingest::accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& n) {
+  n = wire::decode(data, size, &h, strings_.data(), uint32_t(strings_.size()));
+  if (n < 0 || !has_required_strings(h, n) || (sender_pid != 0 && h.pid != sender_pid)) {
+    stats_.malformed++;
+    return false;
+  }
+  if (h.build_id != build_id_) {
+    stats_.refused++;
+    return false;
+  }
+  return true;
+}
+
+void Ingest::deliver(const char* data, size_t size, int32_t sender_pid, bool from_spool, RecordSink& sink) {
+  wire::Header h;
+  int n;
+  if (!accept(data, size, sender_pid, h, n)) return;
+  if (from_spool) h.flags |= wire::flag_from_spool;
+  sink.on_record(h, std::span<const wire::Bytes>(strings_.data(), size_t(n)));
+}
+
+void Ingest::keep(const char* data, size_t size, const wire::Header& h, int nstrings) {
+  accepted_.push_back({const_cast<char*>(data), size});
+  batch_.push_back({h, uint32_t(batch_strings_.size()), uint32_t(nstrings)});
+  batch_strings_.insert(batch_strings_.end(), strings_.begin(), strings_.begin() + nstrings);
+}
+
+void Ingest::journal_and_deliver(RecordSink& sink) {
+  if (journal_) journal_->append(accepted_);
+  for (const Decoded& d : batch_)
+    sink.on_record(d.header, std::span<const wire::Bytes>(batch_strings_.data() + d.first_string, d.strings));
+  accepted_.clear();
+  batch_.clear();
+  batch_strings_.clear();
+}
+
+size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  size_t total = 0;
+  const size_t cmsg_space = CMSG_SPACE(sizeof(ucred));
+  while (fd_ >= 0 && total < max_datagrams) {
+    for (unsigned i = 0; i < kBatch; i++) {
+      iovs[i] = {buffers_.data() + size_t(i) * wire::kMaxRecord, wire::kMaxRecord};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = control_.data() + i * cmsg_space;
+      msgs[i].msg_hdr.msg_controllen = cmsg_space;
+    }
+    int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;  // EAGAIN: the queue is empty
+    }
+    for (int i = 0; i < n; i++) {
+      const msghdr& m = msgs[i].msg_hdr;
+      const ucred* cred = nullptr;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) cred = reinterpret_cast<ucred*>(CMSG_DATA(c));
+      const char* data = static_cast<const char*>(iovs[i].iov_base);
+      wire::Header h;
+      int nstrings;
+      if (!cred || cred->uid != uid_) stats_.refused++;
+      else if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) stats_.malformed++;
+      else if (accept(data, msgs[i].msg_len, cred->pid, h, nstrings)) keep(data, msgs[i].msg_len, h, nstrings);
+    }
+    journal_and_deliver(sink);
+    total += size_t(n);
+  }
+  return total;
+}
+
+void Ingest::read_claimed(Claimed& c, RecordSink& sink, bool late) {
+  if (c.offset == UINT64_MAX) return;
+  bool intact = read_records(c.fd, c.offset, [&](std::span<RecordBytes> records) {
+    for (RecordBytes& r : records) {
+      if (late) mark_from_spool(r.data);
+      wire::Header h;
+      int n;
+      if (accept(r.data, r.size, 0, h, n)) keep(r.data, r.size, h, n);
+    }
+    journal_and_deliver(sink);
+  });
+  if (!intact) {
+    stats_.malformed++;
+    c.offset = UINT64_MAX;  // nothing more can be read from it
+  }
+}
+
+void Ingest::finish_claimed(Claimed& c, RecordSink& sink) {
+  read_claimed(c, sink);
+  count_torn_end(c, sink);
+  ::close(c.fd);
+  unlink(c.path.c_str());
+}
+
+void Ingest::count_torn_end(const Claimed& c, RecordSink& sink) {
+  struct stat st;
+  if (c.offset != UINT64_MAX && fstat(c.fd, &st) == 0 && uint64_t(st.st_size) > c.offset) {
+    wire::Header h;
+    bool has_header = pread(c.fd, &h, sizeof h, off_t(c.offset)) == ssize_t(sizeof h) && h.magic == wire::kMagic &&
+                      h.build_id == build_id_;
+    if (has_header) sink.on_torn(h);
+    else stats_.lost++;  // a torn record at the end
+  }
+}
+
+int Ingest::open_own(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+    stats_.refused++;
+    ::close(fd);
+    unlink(path.c_str());
+    return -1;
+  }
+  return fd;
+}
+
+void Ingest::follow_log(RecordSink& sink) {
+  if (spool_dir_.empty()) return;
+  if (log_.fd < 0) {
+    log_.path = spool_dir_ + "/" + wire::kProcessLog;
+    log_.fd = open_own(log_.path);
+  }
+  if (log_.fd >= 0) read_claimed(log_, sink, false);
+}
+
+void Ingest::finish_log(RecordSink& sink) {
+  follow_log(sink);
+  if (log_.fd >= 0) count_torn_end(log_, sink);
+}
+
+void Ingest::claim_spool(RecordSink& sink, uint64_t settle_ns) {
+  if (spool_dir_.empty()) return;
+  DIR* dir = opendir(spool_dir_.c_str());
+  if (!dir) return;
+  std::vector<std::string> paths;
+  while (dirent* e = readdir(dir)) {
+    std::string_view name = e->d_name;
+    std::string from = spool_dir_ + "/" + std::string(name);
+    if (name == wire::kProcessLog) continue;  // followed, not claimed (follow_log)
+    if (name.ends_with(".claimed")) {
+      bool ours = false;
+      for (const Claimed& c : claimed_) ours |= c.path == from;
+      if (!ours) paths.push_back(std::move(from));
+    } else if (name.ends_with(".spool")) {
+      std::string to = from.substr(0, from.size() - 6) + ".claimed";
+      if (rename(from.c_str(), to.c_str()) == 0) paths.push_back(std::move(to));
+    }
+  }
+  closedir(dir);
+  const uint64_t due = now_ns(CLOCK_MONOTONIC) + settle_ns;
+  for (std::string& path : paths) {
+    const int fd = open_own(path);
+    if (fd < 0) continue;
+    Claimed c{std::move(path), fd, 0, due};
+    read_claimed(c, sink);
+    if (settle_ns == 0) finish_claimed(c, sink);
+    else claimed_.push_back(std::move(c));
+  }
+}
+
+uint64_t Ingest::settle(RecordSink& sink, bool all) {
+  const uint64_t now = now_ns(CLOCK_MONOTONIC);
+  uint64_t next = 0;
+  for (size_t i = 0; i < claimed_.size();) {
+    if (all || claimed_[i].due_ns <= now) {
+      finish_claimed(claimed_[i], sink);
+      claimed_.erase(claimed_.begin() + ptrdiff_t(i));
+      continue;
+    }
+    if (next == 0 || claimed_[i].due_ns < next) next = claimed_[i].due_ns;
+    i++;
+  }
+  return next;
+}
+
+void Ingest::close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+}  // namespace fpshim

@@ -1,0 +1,38 @@
+// Will LD_PRELOAD reach a program? Judged from its file, when an exec record names it (the file may
+// be gone by the end of the build).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "inspect/unmonitored.h"
+
+namespace fpshim {
+
+struct Inspection {
+  bool readable = false;  // the file was there and could be examined
+  Unmonitored reason = Unmonitored::none;
+  std::string detail;     // a human sentence when there is a reason
+  std::string image;      // canonical path of what will run: the file, or a script's interpreter
+};
+
+struct Credentials {
+  uid_t uid;
+  gid_t gid;
+};
+
+// Credentials of this process, which are the build's.
+Credentials own_credentials();
+
+// Inspects `path`: for a "#!" script its interpreter (one level); for an ELF file, in this order,
+// a Go note (go), no PT_INTERP (static), set-ID bits that change the effective ids of `who`
+// (setuid), file capabilities for a non-root user (capabilities), another ELF class or machine
+// than ours (elf_class).
+Inspection inspect_executable(const std::string& path, Credentials who);
+
+// The sentence for a reason without a file behind it (no_hello).
+std::string unmonitored_detail(Unmonitored reason);
+
+}  // namespace fpshim

@@ -1,0 +1,291 @@
+#include "model/aggregate.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace fpshim {
+
+namespace {
+
+std::string_view view(const wire::Bytes& b) { return {b.data, b.size}; }
+
+template <typename T>
+void insert_sorted(std::vector<T>& v, const T& x) {
+  auto it = std::lower_bound(v.begin(), v.end(), x);
+  if (it == v.end() || *it != x) v.insert(it, x);
+}
+
+}  // namespace
+
+Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector)
+    : rules_(rules), stats_(stats), inspect_(std::move(inspector)), matches_(rules) {
+  hits_.reserve(rules.recipes.size());
+  for (const Recipe& recipe : rules.recipes) hits_.emplace_back(recipe);
+  if (!inspect_) {
+    Credentials who = own_credentials();
+    inspect_ = [who](const std::string& path) { return inspect_executable(path, who); };
+  }
+}
+
+void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> strings) {
+  Process& p = tree_.process_for(h);
+  if (!p.seqs.insert(h.seq)) {
+    stats_.duplicates++;
+    return;
+  }
+  stats_.records++;
+  if (h.flags & wire::flag_from_spool) stats_.late++;
+  switch (wire::Kind(h.kind)) {
+    case wire::Kind::hello:
+      on_hello(p, h, strings);
+      break;
+    case wire::Kind::access:
+      on_access(p, h, view(strings[0]), view(strings[1]));
+      break;
+    case wire::Kind::bye:
+      p.said_bye = true;
+      p.end_ns = h.time_ns;
+      p.exit_status = h.result;
+      break;
+    case wire::Kind::lost:
+      p.reported_lost += h.count;
+      break;
+    case wire::Kind::exec:
+      on_exec(p, h, strings);
+      break;
+  }
+}
+
+void Aggregate::on_torn(const wire::Header& h) {
+  Process& p = tree_.process_for(h);
+  p.torn_seq = std::max(p.torn_seq.value_or(0), h.seq);
+}
+
+void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
+  if (p.said_hello) return;
+  p.said_hello = true;
+  p.ppid = h.ppid;
+  p.cwd = view(strings[1]);
+  for (const wire::Bytes& arg : strings.subspan(2)) p.argv.emplace_back(view(arg));
+  // The name the kernel executed (AT_EXECFN) becomes what runs, as /proc/self/exe would say: joined
+  // to the cwd, then the inspection's image (symlinks resolved, a script's interpreter).
+  const bool as_executed = h.flags & wire::flag_exe_as_executed;
+  std::string exe(view(strings[0]));
+  if (as_executed && !exe.starts_with('/') && !p.cwd.empty()) exe = p.cwd + "/" + exe;
+  if (exe.starts_with('/')) {
+    const Inspection seen = inspect_(exe);
+    p.go = seen.reason == Unmonitored::go;
+    if (as_executed && !seen.image.empty()) exe = seen.image;
+  }
+  p.exe = std::move(exe);
+}
+
+void Aggregate::on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
+  ExecEvent e;
+  e.seq = h.seq;
+  e.time_ns = h.time_ns;
+  e.child_pid = int32_t(h.count);
+  e.result = h.result;
+  e.flags = h.flags;
+  e.named = view(strings[0]);
+  e.target = strings[1].size > 0 ? view(strings[1]) : e.named;
+  for (const wire::Bytes& arg : strings.subspan(2)) e.argv.emplace_back(view(arg));
+  if (h.result == 0) {
+    if (h.flags & wire::flag_env_restored) stats_.env_restored++;
+    std::string path = e.target;
+    if (!path.starts_with('/') && !p.cwd.empty()) path = p.cwd + "/" + path;
+    if (path.starts_with('/')) e.inspection = inspect_(path);
+  }
+  auto at = std::upper_bound(p.execs.begin(), p.execs.end(), e.seq,
+                             [](uint64_t seq, const ExecEvent& x) { return seq < x.seq; });
+  p.execs.insert(at, std::move(e));
+}
+
+void Aggregate::set_root(int32_t pid, int32_t ppid, uint64_t started_ns, const std::string& path,
+                         const std::vector<std::string>& command) {
+  ExecEvent launch;
+  launch.time_ns = started_ns;
+  launch.named = command.empty() ? path : command[0];
+  launch.target = path;
+  launch.argv = command;
+  if (path.starts_with('/')) launch.inspection = inspect_(path);
+  tree_.set_root(pid, ppid, std::move(launch));
+}
+
+void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_view resolved,
+                          std::string_view spelled) {
+  const uint64_t hash = hash_bytes(resolved);
+  fired_.clear();
+  for (EntryRef ref : matches_.entries(resolved, hash)) {
+    const MatchEntry& entry = rules_.recipes[ref.recipe].match[ref.entry];
+    if ((entry.operations & h.op) &&
+        std::none_of(fired_.begin(), fired_.end(), [&](EntryRef f) { return f.recipe == ref.recipe; }))
+      fired_.push_back(ref);
+  }
+  if (fired_.empty()) {
+    stats_.unmatched++;
+    return;
+  }
+  for (EntryRef ref : fired_) hits_[ref.recipe].add(p, h, resolved, spelled, hash, ref.entry);
+}
+
+ProcessRef Aggregate::ref(const Process& p) const { return ProcessRef{p.pid, p.known(), p.exe, p.argv}; }
+
+std::vector<ProcessRef> Aggregate::ancestry_refs(const Process& p) const {
+  std::vector<ProcessRef> out;
+  for (const Process* a : tree_.ancestry(p)) out.push_back(ref(*a));
+  return out;
+}
+
+namespace {
+
+void widen_seen(uint64_t& first_ns, uint64_t& last_ns, const RecipeHits::Tally& t) {
+  first_ns = std::min(first_ns, t.first_ns);
+  last_ns = std::max(last_ns, t.last_ns);
+}
+
+}  // namespace
+
+RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
+  const Recipe& recipe = rules_.recipes[index];
+  const RecipeHits& hits = hits_[index];
+  RecipeSummary rs;
+  rs.recipe = &recipe;
+  rs.first_seen_ns = UINT64_MAX;
+  std::unordered_map<const Process*, bool> excluded_cache;
+  // False for a tally of an excluded executable, whose records go to stats.excluded instead.
+  auto included = [&](const Process& p, const RecipeHits::Tally& t) {
+    auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
+    if (fresh) cached->second = excluded(recipe, p.exe);
+    if (cached->second) stats.excluded += t.records;
+    return !cached->second;
+  };
+  // By start, each with the indexes of the listed paths it reached.
+  std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process;
+
+  std::vector<PathSummary> paths(hits.paths().size());
+  std::vector<uint32_t> spellings(hits.paths().size());
+  for (PathSummary& ps : paths) ps.first_seen_ns = UINT64_MAX;
+  for (const RecipeHits::PathTally& pt : hits.tallies()) {
+    const Process& p = *pt.process;
+    const RecipeHits::Tally& t = pt.tally;
+    if (!included(p, t)) continue;
+    PathSummary& ps = paths[pt.path];
+    ps.count += t.count;
+    ps.failed += t.failed;
+    ps.operations |= t.operations;
+    ps.count_is_lower_bound |= !p.counts_exact();
+    widen_seen(ps.first_seen_ns, ps.last_seen_ns, t);
+    for (int e : t.errors) insert_sorted(ps.errors, e);
+    spellings[pt.path] |= t.spellings;
+    auto& entry = by_process[{p.start_ns, p.pid}];
+    entry.first = &p;
+    entry.second.push_back(pt.path);
+  }
+  for (uint32_t i = 0; i < paths.size(); i++) {
+    PathSummary& ps = paths[i];
+    if (ps.count == 0) continue;
+    const RecipeHits::KeptPath& kept = hits.paths()[i];
+    ps.path = kept.path;
+    ps.count_is_lower_bound |= kept.partly_folded;
+    for (size_t k = 0; k < kept.spellings.size(); k++)
+      if (spellings[i] & (1u << k)) ps.spellings.push_back(kept.spellings[k]);
+    std::sort(ps.spellings.begin(), ps.spellings.end());
+    rs.hits += ps.count;
+    rs.first_seen_ns = std::min(rs.first_seen_ns, ps.first_seen_ns);
+    rs.last_seen_ns = std::max(rs.last_seen_ns, ps.last_seen_ns);
+    rs.paths.push_back(std::move(ps));
+  }
+  std::sort(rs.paths.begin(), rs.paths.end(),
+            [](const PathSummary& a, const PathSummary& b) { return a.path < b.path; });
+
+  for (const RecipeHits::Bucket& b : hits.buckets()) {
+    FoldedSummary fs;
+    fs.entry = &recipe.match[b.entry];
+    fs.entry_index = b.entry;
+    fs.first_seen_ns = UINT64_MAX;
+    for (const auto& [process, t] : b.by_process) {
+      if (!included(*process, t)) continue;
+      fs.records += t.records;
+      fs.count += t.count;
+      fs.failed += t.failed;
+      fs.operations |= t.operations;
+      fs.count_is_lower_bound |= !process->counts_exact();
+      fs.processes++;
+      widen_seen(fs.first_seen_ns, fs.last_seen_ns, t);
+      for (int e : t.errors) insert_sorted(fs.errors, e);
+      by_process[{process->start_ns, process->pid}].first = process;
+    }
+    if (fs.count == 0) continue;
+    fs.paths = b.paths();
+    fs.paths_exact = b.paths_exact;
+    fs.examples = b.examples;
+    std::sort(fs.examples.begin(), fs.examples.end());
+    rs.hits += fs.count;
+    rs.first_seen_ns = std::min(rs.first_seen_ns, fs.first_seen_ns);
+    rs.last_seen_ns = std::max(rs.last_seen_ns, fs.last_seen_ns);
+    stats.folded_paths += fs.paths;
+    stats.folded_records += fs.records;
+    rs.folded.push_back(std::move(fs));
+  }
+  std::sort(rs.folded.begin(), rs.folded.end(),
+            [](const FoldedSummary& a, const FoldedSummary& b) { return a.entry_index < b.entry_index; });
+
+  for (auto& [order, entry] : by_process) {
+    auto& [p, path_indexes] = entry;
+    std::vector<std::string> reached;
+    for (uint32_t i : path_indexes) reached.push_back(hits.paths()[i].path);
+    std::sort(reached.begin(), reached.end());
+    rs.processes.push_back(ProcessSummary{ref(*p), std::move(reached), ancestry_refs(*p)});
+  }
+  return rs;
+}
+
+void Aggregate::summarize_processes(Summary& out) const {
+  out.processes.clear();
+  out.coverage = Coverage{};
+  out.processes_seen = 0;
+  for (const Process* p : tree_.in_start_order()) {
+    out.processes_seen += !p->from_exec_record;
+    out.stats.processes += p->said_hello;
+    out.stats.processes_without_bye += p->said_hello && !p->counts_exact();
+    ProcessEntry e;
+    e.process = ref(*p);
+    e.ppid = p->ppid;
+    e.started_ns = p->start_ns;
+    e.ended_ns = p->ended_ns;
+    if (p->status >= 0) e.exit_status = p->status;
+    e.reason = p->reason;
+    if (p->execed_from) e.execed_from = p->execed_from->exe;
+    out.processes.push_back(std::move(e));
+    if (p->monitored()) {
+      out.coverage.monitored++;
+      continue;
+    }
+    UnmonitoredProcess u{ref(*p), p->reason, p->detail, std::nullopt, ancestry_refs(*p)};
+    if (const Process* parent = tree_.parent_of(*p)) u.parent = ref(*parent);
+    out.coverage.unmonitored.push_back(std::move(u));
+  }
+}
+
+void Aggregate::summarize(Summary& out) {
+  tree_.resolve();
+  out.stats = stats_;
+  out.stats.lost += tree_.lost_records();
+  out.stats.processes = 0;
+  out.stats.processes_without_bye = 0;
+  summarize_processes(out);
+  out.recipes.clear();
+  for (uint32_t i = 0; i < hits_.size(); i++) {
+    if (hits_[i].empty()) continue;
+    RecipeSummary rs = summarize_recipe(i, out.stats);
+    if (rs.hits > 0) out.recipes.push_back(std::move(rs));
+  }
+  std::sort(out.recipes.begin(), out.recipes.end(), [](const RecipeSummary& a, const RecipeSummary& b) {
+    if (a.recipe->importance != b.recipe->importance) return a.recipe->importance > b.recipe->importance;
+    return a.recipe->name < b.recipe->name;
+  });
+}
+
+}  // namespace fpshim

@@ -1,0 +1,62 @@
+// The process tree and the recipe hits, built from records as they arrive.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inspect/inspection.h"
+#include "rules/match.h"
+#include "model/process_tree.h"
+#include "model/recipe_hits.h"
+#include "ingest/record_sink.h"
+#include "rules/rules.h"
+#include "model/summary.h"
+
+namespace fpshim {
+
+// Inspects the executable at an absolute path (inspect_executable, or a cache in front of it).
+using Inspector = std::function<Inspection(const std::string& path)>;
+
+class Aggregate final : public RecordSink {
+ public:
+  Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {});
+
+  // Drops a record already seen (same pid, nonce and seq), then counts and files it.
+  void on_record(const wire::Header& h, std::span<const wire::Bytes> strings) override;
+  void on_torn(const wire::Header& h) override;
+
+  // The build's root command, started by fpshim: ancestry walks stop at it. `command` is how it
+  // was named; `path` where posix_spawnp found it.
+  void set_root(int32_t pid, int32_t ppid, uint64_t started_ns, const std::string& path,
+                const std::vector<std::string>& command);
+  void set_root_pid(int32_t pid) { tree_.set_root_pid(pid); }
+  void set_root_exit(int status, uint64_t end_ns) { tree_.set_root_exit(status, end_ns); }
+
+  const ProcessTree& tree() const { return tree_; }
+
+  // The fired recipes, the processes, the coverage and this side's share of the stats.
+  void summarize(Summary& out);
+
+ private:
+  void on_hello(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
+  void on_access(const Process& p, const wire::Header& h, std::string_view resolved, std::string_view spelled);
+  void on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
+  ProcessRef ref(const Process& p) const;
+  std::vector<ProcessRef> ancestry_refs(const Process& p) const;
+  RecipeSummary summarize_recipe(uint32_t index, Stats& stats) const;
+  void summarize_processes(Summary& out) const;
+
+  const Rules& rules_;
+  Stats& stats_;
+  Inspector inspect_;
+  ProcessTree tree_;
+  std::vector<RecipeHits> hits_;  // by recipe index
+  MatchCache matches_;
+  std::vector<EntryRef> fired_;  // scratch: per recipe one record fired, the first entry that matched
+};
+
+}  // namespace fpshim

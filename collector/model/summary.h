@@ -1,0 +1,114 @@
+// What a run found, in the form both reports are written from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ingest/stats.h"
+#include "rules/rules.h"
+#include "inspect/unmonitored.h"
+
+namespace fpshim {
+
+struct ProcessRef {
+  int32_t pid = 0;
+  bool known = false;  // it said hello, so exe and argv are known
+  std::string exe;
+  std::vector<std::string> argv;
+};
+
+struct PathSummary {
+  std::string path;
+  uint64_t count = 0;
+  bool count_is_lower_bound = false;
+  uint64_t failed = 0;
+  std::vector<int> errors;  // errno values, ascending
+  uint32_t operations = 0;  // wire::Op bits
+  std::vector<std::string> spellings;
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+};
+
+// The accesses that fired a recipe through one match entry but are not listed path by path: the
+// recipe had reached its limit of distinct paths (or of path-process pairs; see RecipeHits).
+struct FoldedSummary {
+  const MatchEntry* entry = nullptr;
+  uint32_t entry_index = 0;  // in Recipe::match
+  uint64_t paths = 0;        // distinct paths folded that are not listed in RecipeSummary::paths
+  bool paths_exact = true;   // false: `paths` is an estimate (about 2% off)
+  std::vector<std::string> examples;  // a few of those paths, sorted
+  uint64_t records = 0;
+  uint64_t count = 0;
+  bool count_is_lower_bound = false;
+  uint64_t failed = 0;
+  std::vector<int> errors;  // errno values, ascending
+  uint32_t operations = 0;  // wire::Op bits
+  uint64_t processes = 0;
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+};
+
+struct ProcessSummary {
+  ProcessRef process;
+  std::vector<std::string> paths;   // the recipe's listed paths this process reached (not the folded ones)
+  std::vector<ProcessRef> ancestry; // parent first, up to the build's root command
+};
+
+struct RecipeSummary {
+  const Recipe* recipe = nullptr;
+  uint64_t hits = 0;
+  std::vector<PathSummary> paths;
+  std::vector<FoldedSummary> folded;  // by entry index
+  std::vector<ProcessSummary> processes;
+  uint64_t first_seen_ns = 0;
+  uint64_t last_seen_ns = 0;
+};
+
+// One process image of the build (exec keeps the pid but starts a new image).
+struct ProcessEntry {
+  ProcessRef process;
+  int32_t ppid = 0;
+  uint64_t started_ns = 0;
+  uint64_t ended_ns = 0;             // 0 if unknown
+  std::optional<int> exit_status;
+  Unmonitored reason = Unmonitored::none;  // none: monitored
+  std::optional<std::string> execed_from;  // the exe of the image this one replaced
+};
+
+struct UnmonitoredProcess {
+  ProcessRef process;
+  Unmonitored reason = Unmonitored::none;
+  std::string detail;
+  std::optional<ProcessRef> parent;
+  std::vector<ProcessRef> ancestry;  // parent first, up to the build's root command
+};
+
+struct Coverage {
+  uint64_t monitored = 0;
+  std::vector<UnmonitoredProcess> unmonitored;  // in start order
+};
+
+struct BuildInfo {
+  uint64_t id = 0;
+  std::vector<std::string> command;
+  std::string cwd;
+  uint64_t started_ns = 0;
+  uint64_t finished_ns = 0;
+  int exit_code = 0;           // -1 if unknown (fpshim's supervisor went away)
+  std::optional<int> signal;  // the signal the command died of
+  bool linger_expired = false;
+  std::vector<ProcessRef> still_running;  // at the linger cutoff
+};
+
+struct Summary {
+  BuildInfo build;
+  std::vector<RecipeSummary> recipes;  // fired ones, by importance (critical first), then name
+  uint64_t processes_seen = 0;         // distinct processes that sent any record
+  std::vector<ProcessEntry> processes; // every process image, in start order
+  Coverage coverage;
+  Stats stats;
+};
+
+}  // namespace fpshim

@@ -1,0 +1,27 @@
+// The JSON report.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/summary.h"
+
+namespace fpshim {
+
+using Json = nlohmann::ordered_json;  // keys stay in the order written, as documented
+
+Json report_json(const Summary& summary);
+
+// Writes the report to `path` atomically (PATH.tmp, fsync, rename). On failure says why in `error`.
+bool write_json_report(const Summary& summary, const std::string& path, std::string& error);
+
+// Byte strings (paths, argv, exe) in JSON: valid UTF-8 goes in as is; otherwise obj[name] gets the
+// text with each invalid byte written as "\xNN" and obj[name + "_hex"] the exact bytes in hex.
+void put_bytes(Json& obj, std::string_view name, std::string_view bytes);
+// The same for an array of byte strings; NAME_hex, if present, holds every element in hex.
+void put_bytes_array(Json& obj, std::string_view name, const std::vector<std::string>& items);
+
+}  // namespace fpshim

@@ -1,0 +1,148 @@
+#include "report/report_text.h"
+
+#include <fmt/format.h>
+
+#include "model/recipe_hits.h"
+#include "report/as_text.h"
+
+namespace fpshim {
+
+namespace {
+
+// The JSON report has everything; the summary stays readable.
+constexpr size_t kMaxPaths = 30;
+constexpr size_t kMaxProcesses = 20;
+
+std::string describe(const ProcessRef& p) {
+  if (!p.known) return fmt::format("[pid {}]", p.pid);
+  if (p.argv.empty()) return escape_invalid_utf8(p.exe);
+  return shell_command(p.argv, 80);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+std::string outcome(const BuildInfo& b) {
+  if (b.exit_code < 0) return "ended with an unknown status (fpshim run went away)";
+  if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
+  return fmt::format("exited with {}", b.exit_code);
+}
+
+std::string errors_text(uint64_t failed, const std::vector<int>& errnos) {
+  if (failed == 0) return "";
+  std::vector<std::string> errors;
+  for (int e : errnos) errors.push_back(errno_name(e));
+  return fmt::format(", {} failed: {}", failed, join(errors, ", "));
+}
+
+// "    /sys/class/dmi/id/product_uuid  [read] 4 times, 1 failed: ENOENT"
+void write_path(const PathSummary& p, std::FILE* out) {
+  std::vector<std::string> ops;
+  for (std::string_view op : operation_names(p.operations)) ops.emplace_back(op);
+  std::string line = fmt::format("    {}  [{}] {}{} {}", escape_invalid_utf8(p.path), join(ops, ","), p.count,
+                                 p.count_is_lower_bound ? "+" : "", p.count == 1 && !p.count_is_lower_bound ? "time" : "times");
+  fmt::print(out, "{}{}\n", line, errors_text(p.failed, p.errors));
+}
+
+// "    ... and 995904 more paths folded (entry subtree /sys/class/dmi): 995904 accesses"
+void write_folded(const FoldedSummary& f, std::FILE* out) {
+  std::string entry = fmt::format("entry {} {}", match_kind_name(f.entry->kind), f.entry->text);
+  std::string accesses = fmt::format("{}{} {}", f.count, f.count_is_lower_bound ? "+" : "",
+                                     f.count == 1 && !f.count_is_lower_bound ? "access" : "accesses");
+  std::string line = f.paths > 0 ? fmt::format("    ... and {}{} more {} folded ({}): {}", f.paths_exact ? "" : "about ",
+                                               f.paths, f.paths == 1 ? "path" : "paths", entry, accesses)
+                                 : fmt::format("    ... and {} by more processes folded ({})", accesses, entry);
+  fmt::print(out, "{}{}\n", line, errors_text(f.failed, f.errors));
+}
+
+void write_recipe(const RecipeSummary& r, std::FILE* out) {
+  const Recipe& recipe = *r.recipe;
+  fmt::print(out, "\n[{}] {}: {}\n", importance_name(recipe.importance), recipe.name, recipe.title);
+  fmt::print(out, "  {} {} ({} {}), {} {}\n", recipe.technique.id, recipe.technique.name, recipe.tactic.id,
+             recipe.tactic.name, r.hits, r.hits == 1 ? "hit" : "hits");
+  fmt::print(out, "  paths:\n");
+  for (size_t i = 0; i < r.paths.size() && i < kMaxPaths; i++) write_path(r.paths[i], out);
+  if (r.paths.size() > kMaxPaths) fmt::print(out, "    ... and {} more (see the JSON report)\n", r.paths.size() - kMaxPaths);
+  for (const FoldedSummary& f : r.folded) write_folded(f, out);
+  fmt::print(out, "  processes:\n");
+  for (size_t i = 0; i < r.processes.size() && i < kMaxProcesses; i++) {
+    const ProcessSummary& p = r.processes[i];
+    std::string chain = describe(p.process);
+    for (const ProcessRef& a : p.ancestry) chain += "  <-  " + describe(a);
+    fmt::print(out, "    pid {}: {}\n", p.process.pid, chain);
+  }
+  if (r.processes.size() > kMaxProcesses)
+    fmt::print(out, "    ... and {} more (see the JSON report)\n", r.processes.size() - kMaxProcesses);
+  fmt::print(out, "  in CI: {}\n", recipe.guidance.ci);
+}
+
+// "  unmonitored: pid 123 ./tool (statically linked: LD_PRELOAD cannot see it) <- sh -c ... <- make"
+void write_coverage(const Coverage& c, std::FILE* out) {
+  fmt::print(out, "Coverage: {} {} monitored, {} unmonitored\n", c.monitored,
+             c.monitored == 1 ? "process" : "processes", c.unmonitored.size());
+  for (size_t i = 0; i < c.unmonitored.size() && i < kMaxProcesses; i++) {
+    const UnmonitoredProcess& u = c.unmonitored[i];
+    std::string line = fmt::format("  unmonitored: pid {} {} ({})", u.process.pid, describe(u.process), u.detail);
+    for (const ProcessRef& a : u.ancestry) line += " <- " + describe(a);
+    fmt::print(out, "{}\n", line);
+  }
+  if (c.unmonitored.size() > kMaxProcesses)
+    fmt::print(out, "  ... and {} more (see the JSON report)\n", c.unmonitored.size() - kMaxProcesses);
+  fmt::print(out, "\n");
+}
+
+}  // namespace
+
+void write_text_report(const Summary& s, std::FILE* out) {
+  fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
+  if (s.build.linger_expired) {
+    fmt::print(out, "fpshim: stopped waiting; {} process(es) of the build still running:\n",
+               s.build.still_running.size());
+    for (const ProcessRef& p : s.build.still_running) fmt::print(out, "  pid {}: {}\n", p.pid, describe(p));
+  }
+  const size_t unmonitored = s.coverage.unmonitored.size();
+  if (s.recipes.empty() && unmonitored == 0) {
+    fmt::print(out, "fpshim: no fingerprinting detected\n");
+  } else if (s.recipes.empty()) {
+    fmt::print(out, "fpshim: no fingerprinting detected in monitored processes; {} {} ran unmonitored (see Coverage)\n",
+               unmonitored, unmonitored == 1 ? "process" : "processes");
+  } else {
+    fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired\n", s.recipes.size());
+    if (unmonitored > 0)
+      fmt::print(out, "fpshim: and {} {} ran unmonitored (see Coverage)\n", unmonitored,
+                 unmonitored == 1 ? "process" : "processes");
+    for (const RecipeSummary& r : s.recipes) write_recipe(r, out);
+    fmt::print(out, "\n");
+  }
+  if (unmonitored > 0) {
+    if (s.recipes.empty()) fmt::print(out, "\n");
+    write_coverage(s.coverage, out);
+  }
+  const Stats& st = s.stats;
+  fmt::print(out,
+             "fpshim: {} records from {} processes ({} without bye), {} lost, {} late, {} malformed, "
+             "{} refused, {} unmatched\n",
+             st.records, st.processes, st.processes_without_bye, st.lost, st.late, st.malformed, st.refused,
+             st.unmatched);
+  bool lower_bounds = false;
+  for (const RecipeSummary& r : s.recipes) {
+    for (const PathSummary& p : r.paths) lower_bounds |= p.count_is_lower_bound;
+    for (const FoldedSummary& f : r.folded) lower_bounds |= f.count_is_lower_bound;
+  }
+  if (lower_bounds)
+    fmt::print(out, "fpshim: counts marked + are lower bounds (a process did not say bye{})\n",
+               st.folded_records > 0 ? ", or part of the count was folded" : "");
+  if (st.folded_records > 0)
+    fmt::print(out, "fpshim: {} record(s) were folded into counts per rule entry (a recipe lists at most {} paths one by one)\n",
+               st.folded_records, RecipeHits::kMaxPaths);
+  if (st.lost > 0) fmt::print(out, "fpshim: {} record(s) were lost; some accesses may be missing\n", st.lost);
+  if (st.collector_restarts > 0)
+    fmt::print(out, "fpshim: the collector died and was restarted {} time(s); {} record(s) came late from the spool\n",
+               st.collector_restarts, st.late);
+  std::fflush(out);
+}
+
+}  // namespace fpshim

@@ -1,0 +1,99 @@
+#include "rules/match.h"
+
+#include <fnmatch.h>
+
+#include <string>
+
+namespace fpshim {
+
+namespace {
+
+// fnmatch and regexec want NUL-terminated strings; reuse one buffer instead of allocating.
+const char* c_string(std::string_view s) {
+  thread_local std::string buffer;
+  buffer.assign(s);
+  return buffer.c_str();
+}
+
+}  // namespace
+
+// The part of a filter pattern before its first '*' component: every match starts with it.
+static std::string_view literal_head(std::string_view pattern) {
+  size_t star = pattern.find("/*");
+  return star == std::string_view::npos ? pattern : pattern.substr(0, star + 1);
+}
+
+bool path_matches(const MatchEntry& e, std::string_view path) {
+  if (path.find('\0') != std::string_view::npos) return false;
+  switch (e.kind) {
+    case MatchKind::path:
+      return path == e.text;
+    case MatchKind::subtree:
+      return path.starts_with(e.text) && (path.size() == e.text.size() || path[e.text.size()] == '/');
+    case MatchKind::basename: {
+      size_t slash = path.rfind('/');
+      return path.substr(slash == std::string_view::npos ? 0 : slash + 1) == e.text;
+    }
+    case MatchKind::glob:
+      return path.starts_with(literal_head(e.prefix)) && fnmatch(e.text.c_str(), c_string(path), FNM_PATHNAME) == 0;
+    case MatchKind::regex:
+      return path.starts_with(literal_head(e.prefix)) && e.regex && e.regex->matches(c_string(path));
+  }
+  return false;
+}
+
+bool excluded(const Recipe& recipe, std::string_view exe) {
+  if (exe.empty() || exe.find('\0') != std::string_view::npos) return false;
+  for (const Exclusion& x : recipe.exclude) {
+    switch (x.kind) {
+      case ExcludeKind::exe:
+        if (exe == x.text) return true;
+        break;
+      case ExcludeKind::exe_glob:
+        if (fnmatch(x.text.c_str(), c_string(exe), FNM_PATHNAME) == 0) return true;
+        break;
+      case ExcludeKind::exe_regex:
+        if (x.regex && x.regex->matches(c_string(exe))) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>& out) {
+  for (uint32_t r = 0; r < rules.recipes.size(); r++) {
+    const Recipe& recipe = rules.recipes[r];
+    if (!recipe.enabled) continue;
+    for (uint32_t e = 0; e < recipe.match.size(); e++)
+      if (path_matches(recipe.match[e], path)) out.push_back({r, e});
+  }
+}
+
+const std::vector<EntryRef>& MatchCache::entries(std::string_view path, uint64_t hash) {
+  if (path.size() > kMaxCachedLength) {
+    uncached_.clear();
+    match_path(rules_, path, uncached_);
+    return uncached_;
+  }
+  if (slots_.empty()) slots_.resize(kSlots);
+  Slot& slot = slots_[hash & (kSlots - 1)];
+  if (slot.used && slot.hash == hash && slot.path == path) return slot.entries;
+  slot.used = true;
+  slot.hash = hash;
+  slot.path.assign(path);
+  slot.entries.clear();
+  match_path(rules_, path, slot.entries);
+  return slot.entries;
+}
+
+std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe) {
+  std::vector<EntryRef> candidates, out;
+  match_path(rules, path, candidates);
+  for (EntryRef ref : candidates) {
+    const Recipe& recipe = rules.recipes[ref.recipe];
+    if ((recipe.match[ref.entry].operations & ops) && !excluded(recipe, exe)) out.push_back(ref);
+  }
+  return out;
+}
+
+}  // namespace fpshim

@@ -1,0 +1,59 @@
+// Matching a reported access against the rules.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/rules.h"
+
+namespace fpshim {
+
+struct EntryRef {
+  uint32_t recipe;  // index into Rules::recipes
+  uint32_t entry;   // index into Recipe::match
+
+  bool operator==(const EntryRef&) const = default;
+};
+
+// Does the entry's path pattern match? Ignores operations and exclusions.
+bool path_matches(const MatchEntry& entry, std::string_view path);
+
+// Is an access by this executable excluded from the recipe?
+bool excluded(const Recipe& recipe, std::string_view exe);
+
+// The entries of enabled recipes whose path pattern matches, in rule order (appended to `out`).
+void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>& out);
+
+// The entries of recently seen paths (match_path is a walk over every entry, some of them regexes).
+// Direct-mapped: a path takes the one slot its hash names, so a stream of distinct paths costs
+// no more memory than a few repeated ones.
+class MatchCache {
+ public:
+  explicit MatchCache(const Rules& rules) : rules_(rules) {}
+
+  // match_path(rules, path) for a path whose hash_bytes() is `hash`; valid until the next call.
+  const std::vector<EntryRef>& entries(std::string_view path, uint64_t hash);
+
+ private:
+  static constexpr size_t kSlots = 1 << 13;
+  static constexpr size_t kMaxCachedLength = 512;  // longer paths are matched every time
+
+  struct Slot {
+    uint64_t hash = 0;
+    bool used = false;
+    std::string path;
+    std::vector<EntryRef> entries;
+  };
+
+  const Rules& rules_;
+  std::vector<Slot> slots_;
+  std::vector<EntryRef> uncached_;
+};
+
+// The entries that fire for an access: the path matches, the entry's operations include one of
+// `ops` (wire::Op bits), and the recipe does not exclude `exe`.
+std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe);
+
+}  // namespace fpshim

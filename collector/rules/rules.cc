@@ -1,0 +1,393 @@
+#include "rules/rules.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "rules/json_source.h"
+
+namespace fpshim {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec"};
+constexpr std::string_view kImportanceNames[] = {"low", "medium", "high", "critical"};
+constexpr std::string_view kMatchKindNames[] = {"path", "subtree", "basename", "glob", "regex"};
+constexpr std::string_view kExcludeKindNames[] = {"exe", "exe_glob", "exe_regex"};
+
+template <typename Names>
+std::string join(const Names& names) {
+  std::string out;
+  for (std::string_view n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+
+template <size_t N>
+std::optional<size_t> index_of(const std::string_view (&names)[N], std::string_view s) {
+  for (size_t i = 0; i < N; i++)
+    if (names[i] == s) return i;
+  return std::nullopt;
+}
+
+bool is_identifier(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool under_proc_self(std::string_view path) {
+  for (std::string_view dir : {"/proc/self", "/proc/thread-self"})
+    if (path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/')) return true;
+  return false;
+}
+
+// Walks the parsed document, turning it into Rules and reporting every problem with its position.
+class Checker {
+ public:
+  Checker(std::string_view text, std::string_view file, const SourceJson& src,
+          std::vector<RulesError>& errors)
+      : text_(text), file_(file), src_(src), errors_(errors) {}
+
+  void error_at(size_t offset, std::string message) {
+    LineColumn lc = line_column(text_, offset);
+    errors_.push_back({std::string(file_), lc.line, lc.column, std::move(message)});
+  }
+  void value_error(const std::string& ptr, std::string message) {
+    error_at(src_.value_offset(ptr), std::move(message));
+  }
+
+  Rules top(const json& doc) {
+    Rules rules;
+    if (!is(doc, json::value_t::object, "", "the rules file", "an object")) return rules;
+    fields(doc, "", "the top level", {"schema", "recipes"});
+    if (const json* schema = field(doc, "", "schema", "the top level")) {
+      if (!schema->is_number_integer() || schema->get<int64_t>() != 1)
+        value_error("/schema", fmt::format("unsupported schema {} (this fpshim reads schema 1)", schema->dump()));
+    }
+    const json* recipes = field(doc, "", "recipes", "the top level");
+    if (!recipes || !is(*recipes, json::value_t::array, "/recipes", "\"recipes\"", "an array"))
+      return rules;
+    std::map<std::string, size_t> names;
+    for (size_t i = 0; i < recipes->size(); i++) {
+      const json& recipe = (*recipes)[i];
+      std::string ptr = pointer_append("/recipes", i);
+      if (recipe.is_object() && recipe.contains("name") && recipe["name"].is_string()) {
+        auto [it, fresh] = names.emplace(recipe["name"].get<std::string>(), src_.value_offset(ptr + "/name"));
+        if (!fresh) {
+          LineColumn first = line_column(text_, it->second);
+          value_error(ptr + "/name", fmt::format("duplicate recipe name \"{}\" (first defined at {}:{})",
+                                                 it->first, first.line, first.column));
+        }
+      }
+      if (auto parsed = parse_recipe(recipe, ptr)) rules.recipes.push_back(std::move(*parsed));
+    }
+    return rules;
+  }
+
+ private:
+  bool is(const json& v, json::value_t type, const std::string& ptr, std::string_view what,
+          std::string_view article_type) {
+    bool ok = v.type() == type || (type == json::value_t::number_integer && v.is_number_integer());
+    if (!ok) value_error(ptr, fmt::format("{} must be {}, not {}", what, article_type, type_phrase(v)));
+    return ok;
+  }
+
+  static std::string type_phrase(const json& v) {
+    switch (v.type()) {
+      case json::value_t::object: return "an object";
+      case json::value_t::array: return "an array";
+      case json::value_t::string: return "a string";
+      case json::value_t::boolean: return "a boolean";
+      case json::value_t::null: return "null";
+      default: return "a number";
+    }
+  }
+
+  void fields(const json& obj, const std::string& ptr, std::string_view what,
+              std::initializer_list<std::string_view> allowed) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
+      error_at(src_.key_offset(pointer_append(ptr, it.key())),
+               fmt::format("unknown field \"{}\" in {} (expected one of {})", it.key(), what, join(allowed)));
+    }
+  }
+
+  const json* field(const json& obj, const std::string& ptr, std::string_view name, std::string_view what,
+                    bool required = true) {
+    auto it = obj.find(name);
+    if (it != obj.end()) return &*it;
+    if (required) value_error(ptr, fmt::format("{} is missing required field \"{}\"", what, name));
+    return nullptr;
+  }
+
+  std::optional<std::string> string_field(const json& obj, const std::string& ptr, std::string_view name,
+                                          std::string_view what, bool required = true) {
+    const json* v = field(obj, ptr, name, what, required);
+    if (!v) return std::nullopt;
+    if (!is(*v, json::value_t::string, pointer_append(ptr, name), fmt::format("\"{}\"", name), "a string"))
+      return std::nullopt;
+    return v->get<std::string>();
+  }
+
+  std::optional<uint32_t> operations(const json& v, const std::string& ptr) {
+    if (!is(v, json::value_t::array, ptr, "\"operations\"", "an array")) return std::nullopt;
+    if (v.empty()) {
+      value_error(ptr, "\"operations\" must not be empty");
+      return std::nullopt;
+    }
+    uint32_t ops = 0;
+    bool ok = true;
+    for (size_t i = 0; i < v.size(); i++) {
+      std::string item = pointer_append(ptr, i);
+      if (!is(v[i], json::value_t::string, item, "an operation", "a string")) {
+        ok = false;
+        continue;
+      }
+      auto index = index_of(kOperationNames, v[i].get<std::string>());
+      if (!index) {
+        value_error(item, fmt::format("unknown operation \"{}\" (expected one of {})", v[i].get<std::string>(),
+                                      join(kOperationNames)));
+        ok = false;
+        continue;
+      }
+      ops |= 1u << *index;
+    }
+    return ok ? std::optional(ops) : std::nullopt;
+  }
+
+  std::optional<MitreRef> mitre_ref(const json& obj, const std::string& ptr, std::string_view name) {
+    const json* v = field(obj, ptr, name, "\"mitre\"");
+    std::string sub = pointer_append(ptr, name);
+    std::string what = fmt::format("\"{}\"", name);
+    if (!v || !is(*v, json::value_t::object, sub, what, "an object")) return std::nullopt;
+    fields(*v, sub, what, {"id", "name"});
+    auto id = string_field(*v, sub, "id", what);
+    auto title = string_field(*v, sub, "name", what);
+    if (!id || !title) return std::nullopt;
+    return MitreRef{*id, *title};
+  }
+
+  std::optional<Recipe> parse_recipe(const json& v, const std::string& ptr) {
+    if (!is(v, json::value_t::object, ptr, "a recipe", "an object")) return std::nullopt;
+    fields(v, ptr, "recipe", {"name", "enabled", "title", "description", "importance", "mitre", "guidance",
+                              "operations", "match", "exclude"});
+    size_t errors_before = errors_.size();
+    Recipe r;
+    if (auto name = string_field(v, ptr, "name", "recipe")) {
+      r.name = *name;
+      if (!is_identifier(r.name))
+        value_error(ptr + "/name", fmt::format("recipe name \"{}\" must match [a-z0-9_]+", r.name));
+    }
+    if (const json* enabled = field(v, ptr, "enabled", "recipe", false))
+      if (is(*enabled, json::value_t::boolean, ptr + "/enabled", "\"enabled\"", "a boolean"))
+        r.enabled = enabled->get<bool>();
+    r.title = string_field(v, ptr, "title", "recipe").value_or("");
+    r.description = string_field(v, ptr, "description", "recipe").value_or("");
+    if (auto importance = string_field(v, ptr, "importance", "recipe")) {
+      if (auto index = index_of(kImportanceNames, *importance))
+        r.importance = Importance(*index);
+      else
+        value_error(ptr + "/importance", fmt::format("importance must be one of {}, not \"{}\"",
+                                                     join(kImportanceNames), *importance));
+    }
+    if (const json* mitre = field(v, ptr, "mitre", "recipe");
+        mitre && is(*mitre, json::value_t::object, ptr + "/mitre", "\"mitre\"", "an object")) {
+      fields(*mitre, ptr + "/mitre", "\"mitre\"", {"tactic", "technique"});
+      r.tactic = mitre_ref(*mitre, ptr + "/mitre", "tactic").value_or(MitreRef{});
+      r.technique = mitre_ref(*mitre, ptr + "/mitre", "technique").value_or(MitreRef{});
+    }
+    if (const json* g = field(v, ptr, "guidance", "recipe");
+        g && is(*g, json::value_t::object, ptr + "/guidance", "\"guidance\"", "an object")) {
+      std::string gp = ptr + "/guidance";
+      fields(*g, gp, "\"guidance\"", {"ci", "staging", "production"});
+      r.guidance.ci = string_field(*g, gp, "ci", "\"guidance\"").value_or("");
+      r.guidance.staging = string_field(*g, gp, "staging", "\"guidance\"").value_or("");
+      r.guidance.production = string_field(*g, gp, "production", "\"guidance\"").value_or("");
+    }
+    if (const json* ops = field(v, ptr, "operations", "recipe", false))
+      r.operations = operations(*ops, ptr + "/operations").value_or(kAllOperations);
+    if (const json* match = field(v, ptr, "match", "recipe");
+        match && is(*match, json::value_t::array, ptr + "/match", "\"match\"", "an array")) {
+      if (match->empty()) value_error(ptr + "/match", "\"match\" must not be empty");
+      for (size_t i = 0; i < match->size(); i++)
+        if (auto entry = match_entry((*match)[i], pointer_append(ptr + "/match", i), r.operations))
+          r.match.push_back(std::move(*entry));
+    }
+    if (const json* exclude = field(v, ptr, "exclude", "recipe", false);
+        exclude && is(*exclude, json::value_t::array, ptr + "/exclude", "\"exclude\"", "an array")) {
+      for (size_t i = 0; i < exclude->size(); i++)
+        if (auto entry = exclusion((*exclude)[i], pointer_append(ptr + "/exclude", i)))
+          r.exclude.push_back(std::move(*entry));
+    }
+    if (errors_.size() != errors_before) return std::nullopt;
+    return r;
+  }
+
+  // Finds the one kind field of a match or exclude entry; reports none or several.
+  // A missing kind is not reported when an unknown field (likely a misspelt kind) already was.
+  template <size_t N>
+  std::optional<size_t> kind_of(const json& v, const std::string& ptr, std::string_view what,
+                                const std::string_view (&kinds)[N], bool had_unknown_fields) {
+    std::optional<size_t> found;
+    for (size_t k = 0; k < N; k++) {
+      if (!v.contains(kinds[k])) continue;
+      if (found) {
+        error_at(src_.key_offset(pointer_append(ptr, kinds[k])),
+                 fmt::format("{} has both \"{}\" and \"{}\" (exactly one of {} is allowed)", what, kinds[*found],
+                             kinds[k], join(kinds)));
+        return std::nullopt;
+      }
+      found = k;
+    }
+    if (!found && !had_unknown_fields) value_error(ptr, fmt::format("{} needs one of {}", what, join(kinds)));
+    return found;
+  }
+
+  std::shared_ptr<const Regex> regex(const std::string& source, const std::string& ptr) {
+    std::string message;
+    auto re = Regex::compile(source, message);
+    if (!re) {
+      value_error(ptr, fmt::format("invalid regex \"{}\": {}", source, message));
+      return nullptr;
+    }
+    return std::make_shared<const Regex>(std::move(*re));
+  }
+
+  std::optional<MatchEntry> match_entry(const json& v, const std::string& ptr, uint32_t recipe_ops) {
+    if (!is(v, json::value_t::object, ptr, "a match entry", "an object")) return std::nullopt;
+    size_t errors_before = errors_.size();
+    fields(v, ptr, "match entry", {"path", "subtree", "basename", "glob", "regex", "operations", "note"});
+    auto kind = kind_of(v, ptr, "match entry", kMatchKindNames, errors_.size() != errors_before);
+    if (!kind) return std::nullopt;
+    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr};
+    std::string_view kind_name = kMatchKindNames[*kind];
+    std::string vp = pointer_append(ptr, kind_name);
+    auto text = string_field(v, ptr, kind_name, "match entry");
+    if (!text) return std::nullopt;
+    e.text = *text;
+    switch (e.kind) {
+      case MatchKind::path:
+      case MatchKind::subtree:
+        if (!e.text.starts_with('/')) value_error(vp, fmt::format("{} \"{}\" must be absolute", kind_name, e.text));
+        e.text = normalize_path(e.text);
+        e.prefix = e.text;
+        if (e.kind == MatchKind::subtree && e.text == "/")
+          value_error(vp, "subtree \"/\" would watch every path");
+        break;
+      case MatchKind::basename:
+        if (e.text.empty() || e.text.find('/') != std::string::npos || e.text == "." || e.text == "..")
+          value_error(vp, fmt::format("basename \"{}\" must be a single file name without '/'", e.text));
+        break;
+      case MatchKind::glob:
+        e.prefix = glob_filter_pattern(e.text);
+        break;
+      case MatchKind::regex:
+        if (has_top_level_alternation(strip_anchors(e.text)))
+          value_error(vp, fmt::format("regex \"{}\" has a top-level '|'; write one entry per alternative "
+                                      "or put the alternatives in a group after a literal path", e.text));
+        e.prefix = regex_filter_pattern(e.text);
+        e.regex = regex(e.text, vp);
+        break;
+    }
+    if ((e.kind == MatchKind::glob || e.kind == MatchKind::regex) &&
+        (e.prefix.size() < 2 || e.prefix[0] != '/' || e.prefix[1] == '*'))
+      value_error(vp, fmt::format("{} \"{}\" must begin with a literal absolute path (its literal prefix is \"{}\")",
+                                  kind_name, e.text, e.prefix));
+    if (e.kind != MatchKind::basename && under_proc_self(e.prefix))
+      value_error(vp, fmt::format("{} \"{}\" can never match: the shim reports /proc/self as /proc/<pid>; "
+                                  "use a regex such as ^/proc/[0-9]+/...",
+                                  kind_name, e.text));
+    if (const json* ops = field(v, ptr, "operations", "match entry", false)) {
+      if (auto narrowed = operations(*ops, ptr + "/operations")) {
+        if (uint32_t extra = *narrowed & ~recipe_ops)
+          value_error(ptr + "/operations", fmt::format("operation \"{}\" is not among the recipe's operations",
+                                                       operation_names(extra).front()));
+        e.operations = *narrowed & recipe_ops;
+      }
+    }
+    e.note = string_field(v, ptr, "note", "match entry", false).value_or("");
+    if (errors_.size() != errors_before) return std::nullopt;
+    return e;
+  }
+
+  std::optional<Exclusion> exclusion(const json& v, const std::string& ptr) {
+    if (!is(v, json::value_t::object, ptr, "an exclude entry", "an object")) return std::nullopt;
+    size_t errors_before = errors_.size();
+    fields(v, ptr, "exclude entry", {"exe", "exe_glob", "exe_regex", "reason"});
+    auto kind = kind_of(v, ptr, "exclude entry", kExcludeKindNames, errors_.size() != errors_before);
+    auto reason = string_field(v, ptr, "reason", "exclude entry");
+    if (!kind) return std::nullopt;
+    std::string_view kind_name = kExcludeKindNames[*kind];
+    std::string vp = pointer_append(ptr, kind_name);
+    auto text = string_field(v, ptr, kind_name, "exclude entry");
+    if (!text || !reason) return std::nullopt;
+    Exclusion x{ExcludeKind(*kind), *text, *reason, nullptr};
+    if (x.kind == ExcludeKind::exe && !x.text.starts_with('/'))
+      value_error(vp, fmt::format("exe \"{}\" must be an absolute path", x.text));
+    if (x.kind == ExcludeKind::exe_regex) x.regex = regex(x.text, vp);
+    if (errors_.size() != errors_before) return std::nullopt;
+    return x;
+  }
+
+  std::string_view text_;
+  std::string_view file_;
+  const SourceJson& src_;
+  std::vector<RulesError>& errors_;
+};
+
+}  // namespace
+
+std::string_view importance_name(Importance i) { return kImportanceNames[size_t(i)]; }
+std::string_view match_kind_name(MatchKind k) { return kMatchKindNames[size_t(k)]; }
+std::string_view exclude_kind_name(ExcludeKind k) { return kExcludeKindNames[size_t(k)]; }
+
+std::vector<std::string_view> operation_names(uint32_t ops) {
+  std::vector<std::string_view> names;
+  for (size_t i = 0; i < std::size(kOperationNames); i++)
+    if (ops & (1u << i)) names.push_back(kOperationNames[i]);
+  return names;
+}
+
+std::string RulesError::str() const {
+  if (line == 0) return fmt::format("{}: {}", file, message);
+  return fmt::format("{}:{}:{}: {}", file, line, column, message);
+}
+
+LoadedRules parse_rules(std::string_view text, std::string_view file_name) {
+  LoadedRules out;
+  out.rules.source = std::string(file_name);
+  SourceJson src = parse_source_json(text);
+  Checker checker(text, file_name, src, out.errors);
+  for (const JsonProblem& p : src.problems) checker.error_at(p.offset, p.message);
+  if (!src.syntax_error) {
+    out.rules = checker.top(src.value);
+    out.rules.source = std::string(file_name);
+  }
+  std::stable_sort(out.errors.begin(), out.errors.end(), [](const RulesError& a, const RulesError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  return out;
+}
+
+LoadedRules load_rules(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedRules out;
+    out.errors.push_back({path, 0, 0, fmt::format("cannot read the rules file: {}", std::strerror(errno))});
+    return out;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_rules(text.str(), path);
+}
+
+}  // namespace fpshim

@@ -1,0 +1,131 @@
+// The rules: which paths count as fingerprinting, loaded and validated from rules.json.
+//
+// rules.json schema (version 1). Every object is closed: an unknown field is an error.
+//
+//   {"schema": 1, "recipes": [RECIPE, ...]}
+//
+//   RECIPE
+//     name         required  string, [a-z0-9_]+, unique among recipes
+//     enabled      optional  bool, default true; a disabled recipe neither matches nor widens the filter
+//     title        required  string, one line for humans
+//     description  required  string
+//     importance   required  "low" | "medium" | "high" | "critical"
+//     mitre        required  {"tactic": {"id": S, "name": S}, "technique": {"id": S, "name": S}}
+//     guidance     required  {"ci": S, "staging": S, "production": S}
+//     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec";
+//                            default all five. An access fires the recipe only if it did one of them.
+//     match        required  non-empty array of MATCH
+//     exclude      optional  array of EXCLUDE
+//
+//   MATCH: exactly one of
+//     path      an absolute path, matched exactly (normalised: "//", "." and ".." folded)
+//     subtree   an absolute directory (not "/"): the directory itself and everything below it
+//     basename  a single name (no '/'): the last component of the path, anywhere
+//     glob      an absolute pattern, fnmatch(3) with FNM_PATHNAME on the whole path
+//     regex     a POSIX extended regex matched against the whole path (a leading '^' and trailing
+//               '$' are implied and may be written); no '|' outside a group
+//   and optionally
+//     operations  non-empty array as above; must be a subset of the recipe's and narrows them
+//     note        string, shown in reports
+//   A glob or regex must begin with a literal absolute path of at least one character after the
+//   leading '/' (the shim's pre-filter is built from it). Paths are matched as the shim resolves
+//   them: lexically, symlinks not followed, /proc/self and /proc/thread-self rewritten to
+//   /proc/<pid> and /proc/<pid>/task/<tid>; a path, subtree or pattern under /proc/self can never
+//   match and is refused.
+//
+//   EXCLUDE: exactly one of
+//     exe        an absolute path: the process's executable (/proc/self/exe), exactly
+//     exe_glob   fnmatch(3) with FNM_PATHNAME on the executable's path
+//     exe_regex  a POSIX extended regex matched against the executable's whole path
+//   and
+//     reason     required string, why accesses by this executable are not findings
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/pattern.h"
+
+namespace fpshim {
+
+enum class Importance { low, medium, high, critical };
+enum class MatchKind { path, subtree, basename, glob, regex };
+enum class ExcludeKind { exe, exe_glob, exe_regex };
+
+inline constexpr uint32_t kAllOperations = 0x1f;  // wire::Op bits read|write|list|stat|exec
+
+std::string_view importance_name(Importance);
+std::string_view match_kind_name(MatchKind);
+std::string_view exclude_kind_name(ExcludeKind);
+// "read,stat" style names of wire::Op bits, in bit order.
+std::vector<std::string_view> operation_names(uint32_t ops);
+
+struct MatchEntry {
+  MatchKind kind;
+  std::string text;    // the path, directory, name or pattern as written (paths normalised)
+  std::string prefix;  // filter pattern every matching path starts with (absolute kinds; see pattern.h)
+  uint32_t operations; // already narrowed by the recipe's
+  std::string note;
+  std::shared_ptr<const Regex> regex;
+};
+
+struct Exclusion {
+  ExcludeKind kind;
+  std::string text;
+  std::string reason;
+  std::shared_ptr<const Regex> regex;
+};
+
+struct MitreRef {
+  std::string id;
+  std::string name;
+};
+
+struct Guidance {
+  std::string ci;
+  std::string staging;
+  std::string production;
+};
+
+struct Recipe {
+  std::string name;
+  bool enabled = true;
+  std::string title;
+  std::string description;
+  Importance importance = Importance::low;
+  MitreRef tactic;
+  MitreRef technique;
+  Guidance guidance;
+  uint32_t operations = kAllOperations;
+  std::vector<MatchEntry> match;
+  std::vector<Exclusion> exclude;
+};
+
+struct Rules {
+  std::string source;  // the file they came from
+  std::vector<Recipe> recipes;
+};
+
+struct RulesError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+
+  std::string str() const;  // "FILE:LINE:COLUMN: message"
+};
+
+struct LoadedRules {
+  Rules rules;
+  std::vector<RulesError> errors;  // in source order; the rules are unusable unless this is empty
+
+  bool ok() const { return errors.empty(); }
+};
+
+LoadedRules parse_rules(std::string_view text, std::string_view file_name);
+LoadedRules load_rules(const std::string& path);
+
+}  // namespace fpshim
