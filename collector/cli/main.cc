@@ -28,6 +28,7 @@ run options:
   --report FILE       write the JSON report to FILE
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
+  --source-root DIR   the checkout findings are located in (default: the current directory)
   --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
@@ -52,6 +53,8 @@ constexpr Option kOptions[] = {
     {"--report", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.report = v, std::string()); }},
     {"--text", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.text = v, std::string()); }},
+    {"--source-root", true, true,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {

@@ -1,5 +1,7 @@
 #include "report/report_json.h"
 
+#include "report/outputs.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "report/as_text.h"
+#include "base/as_text.h"
 
 #ifndef FPSHIM_VERSION
 #define FPSHIM_VERSION "unknown"
@@ -215,27 +217,7 @@ json report_json(const Summary& s) {
 
 bool write_json_report(const Summary& summary, const std::string& path, std::string& error) {
   // Every string is valid UTF-8 by construction; `replace` only guards against a slip.
-  std::string text = report_json(summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = fmt::format("cannot write {}: {}", tmp, strerror(errno));
-    return false;
-  }
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  bool ok = done == text.size() && fsync(fd) == 0;
-  int saved = errno;
-  ok = close(fd) == 0 && ok;
-  if (ok && rename(tmp.c_str(), path.c_str()) == 0) return true;
-  error = fmt::format("cannot write {}: {}", path, strerror(ok ? errno : saved));
-  unlink(tmp.c_str());
-  return false;
+  return write_atomically(path, report_json(summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n", error);
 }
 
 }  // namespace fpshim

@@ -2,8 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "model/findings.h"
 #include "model/recipe_hits.h"
-#include "report/as_text.h"
+#include "base/as_text.h"
 
 namespace fpshim {
 
@@ -12,12 +13,6 @@ namespace {
 // The JSON report has everything; the summary stays readable.
 constexpr size_t kMaxPaths = 30;
 constexpr size_t kMaxProcesses = 20;
-
-std::string describe(const ProcessRef& p) {
-  if (!p.known) return fmt::format("[pid {}]", p.pid);
-  if (p.argv.empty()) return escape_invalid_utf8(p.exe);
-  return shell_command(p.argv, 80);
-}
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;

@@ -16,7 +16,7 @@
 
 #include "supervise/collector_process.h"
 #include "supervise/descendants.h"
-#include "report/as_text.h"
+#include "base/as_text.h"
 #include "base/exit_status.h"
 #include "base/say.h"
 #include "base/clock.h"

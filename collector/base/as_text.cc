@@ -1,4 +1,4 @@
-#include "report/as_text.h"
+#include "base/as_text.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-// Small text conversions both reports use.
+// Small text conversions every report uses: times, errno and signal names, byte strings, command lines.
 #pragma once
 
 #include <cstdint>

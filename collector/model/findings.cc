@@ -1,0 +1,232 @@
+#include "model/findings.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "base/as_text.h"
+#include "rules/match.h"
+
+namespace fpshim {
+
+namespace {
+
+// Build files a tool's name points at when no argument names a file (make → its Makefile).
+struct ToolFile {
+  std::string_view tool;
+  std::string_view file;
+};
+constexpr ToolFile kToolFiles[] = {
+    {"make", "Makefile"},     {"gmake", "Makefile"},      {"cmake", "CMakeLists.txt"},
+    {"npm", "package.json"},  {"yarn", "package.json"},   {"pnpm", "package.json"},
+    {"node", "package.json"}, {"pip", "setup.py"},        {"pip3", "setup.py"},
+    {"cargo", "Cargo.toml"},  {"go", "go.mod"},           {"ninja", "build.ninja"},
+};
+// When the ancestry names nothing in the checkout: the first of these that exists, else the last.
+constexpr std::string_view kFallbackFiles[] = {"Makefile", "CMakeLists.txt", "package.json", "setup.py",
+                                               "pyproject.toml", "Dockerfile", "fpshim-build"};
+constexpr size_t kMaxScannedBytes = 1 << 20;
+
+std::string basename_of(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// `path` (absolute, or relative to `root`) as a path relative to `root` with "." and ".." folded;
+// "" if it leaves the root.
+std::string inside(const std::string& root, std::string_view path) {
+  std::string joined = path.starts_with('/') ? std::string(path) : root + "/" + std::string(path);
+  std::vector<std::string_view> parts;
+  std::string_view rest = joined;
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (parts.empty()) return "";
+      parts.pop_back();
+    } else {
+      parts.push_back(part);
+    }
+  }
+  std::string normal;
+  for (std::string_view p : parts) (normal += '/') += p;
+  std::string prefix = root == "/" ? "/" : root + "/";
+  if (!normal.starts_with(prefix) || normal.size() <= prefix.size()) return "";
+  return normal.substr(prefix.size());
+}
+
+bool is_source_file(const std::string& root, const std::string& relative) {
+  struct stat st;
+  std::string full = root + "/" + relative;
+  if (stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::ifstream in(full, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return !(in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F');
+}
+
+// The first line of the file that mentions one of `needles`; 1 if none does.
+int line_mentioning(const std::string& file, const std::vector<std::string>& needles) {
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  size_t read = 0;
+  for (int n = 1; read < kMaxScannedBytes && std::getline(in, line); n++) {
+    read += line.size() + 1;
+    for (const std::string& needle : needles)
+      if (!needle.empty() && line.find(needle) != std::string::npos) return n;
+  }
+  return 1;
+}
+
+// The file in the checkout that the chain names, nearest to the reader first: an argument that is a
+// file inside `root` (a script, setup.py), else the build file of a known tool (make: Makefile).
+SourceLocation locate(const Finding& f, const std::string& root, const std::vector<std::string>& command) {
+  std::vector<ProcessRef> chain;
+  if (!f.processes.empty()) {
+    chain.push_back(f.processes.front()->process);
+    for (const ProcessRef& a : f.processes.front()->ancestry) chain.push_back(a);
+  }
+  if (chain.empty() || !chain.back().known || chain.back().argv != command) chain.push_back({0, true, "", command});
+  std::vector<std::string> needles = f.path_names();
+  for (size_t i = 0; i < chain.size(); i++) {
+    const ProcessRef& p = chain[i];
+    std::string found;
+    for (size_t a = 0; a < p.argv.size() && found.empty(); a++) {
+      std::string rel = inside(root, p.argv[a]);
+      if (!rel.empty() && is_source_file(root, rel)) found = rel;
+    }
+    if (found.empty() && !p.argv.empty()) {
+      std::string tool = basename_of(p.argv[0]);
+      for (const ToolFile& t : kToolFiles)
+        if (tool == t.tool && is_source_file(root, std::string(t.file))) found = t.file;
+    }
+    if (found.empty()) continue;
+    // What the file says that led to the read: the paths, else the programs it started.
+    std::vector<std::string> said = needles;
+    for (size_t below = 0; below < i; below++)
+      for (const std::string& arg : chain[below].argv) said.push_back(basename_of(arg));
+    return {found, line_mentioning(root + "/" + found, said), "named by `" + shell_command(p.argv, 60) + "`"};
+  }
+  for (std::string_view file : kFallbackFiles)
+    if (file == kFallbackFiles[std::size(kFallbackFiles) - 1] || is_source_file(root, std::string(file)))
+      return {std::string(file), 1, "fallback: the ancestry names no file in the checkout"};
+  return {};
+}
+
+const MatchEntry* entry_of(const Recipe& recipe, const std::string& path) {
+  for (const MatchEntry& e : recipe.match)
+    if (path_matches(e, path)) return &e;
+  return recipe.match.empty() ? nullptr : &recipe.match.front();
+}
+
+Finding new_finding(const Recipe& recipe, const std::string& exe, const MatchEntry* entry) {
+  Finding f;
+  f.recipe = &recipe;
+  f.exe = exe;
+  f.entry = entry;
+  return f;
+}
+
+}  // namespace
+
+std::string describe(const ProcessRef& p, size_t max_arg) {
+  if (!p.known) return fmt::format("[pid {}]", p.pid);
+  if (p.argv.empty()) return escape_invalid_utf8(p.exe);
+  return shell_command(p.argv, max_arg);
+}
+
+uint64_t stable_hash(std::initializer_list<std::string_view> parts) {
+  uint64_t h = 0xcbf29ce484222325;
+  for (std::string_view part : parts) {
+    for (unsigned char c : part) h = (h ^ c) * 0x100000001b3;
+    h = (h ^ 0) * 0x100000001b3;
+  }
+  return h;
+}
+
+std::vector<std::string> Finding::path_names() const {
+  std::vector<std::string> out;
+  for (const PathSummary* p : paths) out.push_back(p->path);
+  if (folded) out.insert(out.end(), folded->examples.begin(), folded->examples.end());
+  return out;
+}
+
+std::string Finding::chain(size_t max_arg) const {
+  if (processes.empty()) return "processes not listed one by one (folded)";
+  const ProcessSummary& first = *processes.front();
+  std::string out = describe(first.process, max_arg);
+  for (const ProcessRef& a : first.ancestry) out += " <- " + describe(a, max_arg);
+  return out;
+}
+
+size_t Findings::unsuppressed() const {
+  return size_t(std::count_if(items.begin(), items.end(), [](const Finding& f) { return !f.suppressed; }));
+}
+
+std::optional<Importance> Findings::worst() const {
+  std::optional<Importance> worst;
+  for (const Finding& f : items)
+    if (!f.suppressed && (!worst || f.importance() > *worst)) worst = f.importance();
+  return worst;
+}
+
+Findings find(const Summary& summary, const FindingOptions& options) {
+  Findings out;
+  out.summary = &summary;
+  out.source_root = options.source_root.empty() ? summary.build.cwd : options.source_root;
+  while (out.source_root.size() > 1 && out.source_root.back() == '/') out.source_root.pop_back();
+  for (const RecipeSummary& r : summary.recipes) {
+    const Recipe& recipe = *r.recipe;
+    std::map<std::string_view, const PathSummary*> by_path;
+    for (const PathSummary& p : r.paths) by_path.emplace(p.path, &p);
+    // (exe, entry) → finding, in the order the processes are listed
+    std::map<std::pair<std::string, const MatchEntry*>, size_t> index;
+    std::vector<Finding> found;
+    for (const ProcessSummary& ps : r.processes) {
+      for (const std::string& path : ps.paths) {
+        auto listed = by_path.find(path);
+        if (listed == by_path.end()) continue;
+        const MatchEntry* entry = entry_of(recipe, path);
+        auto [it, fresh] = index.try_emplace({ps.process.exe, entry}, found.size());
+        if (fresh) found.push_back(new_finding(recipe, ps.process.exe, entry));
+        Finding& f = found[it->second];
+        if (std::find(f.paths.begin(), f.paths.end(), listed->second) == f.paths.end()) f.paths.push_back(listed->second);
+        if (std::find(f.processes.begin(), f.processes.end(), &ps) == f.processes.end()) f.processes.push_back(&ps);
+      }
+    }
+    for (const FoldedSummary& fs : r.folded) {
+      Finding f = new_finding(recipe, "", fs.entry);
+      f.folded = &fs;
+      f.count = fs.count;
+      f.count_is_lower_bound = fs.count_is_lower_bound;
+      f.first_seen_ns = fs.first_seen_ns;
+      f.last_seen_ns = fs.last_seen_ns;
+      found.push_back(std::move(f));
+    }
+    for (Finding& f : found) {
+      for (const PathSummary* p : f.paths) {
+        f.count += p->count;
+        f.count_is_lower_bound |= p->count_is_lower_bound;
+        if (f.first_seen_ns == 0 || (p->first_seen_ns && p->first_seen_ns < f.first_seen_ns)) f.first_seen_ns = p->first_seen_ns;
+        f.last_seen_ns = std::max(f.last_seen_ns, p->last_seen_ns);
+      }
+      std::sort(f.paths.begin(), f.paths.end(), [](const PathSummary* a, const PathSummary* b) { return a->path < b->path; });
+      f.fingerprint = fmt::format("{:016x}", stable_hash({recipe.name, f.exe, f.entry ? f.entry->text : ""}));
+      f.location = locate(f, out.source_root, summary.build.command);
+      out.items.push_back(std::move(f));
+    }
+  }
+  std::stable_sort(out.items.begin(), out.items.end(), [](const Finding& a, const Finding& b) {
+    return std::tuple(int(b.importance()), a.recipe->name, a.exe) < std::tuple(int(a.importance()), b.recipe->name, b.exe);
+  });
+  return out;
+}
+
+}  // namespace fpshim
