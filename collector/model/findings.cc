@@ -223,9 +223,13 @@ Findings find(const Summary& summary, const FindingOptions& options) {
       out.items.push_back(std::move(f));
     }
   }
-  std::stable_sort(out.items.begin(), out.items.end(), [](const Finding& a, const Finding& b) {
-    return std::tuple(int(b.importance()), a.recipe->name, a.exe) < std::tuple(int(a.importance()), b.recipe->name, b.exe);
-  });
+  // Critical first; then by recipe, executable and the entry's place in the recipe.
+  auto key = [](const Finding& f) {
+    return std::tuple(-int(f.importance()), std::string_view(f.recipe->name), std::string_view(f.exe),
+                      f.entry ? f.entry - f.recipe->match.data() : 0);
+  };
+  std::stable_sort(out.items.begin(), out.items.end(),
+                   [&key](const Finding& a, const Finding& b) { return key(a) < key(b); });
   return out;
 }
 
