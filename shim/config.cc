@@ -1,8 +1,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/auxv.h>
 
+#include "default_filter.h"
 #include "fpshim/wire.h"
+#include "path.h"
 
 namespace fpshim {
 
@@ -23,15 +26,19 @@ void copy_value(const char* value, char* out, size_t cap) {
   if (len < cap) memcpy(out, value == nullptr ? "" : value, len + 1);
 }
 
-uint64_t parse_hex(const char* s) {
+// FPSHIM_BUILD: 16 hex digits as `fpshim run` sets it, or any other name (a CI step's), which
+// wire::build_id_of_name() turns into the id the collector computes from the same name.
+uint64_t parse_build(const char* s) {
+  if (s == nullptr || s[0] == '\0') return 0;
   uint64_t v = 0;
-  for (int i = 0; s != nullptr && s[i] != '\0' && i < 16; i++) {
+  int i = 0;
+  for (; s[i] != '\0' && i < 16; i++) {
     const char c = s[i];
-    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    if (d < 0) return 0;
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return wire::build_id_of_name(s);
     v = v << 4 | uint64_t(d);
   }
-  return v;
+  return i == 16 && s[i] == '\0' ? v : wire::build_id_of_name(s);
 }
 
 // Keeps the entry `name`=`value` in c.env, if it fits.
@@ -46,15 +53,52 @@ void keep_entry(Config& c, size_t& used, const char* name, const char* value) {
   c.env[c.nenv++] = entry;
 }
 
+// The LD_PRELOAD entry that names this library ("libfpshim.so" as its last component), copied into
+// `out`: what exec'd children get back when nothing but LD_PRELOAD told us where we are.
+void preload_entry(const char* preload, char* out, size_t cap) {
+  static constexpr char kName[] = "libfpshim.so";
+  constexpr size_t kNameLen = sizeof kName - 1;
+  for (const char* p = preload; p != nullptr && *p != '\0';) {
+    const char* end = p;
+    while (*end != '\0' && *end != ':' && *end != ' ') end++;
+    const size_t len = size_t(end - p);
+    if (len >= kNameLen && memcmp(end - kNameLen, kName, kNameLen) == 0 && (len == kNameLen || end[-kNameLen - 1] == '/') &&
+        len < cap) {
+      memcpy(out, p, len);
+      out[len] = '\0';
+      return;
+    }
+    p = *end != '\0' ? end + 1 : end;
+  }
+}
+
+// "/var/tmp/fpshim-<uid>/<leaf>" (wire::kDefaultDir), the documented default of a bare preload.
+void default_path(const char* leaf, char* out, size_t cap) {
+  char buf[128];
+  size_t len = strlen(wire::kDefaultDir);
+  memcpy(buf, wire::kDefaultDir, len);
+  buf[len++] = '-';
+  len += format_decimal(getauxval(AT_UID), buf + len);
+  buf[len++] = '/';
+  const size_t leaf_len = strlen(leaf);
+  if (len + leaf_len < sizeof buf && len + leaf_len < cap) {
+    memcpy(out, buf, len);
+    memcpy(out + len, leaf, leaf_len + 1);
+  }
+}
+
 }  // namespace
 
 void load_config(char* const* envp) {
   Config& c = g_config;
+  c.active = true;
   const char* socket = find_env(envp, wire::kEnvSocket);
-  c.active = socket != nullptr && socket[0] != '\0';
-  if (!c.active) {
-    c.filter.reject_all();
-    return;
+  // Nothing but LD_PRELOAD (a Dockerfile ENV, a CI job's environment): the documented defaults,
+  // the socket of a `fpshim serve` for this uid, else the spool next to it.
+  char default_socket[sizeof c.socket.sun_path] = {};
+  if (socket == nullptr || socket[0] == '\0') {
+    default_path(wire::kDefaultSocket, default_socket, sizeof default_socket);
+    socket = default_socket;
   }
   c.socket.sun_family = AF_UNIX;
   const size_t len = strlen(socket);
@@ -62,10 +106,17 @@ void load_config(char* const* envp) {
     memcpy(c.socket.sun_path, socket, len + 1);
     c.socket_len = socklen_t(offsetof(sockaddr_un, sun_path) + len + 1);
   }
-  copy_value(find_env(envp, wire::kEnvSpool), c.spool_dir, sizeof c.spool_dir);
-  copy_value(find_env(envp, wire::kEnvLib), c.lib, sizeof c.lib);
-  c.build_id = parse_hex(find_env(envp, wire::kEnvBuild));
-  c.filter.parse(find_env(envp, wire::kEnvFilter));
+  if (const char* spool = find_env(envp, wire::kEnvSpool); spool != nullptr && spool[0] != '\0')
+    copy_value(spool, c.spool_dir, sizeof c.spool_dir);
+  else
+    default_path(wire::kDefaultSpool, c.spool_dir, sizeof c.spool_dir);
+  if (const char* lib = find_env(envp, wire::kEnvLib); lib != nullptr && lib[0] != '\0')
+    copy_value(lib, c.lib, sizeof c.lib);
+  else
+    preload_entry(find_env(envp, "LD_PRELOAD"), c.lib, sizeof c.lib);
+  c.build_id = parse_build(find_env(envp, wire::kEnvBuild));
+  const char* filter = find_env(envp, wire::kEnvFilter);
+  c.filter.parse(filter != nullptr && filter[0] != '\0' ? filter : kDefaultFilter);
   size_t used = 0;
   const char* const names[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter, wire::kEnvLib};
   for (const char* name : names)

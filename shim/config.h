@@ -11,10 +11,11 @@
 namespace fpshim {
 
 struct Config {
-  bool active = false;      // FPSHIM_SOCKET was set: report; otherwise every hook just forwards
-  sockaddr_un socket = {};  // sun_path empty if FPSHIM_SOCKET did not fit: every record goes to the spool
+  bool active = false;      // loaded: report (inert only until then)
+  sockaddr_un socket = {};  // FPSHIM_SOCKET, else the default (wire.h); sun_path empty if it did not fit:
+                            // every record goes to the spool
   socklen_t socket_len = 0;
-  char spool_dir[4096] = {};  // empty: no spool
+  char spool_dir[4096] = {};  // FPSHIM_SPOOL, else the default (wire.h); empty: no spool
   char lib[4096] = {};
   uint64_t build_id = 0;
   Filter filter;

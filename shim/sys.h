@@ -47,6 +47,7 @@ inline int open(const char* path, int flags, int mode = 0) {
   return int(call(SYS_openat, AT_FDCWD, arg(path), flags, mode));
 }
 inline int openat(int dirfd, const char* path, int flags) { return int(call(SYS_openat, dirfd, arg(path), flags)); }
+inline int mkdir(const char* path, int mode) { return int(call(SYS_mkdirat, AT_FDCWD, arg(path), mode)); }
 inline int close(int fd) { return int(call(SYS_close, fd)); }
 inline long pread(int fd, void* buf, size_t n, long offset) { return call(SYS_pread64, fd, arg(buf), long(n), offset); }
 inline long read(int fd, void* buf, size_t n) { return call(SYS_read, fd, arg(buf), long(n)); }

@@ -97,6 +97,21 @@ bool send_on(int fd, const iovec* iov, int n, const sockaddr_un* to, socklen_t t
   return sys::sendmsg(fd, &m, wait | MSG_NOSIGNAL) >= 0;
 }
 
+// Creates the spool directory (`path` cut at `dlen`) and its parent, 0700, the first time a process
+// of a bare preload (wire.h, kDefaultDir) or of `fpshim env --spool DIR` writes there.
+bool make_spool_dir(char* path, size_t dlen) {
+  path[dlen] = '\0';
+  char* slash = strrchr(path, '/');
+  if (slash != nullptr && slash != path) {
+    *slash = '\0';
+    sys::mkdir(path, 0700);
+    *slash = '/';
+  }
+  const int rc = sys::mkdir(path, 0700);
+  path[dlen] = '/';
+  return rc == 0 || rc == -EEXIST;
+}
+
 // Appends one record to `name` in the spool directory with one write.
 bool append(const char* name, const iovec* iov, int n) {
   const Config& c = g_config;
@@ -107,7 +122,9 @@ bool append(const char* name, const iovec* iov, int n) {
   memcpy(path, c.spool_dir, dlen);
   path[dlen] = '/';
   memcpy(path + dlen + 1, name, nlen + 1);
-  const int fd = sys::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+  int fd = sys::open(path, kFlags, 0600);
+  if (fd == -ENOENT && make_spool_dir(path, dlen)) fd = sys::open(path, kFlags, 0600);
   if (fd < 0) return false;
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;

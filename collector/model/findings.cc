@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "fpshim/wire.h"
 #include "rules/match.h"
 
 namespace fpshim {
@@ -143,11 +144,8 @@ std::string describe(const ProcessRef& p, size_t max_arg) {
 }
 
 uint64_t stable_hash(std::initializer_list<std::string_view> parts) {
-  uint64_t h = 0xcbf29ce484222325;
-  for (std::string_view part : parts) {
-    for (unsigned char c : part) h = (h ^ c) * 0x100000001b3;
-    h = (h ^ 0) * 0x100000001b3;
-  }
+  uint64_t h = wire::kFnvBasis;
+  for (std::string_view part : parts) h = wire::fnv1a("", 1, wire::fnv1a(part.data(), part.size(), h));
   return h;
 }
 

@@ -115,6 +115,28 @@ inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex 
 inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
 inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so
 
+// A process that has nothing but LD_PRELOAD (no FPSHIM_SOCKET) reports to the documented defaults,
+// in a directory per uid: "/var/tmp/fpshim-<uid>/" + kDefaultSocket (a `fpshim serve` for this uid),
+// else + kDefaultSpool. /var/tmp outlives a reboot and a Dockerfile RUN step, and is not the build's
+// working tree. FPSHIM_SOCKET and FPSHIM_SPOOL override each.
+inline constexpr const char* kDefaultDir = "/var/tmp/fpshim";
+inline constexpr const char* kDefaultSocket = "serve.sock";
+inline constexpr const char* kDefaultSpool = "spool";
+
+// FNV-1a 64: a hash that is the same on every machine, in the shim and in the collector.
+inline constexpr uint64_t kFnvBasis = 0xcbf29ce484222325;
+inline uint64_t fnv1a(const void* data, size_t n, uint64_t h = kFnvBasis) {
+  for (size_t i = 0; i < n; i++) h = (h ^ static_cast<const unsigned char*>(data)[i]) * 0x100000001b3;
+  return h;
+}
+
+// The build id of an FPSHIM_BUILD that is not 16 lowercase hex digits (a name such as a CI step's):
+// FNV-1a 64 of its bytes, never 0.
+inline uint64_t build_id_of_name(const char* name) {
+  const uint64_t h = fnv1a(name, strlen(name));
+  return h != 0 ? h : 1;
+}
+
 // FPSHIM_FILTER: the cheap pre-filter the shim applies, compiled by the collector from rules.json.
 // Entries are separated by ':'; inside an entry '%' and ':' are written %25 and %3A. The first
 // entry is the format version "v1". Then each entry is one letter and its text:
