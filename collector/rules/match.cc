@@ -86,14 +86,4 @@ const std::vector<EntryRef>& MatchCache::entries(std::string_view path, uint64_t
   return slot.entries;
 }
 
-std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe) {
-  std::vector<EntryRef> candidates, out;
-  match_path(rules, path, candidates);
-  for (EntryRef ref : candidates) {
-    const Recipe& recipe = rules.recipes[ref.recipe];
-    if ((recipe.match[ref.entry].operations & ops) && !excluded(recipe, exe)) out.push_back(ref);
-  }
-  return out;
-}
-
 }  // namespace fpshim

@@ -47,7 +47,7 @@ enum RecordFlags : uint32_t {
   flag_truncated = 1u << 0,     // a string (argv, a path) was cut to fit kMaxRecord
   flag_repeat = 1u << 1,        // access: a count update for an access reported before
   flag_from_spool = 1u << 2,    // set by the collector when it read the record from a spool file
-  flag_signal_context = 1u << 3, // reserved
+  // 1u << 3 is free: no record ever carried it
   flag_env_restored = 1u << 4,   // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
   flag_preload_dropped = 1u << 5, // exec: the target is of another ELF class; the shim left itself out
   flag_exe_as_executed = 1u << 6  // hello: exe is the name the kernel executed (AT_EXECFN), unresolved

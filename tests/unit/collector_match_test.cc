@@ -26,6 +26,18 @@ Rules rules_of(const std::string& recipes) {
   return std::move(loaded.rules);
 }
 
+// The entries that fire for an access, as the aggregate decides: the path matches, the entry's
+// operations include one of `ops` (wire::Op bits), and the recipe does not exclude `exe`.
+std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe) {
+  std::vector<EntryRef> candidates, out;
+  match_path(rules, path, candidates);
+  for (EntryRef ref : candidates) {
+    const Recipe& recipe = rules.recipes[ref.recipe];
+    if ((recipe.match[ref.entry].operations & ops) && !excluded(recipe, exe)) out.push_back(ref);
+  }
+  return out;
+}
+
 // Entry indices of recipe 0 that fire.
 std::vector<uint32_t> fired(const Rules& rules, std::string_view path, uint32_t ops = wire::op_read,
                             std::string_view exe = "/usr/bin/python3") {
