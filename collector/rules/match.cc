@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "fpshim/wire.h"
+
 namespace fpshim {
 
 namespace {
@@ -17,10 +19,9 @@ const char* c_string(std::string_view s) {
 
 }  // namespace
 
-// The part of a filter pattern before its first '*' component: every match starts with it.
+// The part of a filter pattern before its first wildcard: every match starts with it.
 static std::string_view literal_head(std::string_view pattern) {
-  size_t star = pattern.find("/*");
-  return star == std::string_view::npos ? pattern : pattern.substr(0, star + 1);
+  return pattern.substr(0, wire::find_wildcard(pattern.data(), pattern.size()));
 }
 
 bool path_matches(const MatchEntry& e, std::string_view path) {

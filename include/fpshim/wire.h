@@ -126,4 +126,17 @@ inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of 
 // Example: v1:P/sys/class/dmi/id:P/proc/ioports:G/proc/*/net/:Bauthorized_keys
 // The filter only lets through a superset of what the rules match; the collector matches exactly.
 
+// Is text[i] a wildcard of a G pattern: a '*' that is a whole component (after a '/', and the end
+// of the text or a '/' after it)? Every other '*' is a literal character.
+inline constexpr bool is_wildcard(const char* text, size_t len, size_t i) {
+  return i > 0 && i < len && text[i] == '*' && text[i - 1] == '/' && (i + 1 == len || text[i + 1] == '/');
+}
+
+// The index of the first wildcard (is_wildcard) at or after `from`, or `len` if there is none.
+inline constexpr size_t find_wildcard(const char* text, size_t len, size_t from = 0) {
+  for (size_t i = from; i < len; i++)
+    if (is_wildcard(text, len, i)) return i;
+  return len;
+}
+
 }  // namespace fpshim::wire
