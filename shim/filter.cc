@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "fpshim/wire.h"
+
 namespace fpshim {
 
 #if defined(__x86_64__)
@@ -145,14 +147,14 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   Entry* list = kind == 'P' ? prefixes_ : patterns_;
   uint16_t& count = kind == 'P' ? nprefixes_ : npatterns_;
   const bool kept = fits && count < kMaxEntries;
-  const bool any_start = kind == 'G' && is_wildcard(text, len, 1);  // "/*/...": any first component
+  const bool any_start = kind == 'G' && wire::is_wildcard(text, len, 1);  // "/*/...": any first component
   if (len == 1 || (any_start && !kept)) {  // "/" matches everything
     allow_all(hot);
     return true;
   }
   if (any_start) memset(hot.first, kPass, sizeof hot.first);
   const unsigned char first = static_cast<unsigned char>(text[1]);
-  const bool second_known = len >= 3 && !(kind == 'G' && is_wildcard(text, len, 2));
+  const bool second_known = len >= 3 && !(kind == 'G' && wire::is_wildcard(text, len, 2));
   pass_start(hot, first, second_known ? static_cast<unsigned char>(text[2]) : -1);
   // The spellings that hide the first component until normalised: "/", "//x", "/./x", "/../x".
   pass_start(hot, '\0', -1);
@@ -207,7 +209,7 @@ void Filter::index_starts(Hot& hot) const {
     const uint8_t f = hot.first[static_cast<unsigned char>(text[1])];
     if (f < kSlot) return;
     bool settled = e.length >= 8 && used < kStarts / 2;
-    for (size_t i = 1; settled && pattern && i < 8; i++) settled = !is_wildcard(text, e.length, i);
+    for (size_t i = 1; settled && pattern && i < 8; i++) settled = !wire::is_wildcard(text, e.length, i);
     if (!settled) {
       hot.unsettled |= 1u << (f - kSlot);
       return;
@@ -300,7 +302,7 @@ Filter::Reach Filter::reach(const Entry& e, const char* path, size_t len) const 
         break;
       }
       w = size_t(static_cast<const char*>(star) - pat);
-      if (is_wildcard(pat, plen, w)) break;
+      if (wire::is_wildcard(pat, plen, w)) break;
     }
     const size_t literal = w - i, rest = len - j;
     if (memcmp(pat + i, path + j, literal < rest ? literal : rest) != 0) return Reach::none;

@@ -121,9 +121,6 @@ class Filter {
   enum class Reach { none, inside, above };
   static Hot rejecting_all();
   static void pass_start(Hot& hot, unsigned char first, int second);
-  static bool is_wildcard(const char* text, size_t len, size_t i) {
-    return i > 0 && i < len && text[i] == '*' && text[i - 1] == '/' && (i + 1 == len || text[i + 1] == '/');
-  }
   void reset_entries();
   void allow_all(Hot& hot);
   void publish(const Hot& hot);

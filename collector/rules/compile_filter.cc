@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "fpshim/wire.h"
+
 namespace fpshim {
 
 static std::string escape_entry(std::string_view text) {
@@ -15,11 +17,8 @@ static std::string escape_entry(std::string_view text) {
   return out;
 }
 
-// A '*' component (see pattern.h); a literal '*' elsewhere in a path is just a character.
 static bool has_wildcard(std::string_view pattern) {
-  for (size_t i = pattern.find('*'); i != std::string_view::npos; i = pattern.find('*', i + 1))
-    if (pattern[i - 1] == '/' && (i + 1 == pattern.size() || pattern[i + 1] == '/')) return true;
-  return false;
+  return wire::find_wildcard(pattern.data(), pattern.size()) != pattern.size();
 }
 
 std::string compile_filter(const Rules& rules) {

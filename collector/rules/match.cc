@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "fpshim/wire.h"
+
 namespace fpshim {
 
 namespace {
@@ -17,10 +19,9 @@ const char* c_string(std::string_view s) {
 
 }  // namespace
 
-// The part of a filter pattern before its first '*' component: every match starts with it.
+// The part of a filter pattern before its first wildcard: every match starts with it.
 static std::string_view literal_head(std::string_view pattern) {
-  size_t star = pattern.find("/*");
-  return star == std::string_view::npos ? pattern : pattern.substr(0, star + 1);
+  return pattern.substr(0, wire::find_wildcard(pattern.data(), pattern.size()));
 }
 
 bool path_matches(const MatchEntry& e, std::string_view path) {
@@ -84,16 +85,6 @@ const std::vector<EntryRef>& MatchCache::entries(std::string_view path, uint64_t
   slot.entries.clear();
   match_path(rules_, path, slot.entries);
   return slot.entries;
-}
-
-std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe) {
-  std::vector<EntryRef> candidates, out;
-  match_path(rules, path, candidates);
-  for (EntryRef ref : candidates) {
-    const Recipe& recipe = rules.recipes[ref.recipe];
-    if ((recipe.match[ref.entry].operations & ops) && !excluded(recipe, exe)) out.push_back(ref);
-  }
-  return out;
 }
 
 }  // namespace fpshim

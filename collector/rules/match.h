@@ -52,8 +52,4 @@ class MatchCache {
   std::vector<EntryRef> uncached_;
 };
 
-// The entries that fire for an access: the path matches, the entry's operations include one of
-// `ops` (wire::Op bits), and the recipe does not exclude `exe`.
-std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe);
-
 }  // namespace fpshim

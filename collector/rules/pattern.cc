@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "fpshim/wire.h"
+
 namespace fpshim {
 
 std::string normalize_path(std::string_view path) {
@@ -114,7 +116,7 @@ std::string glob_filter_pattern(std::string_view glob) {
   std::string out;
   for (size_t i = 0; i < glob.size(); i++) {
     char c = glob[i];
-    if (c == '*' && at_component_start(out) && (i + 1 == glob.size() || glob[i + 1] == '/')) {
+    if (wire::is_wildcard(glob.data(), glob.size(), i)) {  // kept: the pattern's wildcard
       out += '*';
       continue;
     }
@@ -128,9 +130,10 @@ std::string glob_filter_pattern(std::string_view glob) {
   return out;
 }
 
-// If re[i] starts a bracket expression that cannot match '/' and is repeated with '+' up to the
-// end of a component, returns the index after the '+'.
-static std::optional<size_t> component_wildcard(std::string_view re, size_t i) {
+// The regex spelling of a filter pattern's wildcard (wire::is_wildcard): if re[i] starts a bracket
+// expression that cannot match '/' and is repeated with '+' up to the end of a component, returns
+// the index after the '+'.
+static std::optional<size_t> bracket_component(std::string_view re, size_t i) {
   size_t end = skip_bracket(re, i);
   if (end >= re.size() || re[end] != '+') return std::nullopt;
   std::string_view members = re.substr(i + 1, end - i - 2);
@@ -149,7 +152,7 @@ std::string regex_filter_pattern(std::string_view re) {
   for (size_t i = 0; i < re.size();) {
     char c = re[i];
     if (c == '[' && at_component_start(out)) {
-      if (auto after = component_wildcard(re, i)) {
+      if (auto after = bracket_component(re, i)) {
         out += '*';
         i = *after;
         continue;

@@ -5,9 +5,11 @@
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -23,6 +25,18 @@ constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat",
 constexpr std::string_view kImportanceNames[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kMatchKindNames[] = {"path", "subtree", "basename", "glob", "regex"};
 constexpr std::string_view kExcludeKindNames[] = {"exe", "exe_glob", "exe_regex"};
+static_assert(std::size(kMatchKindNames) == size_t(MatchKind::regex) + 1, "a name for every MatchKind, in order");
+static_assert(std::size(kExcludeKindNames) == size_t(ExcludeKind::exe_regex) + 1,
+              "a name for every ExcludeKind, in order");
+
+// The fields an entry may have: its kind names, then the fields every kind shares.
+template <size_t N>
+std::vector<std::string_view> kinds_and(const std::string_view (&kinds)[N],
+                                        std::initializer_list<std::string_view> shared) {
+  std::vector<std::string_view> fields(std::begin(kinds), std::end(kinds));
+  fields.insert(fields.end(), shared);
+  return fields;
+}
 
 template <typename Names>
 std::string join(const Names& names) {
@@ -113,7 +127,7 @@ class Checker {
   }
 
   void fields(const json& obj, const std::string& ptr, std::string_view what,
-              std::initializer_list<std::string_view> allowed) {
+              const std::vector<std::string_view>& allowed) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
       if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
       error_at(src_.key_offset(pointer_append(ptr, it.key())),
@@ -265,7 +279,7 @@ class Checker {
   std::optional<MatchEntry> match_entry(const json& v, const std::string& ptr, uint32_t recipe_ops) {
     if (!is(v, json::value_t::object, ptr, "a match entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
-    fields(v, ptr, "match entry", {"path", "subtree", "basename", "glob", "regex", "operations", "note"});
+    fields(v, ptr, "match entry", kinds_and(kMatchKindNames, {"operations", "note"}));
     auto kind = kind_of(v, ptr, "match entry", kMatchKindNames, errors_.size() != errors_before);
     if (!kind) return std::nullopt;
     MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr};
@@ -322,7 +336,7 @@ class Checker {
   std::optional<Exclusion> exclusion(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::object, ptr, "an exclude entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
-    fields(v, ptr, "exclude entry", {"exe", "exe_glob", "exe_regex", "reason"});
+    fields(v, ptr, "exclude entry", kinds_and(kExcludeKindNames, {"reason"}));
     auto kind = kind_of(v, ptr, "exclude entry", kExcludeKindNames, errors_.size() != errors_before);
     auto reason = string_field(v, ptr, "reason", "exclude entry");
     if (!kind) return std::nullopt;

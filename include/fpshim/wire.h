@@ -47,7 +47,7 @@ enum RecordFlags : uint32_t {
   flag_truncated = 1u << 0,     // a string (argv, a path) was cut to fit kMaxRecord
   flag_repeat = 1u << 1,        // access: a count update for an access reported before
   flag_from_spool = 1u << 2,    // set by the collector when it read the record from a spool file
-  flag_signal_context = 1u << 3, // reserved
+  // 1u << 3 is free: no record ever carried it
   flag_env_restored = 1u << 4,   // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
   flag_preload_dropped = 1u << 5, // exec: the target is of another ELF class; the shim left itself out
   flag_exe_as_executed = 1u << 6  // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
@@ -147,5 +147,18 @@ inline uint64_t build_id_of_name(const char* name) {
 //   B<name>           a path is a candidate if its last component is exactly <name>.
 // Example: v1:P/sys/class/dmi/id:P/proc/ioports:G/proc/*/net/:Bauthorized_keys
 // The filter only lets through a superset of what the rules match; the collector matches exactly.
+
+// Is text[i] a wildcard of a G pattern: a '*' that is a whole component (after a '/', and the end
+// of the text or a '/' after it)? Every other '*' is a literal character.
+inline constexpr bool is_wildcard(const char* text, size_t len, size_t i) {
+  return i > 0 && i < len && text[i] == '*' && text[i - 1] == '/' && (i + 1 == len || text[i + 1] == '/');
+}
+
+// The index of the first wildcard (is_wildcard) at or after `from`, or `len` if there is none.
+inline constexpr size_t find_wildcard(const char* text, size_t len, size_t from = 0) {
+  for (size_t i = from; i < len; i++)
+    if (is_wildcard(text, len, i)) return i;
+  return len;
+}
 
 }  // namespace fpshim::wire

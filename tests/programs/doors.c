@@ -1,5 +1,7 @@
-/* Reaches one path through the libc door named on the command line: doors DOOR PATH.
-   Prints only the return value and errno, so runs with and without fpshim compare byte for byte. */
+/* Reaches one path through the libc door named on the command line: doors DOOR PATH [DOOR PATH...].
+   Prints only the return value and errno, so runs with and without fpshim compare byte for byte.
+   `doors --list` prints every door and the operation the report should show for it, one per line
+   ("stat stat"): the tests take the doors from there. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,66 +31,124 @@ static int visit_ftw(const char *path, const struct stat *st, int flag) {
   return 1;
 }
 
-static long reach(const char *door, const char *path) {
+static long by_stat(const char *path) {
   struct stat st;
+  return stat(path, &st);
+}
+static long by_lstat(const char *path) {
+  struct stat st;
+  return lstat(path, &st);
+}
+static long by_fstatat(const char *path) {
+  struct stat st;
+  return fstatat(AT_FDCWD, path, &st, 0);
+}
+static long by_xstat(const char *path) {
+  struct stat st;
+  return __xstat(1, path, &st);
+}
+static long by_lxstat(const char *path) {
+  struct stat st;
+  return __lxstat(1, path, &st);
+}
+static long by_statx(const char *path) {
+  struct statx sx;
+  return statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx);
+}
+static long by_syscall_statx(const char *path) {
+  struct statx sx;
+  return syscall(SYS_statx, AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx);
+}
+static long by_readlink(const char *path) {
   char buf[PATH_MAX];
-  if (!strcmp(door, "stat")) return stat(path, &st);
-  if (!strcmp(door, "lstat")) return lstat(path, &st);
-  if (!strcmp(door, "fstatat")) return fstatat(AT_FDCWD, path, &st, 0);
-  if (!strcmp(door, "xstat")) return __xstat(1, path, &st);
-  if (!strcmp(door, "lxstat")) return __lxstat(1, path, &st);
-  if (!strcmp(door, "statx")) {
-    struct statx sx;
-    return statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx);
-  }
-  if (!strcmp(door, "access")) return access(path, R_OK);
-  if (!strcmp(door, "faccessat")) return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS);
-  if (!strcmp(door, "eaccess")) return eaccess(path, R_OK);
-  if (!strcmp(door, "euidaccess")) return euidaccess(path, R_OK);
-  if (!strcmp(door, "readlink")) return readlink(path, buf, sizeof buf) >= 0 ? 0 : -1;
-  if (!strcmp(door, "readlinkat")) return readlinkat(AT_FDCWD, path, buf, sizeof buf) >= 0 ? 0 : -1;
-  if (!strcmp(door, "realpath")) return realpath(path, buf) ? 0 : -1;
-  if (!strcmp(door, "canonicalize_file_name")) {
-    char *p = canonicalize_file_name(path);
-    free(p);
-    return p ? 0 : -1;
-  }
-  if (!strcmp(door, "glob")) {
-    glob_t g;
-    int rc = glob(path, 0, 0, &g);
-    if (rc == 0) globfree(&g);
-    return rc == 0 ? 0 : -1;
-  }
-  if (!strcmp(door, "nftw")) return nftw(path, visit, 4, FTW_PHYS);
-  if (!strcmp(door, "ftw")) return ftw(path, visit_ftw, 4);
-  if (!strcmp(door, "fts_open")) {
-    char *roots[] = {(char *)path, 0};
-    FTS *f = fts_open(roots, FTS_PHYSICAL, 0);
-    if (!f) return -1;
-    fts_read(f);
-    fts_close(f);
-    return 0;
-  }
-  if (!strcmp(door, "syscall_statx")) {
-    struct statx sx;
-    return syscall(SYS_statx, AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx);
-  }
-  if (!strcmp(door, "syscall_openat2")) {
-    struct open_how how = {.flags = O_RDONLY};
-    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-    if (fd >= 0) close((int)fd);
-    return fd >= 0 ? 0 : -1;
-  }
-  if (!strcmp(door, "syscall_open")) {
-    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
-    if (fd >= 0) close((int)fd);
-    return fd >= 0 ? 0 : -1;
-  }
-  fprintf(stderr, "doors: unknown door %s\n", door);
+  return readlink(path, buf, sizeof buf) >= 0 ? 0 : -1;
+}
+static long by_readlinkat(const char *path) {
+  char buf[PATH_MAX];
+  return readlinkat(AT_FDCWD, path, buf, sizeof buf) >= 0 ? 0 : -1;
+}
+static long by_realpath(const char *path) {
+  char buf[PATH_MAX];
+  return realpath(path, buf) ? 0 : -1;
+}
+static long by_canonicalize_file_name(const char *path) {
+  char *p = canonicalize_file_name(path);
+  free(p);
+  return p ? 0 : -1;
+}
+static long by_access(const char *path) { return access(path, R_OK); }
+static long by_faccessat(const char *path) { return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS); }
+static long by_eaccess(const char *path) { return eaccess(path, R_OK); }
+static long by_euidaccess(const char *path) { return euidaccess(path, R_OK); }
+static long by_glob(const char *path) {
+  glob_t g;
+  int rc = glob(path, 0, 0, &g);
+  if (rc == 0) globfree(&g);
+  return rc == 0 ? 0 : -1;
+}
+static long by_nftw(const char *path) { return nftw(path, visit, 4, FTW_PHYS); }
+static long by_ftw(const char *path) { return ftw(path, visit_ftw, 4); }
+static long by_fts_open(const char *path) {
+  char *roots[] = {(char *)path, 0};
+  FTS *f = fts_open(roots, FTS_PHYSICAL, 0);
+  if (!f) return -1;
+  fts_read(f);
+  fts_close(f);
+  return 0;
+}
+static long by_syscall_openat2(const char *path) {
+  struct open_how how = {.flags = O_RDONLY};
+  long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd >= 0) close((int)fd);
+  return fd >= 0 ? 0 : -1;
+}
+static long by_syscall_open(const char *path) {
+  long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+  if (fd >= 0) close((int)fd);
+  return fd >= 0 ? 0 : -1;
+}
+
+/* Every door, and the operation (report "operations") reaching a path through it counts as. */
+static const struct door {
+  const char *name;
+  const char *op;
+  long (*reach)(const char *path);
+} doors[] = {
+    {"stat", "stat", by_stat},
+    {"lstat", "stat", by_lstat},
+    {"fstatat", "stat", by_fstatat},
+    {"xstat", "stat", by_xstat},
+    {"lxstat", "stat", by_lxstat},
+    {"statx", "stat", by_statx},
+    {"syscall_statx", "stat", by_syscall_statx},
+    {"readlink", "stat", by_readlink},
+    {"readlinkat", "stat", by_readlinkat},
+    {"realpath", "stat", by_realpath},
+    {"canonicalize_file_name", "stat", by_canonicalize_file_name},
+    {"access", "stat", by_access},
+    {"faccessat", "stat", by_faccessat},
+    {"eaccess", "stat", by_eaccess},
+    {"euidaccess", "stat", by_euidaccess},
+    {"glob", "list", by_glob},
+    {"nftw", "list", by_nftw},
+    {"ftw", "list", by_ftw},
+    {"fts_open", "list", by_fts_open},
+    {"syscall_openat2", "read", by_syscall_openat2},
+    {"syscall_open", "read", by_syscall_open},
+};
+
+static long reach(const char *name, const char *path) {
+  for (size_t i = 0; i < sizeof doors / sizeof doors[0]; i++)
+    if (!strcmp(name, doors[i].name)) return doors[i].reach(path);
+  fprintf(stderr, "doors: unknown door %s\n", name);
   exit(2);
 }
 
 int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], "--list")) {
+    for (size_t i = 0; i < sizeof doors / sizeof doors[0]; i++) printf("%s %s\n", doors[i].name, doors[i].op);
+    return 0;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     errno = 0;
     long rc = reach(argv[i], argv[i + 1]);

@@ -10,6 +10,7 @@
 
 #include "model/aggregate.h"
 #include "collector_records.h"
+#include "collector_testing.h"
 #include "ingest/ingest.h"
 #include "ingest/record_file.h"
 #include "report/report_json.h"
@@ -21,12 +22,8 @@ using namespace fpshim::test;
 
 namespace {
 
-const char* kRules = R"({"schema": 1, "recipes": [
-  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
-   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
-   "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"subtree": "/proc"}, {"regex": "^/sys/class/net/[^/]+/address$"}]}
-]})";
+const std::string kRules = rules_json(
+    recipe_json("machine", R"("match": [{"subtree": "/proc"}, {"regex": "^/sys/class/net/[^/]+/address$"}])"));
 
 // A plausible record of any kind, from a handful of pids, with small seqs (so that duplicates,
 // gaps, exec pairings and hellos for earlier records all happen).

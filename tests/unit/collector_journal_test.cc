@@ -22,12 +22,8 @@ using namespace fpshim::test;
 
 namespace {
 
-const char* kRules = R"({"schema": 1, "recipes": [
-  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
-   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
-   "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"path": "/proc/ioports"}, {"path": "/proc/iomem"}, {"path": "/etc/machine-id"}]}
-]})";
+const std::string kRules = rules_json(recipe_json(
+    "machine", R"("match": [{"path": "/proc/ioports"}, {"path": "/proc/iomem"}, {"path": "/etc/machine-id"}])"));
 
 Inspection no_inspection(const std::string&) { return Inspection{}; }
 
@@ -86,7 +82,7 @@ PrivateDir created_dir() {
 
 // One collector over a private directory of its own, both gone at the end of the test.
 struct InFreshDir {
-  Rules rules = load_rules(kRules);
+  Rules rules = load_rules(kRules.c_str());
   PrivateDir dir = created_dir();
   Collector collector{rules, dir};
 
@@ -136,7 +132,7 @@ TEST_CASE("SeqSet: duplicates, gaps, out of order, bogus seqs") {
 }
 
 TEST_CASE("lost records are the gaps in each process's seqs; duplicates are dropped") {
-  Rules rules = load_rules(kRules);
+  Rules rules = load_rules(kRules.c_str());
   Stats stats;
   Aggregate aggregate(rules, stats, no_inspection);
   auto feed = [&](const RecordSpec& spec) { deliver(aggregate, spec); };
@@ -163,7 +159,7 @@ TEST_CASE("lost records are the gaps in each process's seqs; duplicates are drop
 }
 
 TEST_CASE("a restarted collector replays the journal and never counts a record twice") {
-  Rules rules = load_rules(kRules);
+  Rules rules = load_rules(kRules.c_str());
   PrivateDir dir;
   std::string error;
   REQUIRE(dir.create(error));

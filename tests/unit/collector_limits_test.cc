@@ -23,13 +23,9 @@ using json = fpshim::Json;
 
 namespace {
 
-const char* kRules = R"({"schema": 1, "recipes": [
-  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
-   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
-   "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"path": "/proc/ioports"}, {"subtree": "/sys/class/dmi"}, {"glob": "/sys/class/net/*/address"}],
-   "exclude": [{"exe": "/usr/bin/lspci", "reason": "by design"}]}
-]})";
+const std::string kRules = rules_json(recipe_json("machine", R"(
+    "match": [{"path": "/proc/ioports"}, {"subtree": "/sys/class/dmi"}, {"glob": "/sys/class/net/*/address"}],
+    "exclude": [{"exe": "/usr/bin/lspci", "reason": "by design"}])"));
 
 constexpr size_t kLimit = RecipeHits::kMaxPaths;
 
@@ -39,7 +35,7 @@ struct Fixture {
   Aggregate aggregate;
   Sequencer seqs;
 
-  Fixture() : rules(load_rules(kRules)), aggregate(rules, stats) {}
+  Fixture() : rules(load_rules(kRules.c_str())), aggregate(rules, stats) {}
 
   void feed(const RecordSpec& spec) { deliver(aggregate, seqs.next(spec)); }
 
@@ -224,7 +220,7 @@ TEST_CASE("past the limit of path-process pairs a listed path's count is a lower
 }
 
 TEST_CASE("the match cache answers for the path asked, whatever shares its slot") {
-  const Rules rules = load_rules(kRules);
+  const Rules rules = load_rules(kRules.c_str());
   MatchCache cache(rules);
   CHECK(cache.entries("/proc/ioports", 7) == std::vector<EntryRef>{{0, 0}});
   CHECK(cache.entries("/sys/class/dmi/id/x", 7) == std::vector<EntryRef>{{0, 1}});

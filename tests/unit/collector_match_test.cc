@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "collector_testing.h"
 #include "rules/compile_filter.h"
 #include "fpshim/wire.h"
 #include "rules/match.h"
@@ -12,18 +13,23 @@ using namespace fpshim;
 
 namespace {
 
+// A recipe whose "match" array holds `entries`, its other fields (`extra`) before it.
 std::string recipe(const std::string& name, const std::string& extra, const std::string& entries) {
-  return R"({"name": ")" + name + R"(", "title": "T", "description": "D", "importance": "low",
-    "mitre": {"tactic": {"id": "a", "name": "b"}, "technique": {"id": "c", "name": "d"}},
-    "guidance": {"ci": "", "staging": "", "production": ""}, )" +
-         extra + R"( "match": [)" + entries + "]}";
+  return test::recipe_json(name, extra + R"( "match": [)" + entries + "]");
 }
 
-Rules rules_of(const std::string& recipes) {
-  LoadedRules loaded = parse_rules(R"({"schema": 1, "recipes": [)" + recipes + "]}", "test.json");
-  for (const RulesError& e : loaded.errors) MESSAGE(e.str());
-  REQUIRE(loaded.ok());
-  return std::move(loaded.rules);
+Rules rules_of(const std::string& recipes) { return test::load_rules(test::rules_json(recipes).c_str()); }
+
+// The entries that fire for an access, as the aggregate decides: the path matches, the entry's
+// operations include one of `ops` (wire::Op bits), and the recipe does not exclude `exe`.
+std::vector<EntryRef> match(const Rules& rules, std::string_view path, uint32_t ops, std::string_view exe) {
+  std::vector<EntryRef> candidates, out;
+  match_path(rules, path, candidates);
+  for (EntryRef ref : candidates) {
+    const Recipe& recipe = rules.recipes[ref.recipe];
+    if ((recipe.match[ref.entry].operations & ops) && !excluded(recipe, exe)) out.push_back(ref);
+  }
+  return out;
 }
 
 // Entry indices of recipe 0 that fire.

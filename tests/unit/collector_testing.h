@@ -1,4 +1,4 @@
-// What the collector's aggregation tests share: rules from text, a record delivered as ingest
+// What the collector's tests share: their rules text, rules from text, a record delivered as ingest
 // would deliver it, and the text report as a string.
 #pragma once
 
@@ -9,6 +9,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector_records.h"
@@ -17,6 +18,21 @@
 #include "rules/rules.h"
 
 namespace fpshim::test {
+
+// A recipe as the collector tests write it: `name`, the heading they all share (title "Machine",
+// importance medium, Discovery / T1082, guidance "c", "s", "p"), then `fields`, the rest of the
+// object: R"("match": [{"path": "/proc/ioports"}])", maybe an "exclude" or "operations" too.
+inline std::string recipe_json(std::string_view name, std::string_view fields) {
+  return R"({"name": ")" + std::string(name) + R"(", "title": "Machine", "description": "d", "importance": "medium",
+   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
+   "guidance": {"ci": "c", "staging": "s", "production": "p"},
+   )" + std::string(fields) + "}";
+}
+
+// A rules file (schema 1) of `recipes`: recipe objects separated by commas.
+inline std::string rules_json(std::string_view recipes) {
+  return R"({"schema": 1, "recipes": [)" + std::string(recipes) + "]}";
+}
 
 inline Rules load_rules(const char* text) {
   LoadedRules loaded = parse_rules(text, "rules.json");

@@ -22,12 +22,7 @@ using json = fpshim::Json;
 
 namespace {
 
-const char* kRules = R"({"schema": 1, "recipes": [
-  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
-   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
-   "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"path": "/proc/ioports"}]}
-]})";
+const std::string kRules = rules_json(recipe_json("machine", R"("match": [{"path": "/proc/ioports"}])"));
 
 Inspection judged(Unmonitored reason, std::string image, std::string detail = "") {
   Inspection i;
@@ -55,7 +50,7 @@ struct Tree {
   Aggregate aggregate;
   Sequencer seqs;
 
-  Tree() : rules(load_rules(kRules)), aggregate(rules, stats, [this](const std::string& path) {
+  Tree() : rules(load_rules(kRules.c_str())), aggregate(rules, stats, [this](const std::string& path) {
              inspected.push_back(path);
              auto it = files.find(path);
              return it == files.end() ? Inspection{} : it->second;
