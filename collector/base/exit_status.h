@@ -5,5 +5,7 @@ namespace fpshim {
 
 // fpshim could not do its part: bad usage or rules, no libfpshim.so, no socket, a report not written.
 inline constexpr int kExitSetupError = 2;
+// `fpshim report` found no process in the spool: nothing was recorded.
+inline constexpr int kExitNothingRecorded = 4;
 
 }  // namespace fpshim

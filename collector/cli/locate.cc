@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fpshim/wire.h"
+
 namespace fpshim {
 
 std::string self_exe_dir() {
@@ -77,6 +79,10 @@ std::string find_program(const std::string& name, const std::string& cwd) {
   }
   return "";
 }
+
+static std::string default_dir() { return std::string(wire::kDefaultDir) + "-" + std::to_string(getuid()); }
+std::string default_spool_dir() { return default_dir() + "/" + wire::kDefaultSpool; }
+std::string default_socket() { return default_dir() + "/" + wire::kDefaultSocket; }
 
 std::optional<std::string> find_default_rules(std::vector<std::string>& tried) {
   if (const char* rules = getenv("FPSHIM_RULES"); rules && *rules) return first_existing({rules}, tried);

@@ -18,6 +18,11 @@ std::optional<std::string> find_shim_library(std::vector<std::string>& tried);
 // else the first executable file of that name in $PATH. "" if there is none.
 std::string find_program(const std::string& name, const std::string& cwd);
 
+// The documented defaults of a bare preload (include/fpshim/wire.h): /var/tmp/fpshim-<uid>/spool and
+// /var/tmp/fpshim-<uid>/serve.sock.
+std::string default_spool_dir();
+std::string default_socket();
+
 // $FPSHIM_RULES if set; else <exe dir>/../share/fpshim/rules.json; else the source tree's rules.json.
 std::optional<std::string> find_default_rules(std::vector<std::string>& tried);
 

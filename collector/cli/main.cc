@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/env.h"
+#include "cli/report.h"
 #include "cli/run.h"
 
 #ifndef FPSHIM_VERSION
@@ -17,22 +19,36 @@
 namespace {
 
 constexpr std::string_view kUsage = R"(usage: fpshim run [OPTIONS] [--] COMMAND [ARGS...]
+       fpshim report [--spool DIR] [--build ID | --root PID] [--consume] [OUTPUT OPTIONS]
+       fpshim env [--rules FILE] [--spool DIR | --socket PATH] [--build NAME] [--format sh|github|dockerfile]
        fpshim check-rules [--rules FILE]
        fpshim --version | --help
 
 Runs COMMAND (a build) with libfpshim.so preloaded into every process and reports the build steps
-that read paths which fingerprint the machine, as listed in the rules.
+that read paths which fingerprint the machine, as listed in the rules. `report` writes the same
+reports for the processes that had nothing but LD_PRELOAD (a Dockerfile ENV, a CI job's
+environment), from the spool they left; `env` prints what to set for that.
 
-run options:
+run and report options:
   --rules FILE        rules to use (default: $FPSHIM_RULES, else <prefix>/share/fpshim/rules.json)
   --report FILE       write the JSON report to FILE
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
   --source-root DIR   the checkout findings are located in (default: the current directory)
-  --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
+  --linger SECONDS    run: after COMMAND exits, wait at most this long for its descendants (default 30)
+
+report and env options:
+  --spool DIR         the spool of bare preloads (default /var/tmp/fpshim-<uid>/spool)
+  --build ID          report: the build with this FPSHIM_BUILD (name or 16 hex digits) or id;
+                      env: FPSHIM_BUILD to set (one per CI step, say)
+  --root PID          report: the build whose root process had this pid
+  --consume           report: remove what was reported from the spool (a spool later builds share)
+  --socket PATH       env: the socket of a `fpshim serve`
+  --format FORMAT     env: sh (export lines, default), github ($GITHUB_ENV lines), dockerfile (ENV lines)
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
 not be executed, 2 if fpshim could not start it (bad rules, no libfpshim.so) or write a report.
+report: 0, 2 as above, 4 if the spool holds no process at all (nothing was recorded).
 )";
 
 int usage_error(std::string_view message) {
@@ -40,23 +56,55 @@ int usage_error(std::string_view message) {
   return fpshim::kExitSetupError;
 }
 
+// The verbs, as bits, so that an option names every verb it belongs to.
+enum Verb : unsigned { kRun = 1, kCheckRules = 2, kReport = 4, kEnv = 8 };
+constexpr unsigned kOutputs = kRun | kReport;  // the options of the reports
+
+struct VerbName {
+  std::string_view name;
+  Verb verb;
+};
+constexpr VerbName kVerbs[] = {{"run", kRun}, {"check-rules", kCheckRules}, {"report", kReport}, {"env", kEnv}};
+
 // Every option, once: its name, whether it takes a value, the verbs it belongs to, and what it sets.
 struct Option {
   std::string_view name;
   bool takes_value;
-  bool run_only;
+  unsigned verbs;
   std::string (*apply)(fpshim::RunOptions&, const std::string& value);  // "" or what is wrong
 };
 
+std::string set(std::optional<std::string>& field, const std::string& v) { return (field = v, std::string()); }
+
 constexpr Option kOptions[] = {
-    {"--rules", true, false, [](fpshim::RunOptions& o, const std::string& v) { return (o.rules = v, std::string()); }},
-    {"--report", true, true,
-     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.report = v, std::string()); }},
-    {"--text", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.text = v, std::string()); }},
-    {"--source-root", true, true,
-     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
-    {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
-    {"--linger", true, true,
+    {"--rules", true, kRun | kCheckRules | kReport | kEnv,
+     [](fpshim::RunOptions& o, const std::string& v) { return set(o.rules, v); }},
+    {"--report", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.report, v); }},
+    {"--text", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.text, v); }},
+    {"--source-root", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.source_root, v); }},
+    {"--quiet", false, kOutputs,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
+    {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
+    {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
+    {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},
+    {"--root", true, kReport,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       char* end = nullptr;
+       const long pid = std::strtol(v.c_str(), &end, 10);
+       if (v.empty() || *end != '\0' || pid <= 0) return fmt::format("--root wants a process id, not \"{}\"", v);
+       o.root_pid = int(pid);
+       return std::string();
+     }},
+    {"--consume", false, kReport, [](fpshim::RunOptions& o, const std::string&) { return (o.consume = true, std::string()); }},
+    {"--format", true, kEnv,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       if (v != "sh" && v != "github" && v != "dockerfile")
+         return fmt::format("--format wants sh, github or dockerfile, not \"{}\"", v);
+       o.format = v;
+       return std::string();
+     }},
+    {"--linger", true, kRun,
      [](fpshim::RunOptions& o, const std::string& v) {
        char* end = nullptr;
        o.linger_seconds = std::strtod(v.c_str(), &end);
@@ -66,9 +114,9 @@ constexpr Option kOptions[] = {
      }},
 };
 
-const Option* find_option(std::string_view name, std::string_view verb) {
+const Option* find_option(std::string_view name, Verb verb) {
   for (const Option& o : kOptions)
-    if (o.name == name && (verb == "run" || !o.run_only)) return &o;
+    if (o.name == name && (o.verbs & verb)) return &o;
   return nullptr;
 }
 
@@ -85,7 +133,10 @@ int main(int argc, char** argv) {
     fmt::print("fpshim {}\n", FPSHIM_VERSION);
     return 0;
   }
-  if (verb != "run" && verb != "check-rules") return usage_error(fmt::format("unknown command \"{}\"", verb));
+  const VerbName* named = nullptr;
+  for (const VerbName& v : kVerbs)
+    if (v.name == verb) named = &v;
+  if (!named) return usage_error(fmt::format("unknown command \"{}\"", verb));
 
   fpshim::RunOptions options;
   int i = 2;
@@ -97,7 +148,7 @@ int main(int argc, char** argv) {
     }
     if (!arg.starts_with("-")) break;  // the command starts here
     std::string_view name = arg.substr(0, arg.find('='));
-    const Option* option = find_option(name, verb);
+    const Option* option = find_option(name, named->verb);
     if (!option) return usage_error(fmt::format("unknown option {}", arg));
     std::optional<std::string> value;
     if (name.size() < arg.size()) {
@@ -110,9 +161,11 @@ int main(int argc, char** argv) {
     if (std::string error = option->apply(options, value ? *value : ""); !error.empty()) return usage_error(error);
   }
 
-  if (verb == "check-rules") {
-    if (i < argc) return usage_error("check-rules takes no command");
-    return fpshim::check_rules(options.rules);
+  if (named->verb != kRun) {
+    if (i < argc) return usage_error(fmt::format("{} takes no command", verb));
+    if (named->verb == kCheckRules) return fpshim::check_rules(options.rules);
+    if (named->verb == kReport) return fpshim::report_spool(options);
+    return fpshim::print_env(options);
   }
   for (; i < argc; i++) options.command.emplace_back(argv[i]);
   if (options.command.empty()) return usage_error("run: no command given");

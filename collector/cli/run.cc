@@ -7,22 +7,20 @@
 
 #include <fmt/format.h>
 
-#include "cli/child_env.h"
-#include "supervise/collector_process.h"
-#include "rules/compile_filter.h"
-#include "ingest/ingest.h"
-#include "cli/locate.h"
-#include "supervise/private_dir.h"
-#include "rules/rules.h"
-#include "base/say.h"
-#include "supervise/supervisor.h"
 #include "base/clock.h"
+#include "base/say.h"
+#include "cli/child_env.h"
+#include "cli/locate.h"
+#include "ingest/ingest.h"
+#include "rules/compile_filter.h"
+#include "rules/rules.h"
+#include "supervise/collector_process.h"
+#include "supervise/private_dir.h"
+#include "supervise/supervisor.h"
 
 extern char** environ;
 
 namespace fpshim {
-
-namespace {
 
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) {
   std::string file;
@@ -45,8 +43,6 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
   }
   return std::move(loaded.rules);
 }
-
-}  // namespace
 
 int run_build(const RunOptions& options) {
   if (options.command.empty()) {

@@ -7,6 +7,7 @@
 
 #include "base/exit_status.h"
 #include "report/outputs.h"
+#include "rules/rules.h"
 
 namespace fpshim {
 
@@ -15,7 +16,17 @@ struct RunOptions {
   ReportOutputs outputs;
   double linger_seconds = 30;         // how long to wait for descendants after the command exits
   std::vector<std::string> command;
+  // report and env
+  std::optional<std::string> spool;   // default: default_spool_dir()
+  std::optional<std::string> socket;  // env: a `fpshim serve` socket
+  std::optional<std::string> build;   // FPSHIM_BUILD: a name or 16 hex digits
+  int root_pid = 0;                   // report: the build whose root had this pid
+  bool consume = false;               // report: remove what was reported
+  std::string format = "sh";          // env
 };
+
+// The rules at `path` (default: find_default_rules()), or nullopt with the errors said on stderr.
+std::optional<Rules> load_checked_rules(const std::optional<std::string>& path);
 
 // Runs the command under the shim and reports. Returns the command's exit status (128+N if it
 // died of signal N, 127/126 if it could not be started) or kExitSetupError.

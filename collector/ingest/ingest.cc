@@ -1,5 +1,4 @@
 #include "ingest/ingest.h"
-#include "base/clock.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,11 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "base/clock.h"
 
 namespace fpshim {
 
@@ -86,7 +88,7 @@ bool Ingest::accept(const char* data, size_t size, int32_t sender_pid, wire::Hea
     stats_.malformed++;
     return false;
   }
-  if (h.build_id != build_id_) {
+  if (build_id_ && h.build_id != *build_id_) {
     stats_.refused++;
     return false;
   }
@@ -182,7 +184,7 @@ void Ingest::count_torn_end(const Claimed& c, RecordSink& sink) {
   if (c.offset != UINT64_MAX && fstat(c.fd, &st) == 0 && uint64_t(st.st_size) > c.offset) {
     wire::Header h;
     bool has_header = pread(c.fd, &h, sizeof h, off_t(c.offset)) == ssize_t(sizeof h) && h.magic == wire::kMagic &&
-                      h.build_id == build_id_;
+                      (!build_id_ || h.build_id == *build_id_);
     if (has_header) sink.on_torn(h);
     else stats_.lost++;  // a torn record at the end
   }
@@ -258,6 +260,38 @@ uint64_t Ingest::settle(RecordSink& sink, bool all) {
     i++;
   }
   return next;
+}
+
+std::vector<std::string> Ingest::spool_files(bool claim) {
+  std::vector<std::string> paths;
+  DIR* dir = spool_dir_.empty() ? nullptr : opendir(spool_dir_.c_str());
+  if (!dir) return paths;
+  const std::string stamp = fmt::format("-{}-{}", now_ns(), getpid());
+  while (dirent* e = readdir(dir)) {
+    std::string_view name = e->d_name;
+    std::string path = spool_dir_ + "/" + std::string(name);
+    if (name.ends_with(".spool") && claim) {
+      // The process log is appended to by every build: claimed under a name of its own.
+      std::string to = path.substr(0, path.size() - 6) + (name == wire::kProcessLog ? stamp : "") + ".claimed";
+      if (rename(path.c_str(), to.c_str()) == 0) paths.push_back(std::move(to));
+    } else if (name.ends_with(".spool") || name.ends_with(".claimed")) {
+      paths.push_back(std::move(path));
+    }
+  }
+  closedir(dir);
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+void Ingest::read_files(const std::vector<std::string>& paths, RecordSink& sink) {
+  for (const std::string& path : paths) {
+    const int fd = open_own(path);
+    if (fd < 0) continue;
+    Claimed c{path, fd, 0, 0};
+    read_claimed(c, sink, false);
+    count_torn_end(c, sink);
+    ::close(fd);
+  }
 }
 
 void Ingest::close() {

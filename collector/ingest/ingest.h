@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,9 @@ int bind_socket(const std::string& path, std::string& error);
 
 class Ingest {
  public:
-  Ingest(uint64_t build_id, Stats& stats) : build_id_(build_id), stats_(stats), strings_(wire::kMaxStrings) {}
+  // Accepts records of `build_id` only, or of any build (a spool that many builds share).
+  Ingest(std::optional<uint64_t> build_id, Stats& stats)
+      : build_id_(build_id), stats_(stats), strings_(wire::kMaxStrings) {}
   ~Ingest();
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
@@ -52,6 +55,13 @@ class Ingest {
   // The last read of the process log, when every process is gone: a record left incomplete at its
   // end is torn.
   void finish_log(RecordSink& sink);
+
+  // A spool many builds share (`fpshim report`): its record files (the process log, spool files,
+  // claimed ones) as they are; with `claim`, each renamed to *.claimed first, so that writers
+  // start new files (wait a moment before reading: a writer may have opened one just before).
+  std::vector<std::string> spool_files(bool claim);
+  // Reads each file whole, in place, and delivers its records (a record torn at the end is lost).
+  void read_files(const std::vector<std::string>& paths, RecordSink& sink);
 
   // Checks and delivers one record; `sender_pid` is the kernel's word for datagrams, 0 for spool
   // and journal.
@@ -91,7 +101,7 @@ class Ingest {
   // Opens `path` for reading if it is a regular file of ours; -1 if not (a file that is not is removed).
   int open_own(const std::string& path);
 
-  uint64_t build_id_;
+  std::optional<uint64_t> build_id_;
   Stats& stats_;
   Journal* journal_ = nullptr;
   int fd_ = -1;

@@ -37,6 +37,7 @@ class Aggregate final : public RecordSink {
   void set_root_exit(int status, uint64_t end_ns) { tree_.set_root_exit(status, end_ns); }
 
   const ProcessTree& tree() const { return tree_; }
+  const std::vector<RecipeHits>& hits() const { return hits_; }  // by recipe index
 
   // The fired recipes, the processes, the coverage and this side's share of the stats.
   void summarize(Summary& out);

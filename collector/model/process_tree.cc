@@ -35,6 +35,7 @@ Process& ProcessTree::process_for(const wire::Header& h) {
     p.pid = h.pid;
     p.ppid = h.ppid;
     p.nonce = key.nonce;
+    p.build_id = h.build_id;
     p.start_ns = key.nonce;
     images_[h.pid].push_back(key);
   }

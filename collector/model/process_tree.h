@@ -44,6 +44,7 @@ struct Process {
   int32_t pid = 0;
   int32_t ppid = 0;
   uint64_t nonce = 0;
+  uint64_t build_id = 0;  // FPSHIM_BUILD, as its records carried it
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;       // from its bye
   int32_t exit_status = -1;  // from its bye; -1 if unknown

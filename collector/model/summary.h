@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <compare>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,10 +97,42 @@ struct BuildInfo {
   std::string cwd;
   uint64_t started_ns = 0;
   uint64_t finished_ns = 0;
-  int exit_code = 0;           // -1 if unknown (fpshim's supervisor went away)
+  int exit_code = 0;           // -1 if unknown (fpshim's supervisor went away; a spool root that sent no bye)
   std::optional<int> signal;  // the signal the command died of
   bool linger_expired = false;
   std::vector<ProcessRef> still_running;  // at the linger cutoff
+};
+
+// What names a build: its FPSHIM_BUILD id, or (id 0) the first image of its root process.
+struct BuildKey {
+  uint64_t build_id = 0;
+  int32_t root_pid = 0;
+  uint64_t root_nonce = 0;
+
+  bool operator==(const BuildKey&) const = default;
+  auto operator<=>(const BuildKey&) const = default;
+  // 16 hex digits of the build id, else "<pid>-<nonce>" of the root's first image.
+  std::string str() const;
+};
+
+// One build among several in a spool (model/builds.h): `fpshim report` lists each.
+struct BuildPart {
+  BuildKey key;
+  std::string id;                      // key.str()
+  uint64_t build_id = 0;               // FPSHIM_BUILD's id, 0 if the processes carried none
+  ProcessRef root;                     // its root command
+  std::string cwd;
+  uint64_t started_ns = 0;
+  uint64_t ended_ns = 0;               // 0: unknown (a root that only said hello sends no bye, or still runs)
+  uint64_t last_seen_ns = 0;           // the latest start or end of any of its processes
+  std::optional<int> exit_status;      // the root's
+  uint64_t processes = 0;
+  uint64_t unmonitored = 0;
+  struct Fired {
+    const Recipe* recipe = nullptr;
+    uint64_t paths = 0;                // distinct listed paths its processes reached
+  };
+  std::vector<Fired> recipes;          // by importance, then name
 };
 
 struct Summary {
@@ -109,6 +142,7 @@ struct Summary {
   std::vector<ProcessEntry> processes; // every process image, in start order
   Coverage coverage;
   Stats stats;
+  std::vector<BuildPart> builds;       // `fpshim report` of a spool with several builds; empty otherwise
 };
 
 }  // namespace fpshim

@@ -171,6 +171,27 @@ static json coverage_json(const Coverage& c) {
   return {{"monitored", c.monitored}, {"unmonitored", std::move(unmonitored)}};
 }
 
+// The builds of a spool that several builds share (`fpshim report`): each with its root command.
+static json builds_json(const std::vector<BuildPart>& parts) {
+  json out = json::array();
+  for (const BuildPart& p : parts) {
+    json b = {{"id", p.id}, {"root", process_json(p.root)}};
+    put_bytes(b, "cwd", p.cwd);
+    b["started"] = iso_time(p.started_ns);
+    b["finished"] = p.ended_ns ? json(iso_time(p.ended_ns)) : json(nullptr);
+    b["last_seen"] = iso_time(p.last_seen_ns);
+    b["exit_code"] = p.exit_status ? json(*p.exit_status) : json(nullptr);
+    b["processes"] = p.processes;
+    b["unmonitored"] = p.unmonitored;
+    json fired = json::array();
+    for (const BuildPart::Fired& f : p.recipes)
+      fired.push_back({{"name", f.recipe->name}, {"importance", importance_name(f.recipe->importance)}, {"paths", f.paths}});
+    b["recipes"] = std::move(fired);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 json report_json(const Summary& s) {
   const BuildInfo& b = s.build;
   json build = {{"id", fmt::format("{:016x}", b.id)}};
@@ -192,6 +213,7 @@ json report_json(const Summary& s) {
   return {
       {"fpshim", {{"version", FPSHIM_VERSION}, {"schema", 1}}},
       {"build", std::move(build)},
+      {"builds", builds_json(s.builds)},
       {"recipes", std::move(recipes)},
       {"coverage", coverage_json(s.coverage)},
       {"processes", processes_json(s.processes)},

@@ -21,7 +21,7 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 }
 
 std::string outcome(const BuildInfo& b) {
-  if (b.exit_code < 0) return "ended with an unknown status (fpshim run went away)";
+  if (b.exit_code < 0) return "ended with an unknown status (fpshim run went away, or the root process reported no exit)";
   if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
   return fmt::format("exited with {}", b.exit_code);
 }
@@ -89,10 +89,28 @@ void write_coverage(const Coverage& c, std::FILE* out) {
   fmt::print(out, "\n");
 }
 
+// "  build 25493-17...: `sh -c './fp.sh'` in /src, 12:00:01 to 12:00:03, exit 0, 7 processes: machine_fingerprint (2 paths)"
+void write_builds(const std::vector<BuildPart>& parts, std::FILE* out) {
+  fmt::print(out, "fpshim: {} builds in the spool\n", parts.size());
+  for (const BuildPart& p : parts) {
+    std::vector<std::string> fired;
+    for (const BuildPart::Fired& f : p.recipes)
+      fired.push_back(fmt::format("{} ({} {})", f.recipe->name, f.paths, f.paths == 1 ? "path" : "paths"));
+    std::string end = p.ended_ns ? iso_time(p.ended_ns) : iso_time(p.last_seen_ns) + " (last seen)";
+    std::string status = p.exit_status ? fmt::format(", exit {}", *p.exit_status) : "";
+    fmt::print(out, "  build {}: `{}` in {}, {} to {}{}, {} {}{}: {}\n", p.id, describe(p.root),
+               escape_invalid_utf8(p.cwd), iso_time(p.started_ns), end, status, p.processes,
+               p.processes == 1 ? "process" : "processes",
+               p.unmonitored ? fmt::format(" ({} unmonitored)", p.unmonitored) : "",
+               fired.empty() ? "nothing fired" : join(fired, ", "));
+  }
+}
+
 }  // namespace
 
 void write_text_report(const Summary& s, std::FILE* out) {
-  fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
+  if (s.builds.empty()) fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
+  else write_builds(s.builds, out);
   if (s.build.linger_expired) {
     fmt::print(out, "fpshim: stopped waiting; {} process(es) of the build still running:\n",
                s.build.still_running.size());

@@ -9,16 +9,16 @@
 #include <cstring>
 #include <optional>
 
-#include "model/aggregate.h"
-#include "supervise/control.h"
-#include "supervise/descendants.h"
-#include "ingest/ingest.h"
-#include "inspect/inspection_cache.h"
-#include "ingest/journal.h"
-#include "report/outputs.h"
+#include "base/clock.h"
 #include "base/exit_status.h"
 #include "base/say.h"
-#include "base/clock.h"
+#include "ingest/ingest.h"
+#include "ingest/journal.h"
+#include "inspect/inspection_cache.h"
+#include "model/aggregate.h"
+#include "report/outputs.h"
+#include "supervise/control.h"
+#include "supervise/descendants.h"
 
 namespace fpshim {
 

@@ -14,12 +14,12 @@
 #include <cstring>
 #include <fstream>
 
-#include "supervise/collector_process.h"
-#include "supervise/descendants.h"
 #include "base/as_text.h"
+#include "base/clock.h"
 #include "base/exit_status.h"
 #include "base/say.h"
-#include "base/clock.h"
+#include "supervise/collector_process.h"
+#include "supervise/descendants.h"
 
 namespace fpshim {
 

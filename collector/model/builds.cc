@@ -1,0 +1,78 @@
+#include "model/builds.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace fpshim {
+
+std::string BuildKey::str() const {
+  return build_id != 0 ? fmt::format("{:016x}", build_id) : fmt::format("{}-{}", root_pid, root_nonce);
+}
+
+BuildKey build_of(const ProcessTree& tree, const Process& p) {
+  if (p.build_id != 0) return BuildKey{p.build_id, 0, 0};
+  // Up through parents and the images execs replaced, to the first image of the root process.
+  const Process* cur = &p;
+  std::set<const Process*> seen{cur};
+  for (;;) {
+    const Process* up = cur->execed_from ? cur->execed_from : tree.parent_of(*cur);
+    if (!up || !seen.insert(up).second) break;
+    if (up->build_id != 0) return BuildKey{up->build_id, 0, 0};
+    cur = up;
+  }
+  return BuildKey{0, cur->pid, cur->nonce};
+}
+
+std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules, const std::vector<RecipeHits>& recipes) {
+  std::map<BuildKey, size_t> index;
+  std::unordered_map<const Process*, size_t> member;
+  std::vector<BuildPart> parts;
+  std::vector<const Process*> last_image;  // per part: the newest image of its root
+  for (const Process* p : tree.in_start_order()) {
+    const BuildKey key = build_of(tree, *p);
+    auto [it, fresh] = index.try_emplace(key, parts.size());
+    if (fresh) {
+      BuildPart part;
+      part.key = key;
+      part.id = key.str();
+      part.build_id = key.build_id;
+      part.root = ProcessRef{p->pid, p->known(), p->exe, p->argv};
+      part.cwd = p->cwd;
+      part.started_ns = p->start_ns;
+      parts.push_back(std::move(part));
+      last_image.push_back(p);
+    }
+    BuildPart& part = parts[it->second];
+    member[p] = it->second;
+    part.processes++;
+    part.last_seen_ns = std::max({part.last_seen_ns, p->start_ns, p->ended_ns});
+    part.unmonitored += !p->monitored();
+    // The root's later images (after exec) carry its end and exit status.
+    if (p->pid == part.root.pid && (p == last_image[it->second] || p->execed_from == last_image[it->second]))
+      last_image[it->second] = p;
+  }
+  for (size_t i = 0; i < parts.size(); i++) {
+    const Process* last = last_image[i];
+    parts[i].ended_ns = last->ended_ns;
+    if (last->status >= 0) parts[i].exit_status = last->status;
+  }
+  // Per build and recipe, the distinct listed paths its processes reached.
+  std::vector<std::map<size_t, std::set<uint32_t>>> fired(parts.size());
+  for (size_t r = 0; r < recipes.size() && r < rules.recipes.size(); r++)
+    for (const RecipeHits::PathTally& t : recipes[r].tallies())
+      if (auto m = member.find(t.process); m != member.end()) fired[m->second][r].insert(t.path);
+  for (size_t i = 0; i < parts.size(); i++) {
+    for (const auto& [r, paths] : fired[i]) parts[i].recipes.push_back({&rules.recipes[r], paths.size()});
+    std::sort(parts[i].recipes.begin(), parts[i].recipes.end(), [](const BuildPart::Fired& a, const BuildPart::Fired& b) {
+      if (a.recipe->importance != b.recipe->importance) return a.recipe->importance > b.recipe->importance;
+      return a.recipe->name < b.recipe->name;
+    });
+  }
+  return parts;
+}
+
+}  // namespace fpshim
