@@ -6,4 +6,7 @@ namespace fpshim {
 // fpshim could not do its part: bad usage or rules, no libfpshim.so, no socket, a report not written.
 inline constexpr int kExitSetupError = 2;
 
+// The build succeeded but unsuppressed findings at or above --fail-on remain (the gate).
+inline constexpr int kExitGate = 3;
+
 }  // namespace fpshim

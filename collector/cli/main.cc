@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/baseline.h"
 #include "cli/run.h"
 
 #ifndef FPSHIM_VERSION
@@ -18,6 +19,7 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage: fpshim run [OPTIONS] [--] COMMAND [ARGS...]
        fpshim check-rules [--rules FILE]
+       fpshim baseline REPORT > FILE
        fpshim --version | --help
 
 Runs COMMAND (a build) with libfpshim.so preloaded into every process and reports the build steps
@@ -30,9 +32,16 @@ run options:
   --quiet             no text summary
   --source-root DIR   the checkout findings are located in (default: the current directory)
   --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
+  --suppress FILE     accepted findings, each with its reason (default: .fpshim-suppressions.json in
+                      the source root, if it exists)
+  --fail-on LEVEL     none|low|medium|high|critical (default none): exit 3 if COMMAND succeeded but
+                      unsuppressed findings at LEVEL or above remain
+
+baseline writes a suppressions file accepting every unsuppressed finding of a JSON report.
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
-not be executed, 2 if fpshim could not start it (bad rules, no libfpshim.so) or write a report.
+not be executed, 2 if fpshim could not start it (bad rules or suppressions, no libfpshim.so) or write
+a report, 3 if COMMAND succeeded but --fail-on found unsuppressed findings (said in the last line).
 )";
 
 int usage_error(std::string_view message) {
@@ -56,6 +65,18 @@ constexpr Option kOptions[] = {
     {"--source-root", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
+    {"--suppress", true, true,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.suppress = v, std::string()); }},
+    {"--fail-on", true, true,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       o.outputs.fail_on.reset();
+       if (v == "none") return std::string();
+       for (auto level : {fpshim::Importance::low, fpshim::Importance::medium, fpshim::Importance::high,
+                          fpshim::Importance::critical})
+         if (v == fpshim::importance_name(level)) o.outputs.fail_on = level;
+       if (o.outputs.fail_on) return std::string();
+       return fmt::format("--fail-on wants none, low, medium, high or critical, not \"{}\"", v);
+     }},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {
        char* end = nullptr;
@@ -84,6 +105,10 @@ int main(int argc, char** argv) {
   if (verb == "--version") {
     fmt::print("fpshim {}\n", FPSHIM_VERSION);
     return 0;
+  }
+  if (verb == "baseline") {
+    if (argc != 3 || std::string_view(argv[2]).starts_with("-")) return usage_error("baseline wants one REPORT");
+    return fpshim::baseline(argv[2]);
   }
   if (verb != "run" && verb != "check-rules") return usage_error(fmt::format("unknown command \"{}\"", verb));
 
