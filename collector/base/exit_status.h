@@ -8,4 +8,7 @@ inline constexpr int kExitSetupError = 2;
 // `fpshim report` found no process in the spool: nothing was recorded.
 inline constexpr int kExitNothingRecorded = 4;
 
+// The build succeeded but unsuppressed findings at or above --fail-on remain (the gate).
+inline constexpr int kExitGate = 3;
+
 }  // namespace fpshim

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/baseline.h"
 #include "cli/env.h"
 #include "cli/report.h"
 #include "cli/run.h"
@@ -22,6 +23,7 @@ constexpr std::string_view kUsage = R"(usage: fpshim run [OPTIONS] [--] COMMAND 
        fpshim report [--spool DIR] [--build ID | --root PID] [--consume] [OUTPUT OPTIONS]
        fpshim env [--rules FILE] [--spool DIR | --socket PATH] [--build NAME] [--format sh|github|dockerfile]
        fpshim check-rules [--rules FILE]
+       fpshim baseline REPORT > FILE
        fpshim --version | --help
 
 Runs COMMAND (a build) with libfpshim.so preloaded into every process and reports the build steps
@@ -36,6 +38,10 @@ run and report options:
   --quiet             no text summary
   --source-root DIR   the checkout findings are located in (default: the current directory)
   --linger SECONDS    run: after COMMAND exits, wait at most this long for its descendants (default 30)
+  --suppress FILE     accepted findings, each with its reason (default: .fpshim-suppressions.json in
+                      the source root, if it exists)
+  --fail-on LEVEL     none|low|medium|high|critical (default none): exit 3 if the build succeeded but
+                      unsuppressed findings at LEVEL or above remain
 
 report and env options:
   --spool DIR         the spool of bare preloads (default /var/tmp/fpshim-<uid>/spool)
@@ -46,9 +52,12 @@ report and env options:
   --socket PATH       env: the socket of a `fpshim serve`
   --format FORMAT     env: sh (export lines, default), github ($GITHUB_ENV lines), dockerfile (ENV lines)
 
+baseline writes a suppressions file accepting every unsuppressed finding of a JSON report.
+
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
-not be executed, 2 if fpshim could not start it (bad rules, no libfpshim.so) or write a report.
-report: 0, 2 as above, 4 if the spool holds no process at all (nothing was recorded).
+not be executed, 2 if fpshim could not start it (bad rules or suppressions, no libfpshim.so) or write
+a report, 3 if COMMAND succeeded but --fail-on found unsuppressed findings (said in the last line).
+report: the same for the builds it reports (0, 2 or 3), and 4 if the spool holds no process at all.
 )";
 
 int usage_error(std::string_view message) {
@@ -85,6 +94,18 @@ constexpr Option kOptions[] = {
      [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.source_root, v); }},
     {"--quiet", false, kOutputs,
      [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
+    {"--suppress", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.suppress, v); }},
+    {"--fail-on", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       o.outputs.fail_on.reset();
+       if (v == "none") return std::string();
+       for (auto level : {fpshim::Importance::low, fpshim::Importance::medium, fpshim::Importance::high,
+                          fpshim::Importance::critical})
+         if (v == fpshim::importance_name(level)) o.outputs.fail_on = level;
+       if (o.outputs.fail_on) return std::string();
+       return fmt::format("--fail-on wants none, low, medium, high or critical, not \"{}\"", v);
+     }},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
     {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},
@@ -132,6 +153,10 @@ int main(int argc, char** argv) {
   if (verb == "--version") {
     fmt::print("fpshim {}\n", FPSHIM_VERSION);
     return 0;
+  }
+  if (verb == "baseline") {
+    if (argc != 3 || std::string_view(argv[2]).starts_with("-")) return usage_error("baseline wants one REPORT");
+    return fpshim::baseline(argv[2]);
   }
   const VerbName* named = nullptr;
   for (const VerbName& v : kVerbs)

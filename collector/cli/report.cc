@@ -205,7 +205,10 @@ int report_spool(const RunOptions& options) {
     reported = split_builds(selected_builds.tree(), *rules, selected_builds.hits());
   }
   describe_builds(summary, reported, dir);
-  const int status = write_reports(summary, options.outputs);
+  ReportOutputs outputs = options.outputs;
+  outputs.own_status = true;
+  if (!load_checked_suppressions(outputs, outputs.source_root.value_or(summary.build.cwd))) return kExitSetupError;
+  const int status = write_reports(summary, outputs);
 
   if (options.consume) {
     if (chosen.size() == parts.size() || carry_back(files, only, dir))

@@ -14,6 +14,7 @@
 #include "ingest/ingest.h"
 #include "rules/compile_filter.h"
 #include "rules/rules.h"
+#include "rules/suppressions.h"
 #include "supervise/collector_process.h"
 #include "supervise/private_dir.h"
 #include "supervise/supervisor.h"
@@ -44,6 +45,26 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
   return std::move(loaded.rules);
 }
 
+// The suppressions `--suppress` names, else the default file in the source root if there is one;
+// false (said on stderr) if the file has errors.
+bool load_checked_suppressions(ReportOutputs& outputs, const std::string& cwd) {
+  std::string file;
+  if (outputs.suppress) {
+    file = *outputs.suppress;
+  } else {
+    file = outputs.source_root.value_or(cwd) + "/" + std::string(kDefaultSuppressionsFile);
+    if (access(file.c_str(), F_OK) != 0) return true;
+  }
+  LoadedSuppressions loaded = load_suppressions(file);
+  for (const RulesError& e : loaded.errors) say("{}\n", e.str());
+  if (!loaded.ok()) {
+    say("fpshim: {} error(s) in the suppressions; nothing was run\n", loaded.errors.size());
+    return false;
+  }
+  outputs.suppressions = std::make_shared<const Suppressions>(std::move(loaded.suppressions));
+  return true;
+}
+
 int run_build(const RunOptions& options) {
   if (options.command.empty()) {
     say("fpshim: run: no command given (fpshim run [OPTIONS] -- COMMAND [ARGS...])\n");
@@ -65,6 +86,8 @@ int run_build(const RunOptions& options) {
     build.cwd = cwd;
     free(cwd);
   }
+  ReportOutputs outputs = options.outputs;
+  if (!load_checked_suppressions(outputs, build.cwd)) return kExitSetupError;
   PrivateDir dir;
   std::string error;
   auto fail = [&dir](const std::string& why) {
@@ -79,7 +102,7 @@ int run_build(const RunOptions& options) {
   int socket = bind_socket(dir.socket(), error);
   if (socket < 0) return fail(error);
   CollectorSetup setup{&*rules, options.command, find_program(options.command[0], build.cwd),
-                       options.outputs, dir, build.id, build.cwd, getpid(), socket};
+                       outputs, dir, build.id, build.cwd, getpid(), socket};
   Supervisor supervisor(build, options.linger_seconds, options.outputs.quiet,
                         [&setup](int control_fd, int ready_fd) { return run_collector(setup, control_fd, ready_fd); });
   if (!supervisor.prepare(error) || !supervisor.start_collector(error)) return fail(error);

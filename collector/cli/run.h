@@ -25,6 +25,10 @@ struct RunOptions {
   std::string format = "sh";          // env
 };
 
+// The suppressions `--suppress` names, else the default file in `source_root` if there is one, into
+// `outputs`; false (said on stderr) if the file has errors.
+bool load_checked_suppressions(ReportOutputs& outputs, const std::string& source_root);
+
 // The rules at `path` (default: find_default_rules()), or nullopt with the errors said on stderr.
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path);
 

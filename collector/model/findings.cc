@@ -1,5 +1,6 @@
 #include "model/findings.h"
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -127,6 +128,17 @@ const MatchEntry* entry_of(const Recipe& recipe, const std::string& path) {
   return recipe.match.empty() ? nullptr : &recipe.match.front();
 }
 
+// The command line a suppression's argv and ancestry patterns are matched against.
+std::string command_line(const ProcessRef& p) {
+  std::string out;
+  for (const std::string& a : p.argv) (out += out.empty() ? "" : " ") += a;
+  return out;
+}
+
+bool glob(const std::string& pattern, const std::string& text, int flags) {
+  return fnmatch(pattern.c_str(), text.c_str(), flags) == 0;
+}
+
 Finding new_finding(const Recipe& recipe, const std::string& exe, const MatchEntry* entry) {
   Finding f;
   f.recipe = &recipe;
@@ -173,6 +185,51 @@ std::optional<Importance> Findings::worst() const {
   for (const Finding& f : items)
     if (!f.suppressed && (!worst || f.importance() > *worst)) worst = f.importance();
   return worst;
+}
+
+size_t Findings::unsuppressed_at_or_above(Importance level) const {
+  return size_t(std::count_if(items.begin(), items.end(),
+                              [level](const Finding& f) { return !f.suppressed && f.importance() >= level; }));
+}
+
+bool matches(const Suppression& s, const Finding& f) {
+  if (!glob(s.recipe, f.recipe->name, 0)) return false;
+  if (s.exe && !glob(*s.exe, f.exe, FNM_PATHNAME)) return false;
+  if (!s.paths.empty()) {
+    for (const std::string& path : f.path_names()) {
+      auto any = [&path](const std::string& pattern) { return glob(pattern, path, FNM_PATHNAME); };
+      if (std::none_of(s.paths.begin(), s.paths.end(), any)) return false;
+    }
+  }
+  if (!s.argv && !s.ancestry) return true;
+  if (f.processes.empty()) return false;
+  for (const ProcessSummary* p : f.processes) {
+    if (s.argv && !glob(*s.argv, command_line(p->process), 0)) return false;
+    if (s.ancestry) {
+      auto named = [&s](const ProcessRef& a) { return glob(*s.ancestry, command_line(a), 0); };
+      if (!named(p->process) && std::none_of(p->ancestry.begin(), p->ancestry.end(), named)) return false;
+    }
+  }
+  return true;
+}
+
+void suppress(Findings& findings, const Suppressions& suppressions, const std::string& today) {
+  findings.suppressions = &suppressions;
+  findings.suppression_use.assign(suppressions.entries.size(), {});
+  for (size_t e = 0; e < suppressions.entries.size(); e++)
+    findings.suppression_use[e].expired = suppressions.entries[e].expired(today);
+  for (Finding& f : findings.items) {
+    f.suppressed.reset();
+    for (size_t e = 0; e < suppressions.entries.size(); e++) {
+      const Suppression& s = suppressions.entries[e];
+      if (!matches(s, f)) continue;
+      SuppressionUse& use = findings.suppression_use[e];
+      use.matched++;
+      if (use.expired || f.suppressed) continue;
+      f.suppressed = Suppressed{e, s.reason};
+      use.suppressed++;
+    }
+  }
 }
 
 Findings find(const Summary& summary, const FindingOptions& options) {
@@ -228,6 +285,7 @@ Findings find(const Summary& summary, const FindingOptions& options) {
   };
   std::stable_sort(out.items.begin(), out.items.end(),
                    [&key](const Finding& a, const Finding& b) { return key(a) < key(b); });
+  if (options.suppressions) suppress(out, *options.suppressions, options.today.empty() ? local_date() : options.today);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/summary.h"
+#include "rules/suppressions.h"
 
 namespace fpshim {
 
@@ -50,20 +51,47 @@ struct Finding {
 
 struct FindingOptions {
   std::string source_root;  // where locations are looked for; default: the build's cwd
+  const Suppressions* suppressions = nullptr;  // must outlive the findings
+  std::string today;        // YYYY-MM-DD that expiry is judged on; "" is local_date()
+};
+
+// How one suppression entry fared against the findings of a build.
+struct SuppressionUse {
+  size_t matched = 0;    // findings the entry matches, whether or not an earlier entry suppressed them first
+  size_t suppressed = 0; // findings it is the suppressing entry of (the first unexpired entry that matches)
+  bool expired = false;  // past its `expires` day: it suppresses nothing
+
+  bool unused() const { return matched == 0; }
 };
 
 struct Findings {
   const Summary* summary = nullptr;
   std::string source_root;
   std::vector<Finding> items;  // by importance (critical first), recipe, executable, entry
+  const Suppressions* suppressions = nullptr;  // null: none were given
+  std::vector<SuppressionUse> suppression_use; // one per entry of *suppressions
 
   size_t unsuppressed() const;
+  // Unsuppressed findings whose recipe's importance is `level` or above: what the gate counts.
+  size_t unsuppressed_at_or_above(Importance level) const;
   // The most important unsuppressed finding's importance, if any.
   std::optional<Importance> worst() const;
 };
 
 // The findings of a summary, with their locations; `summary` must outlive the result.
 Findings find(const Summary& summary, const FindingOptions& options);
+
+// Whether `s` matches `f`, expiry aside. The rule: the recipe's name matches `s.recipe`; the executable
+// matches `s.exe` (if given); every path of the finding (the listed ones, and for folded accesses the
+// examples kept) matches one of `s.paths` (if given); every process of the finding has a command line
+// matching `s.argv` (if given) and a process in its chain (itself or an ancestor) whose command line
+// matches `s.ancestry` (if given). A folded finding lists no processes, so an entry with `argv` or
+// `ancestry` never matches it. Patterns are fnmatch(3); FNM_PATHNAME for paths and the executable.
+bool matches(const Suppression& s, const Finding& f);
+
+// Applies the suppressions to the findings: each finding is suppressed by the first entry in file
+// order that matches it and has not expired on `today` (YYYY-MM-DD); fills `suppression_use`.
+void suppress(Findings& findings, const Suppressions& suppressions, const std::string& today);
 
 // A process for humans: its command line (arguments cut at `max_arg`), its exe, or "[pid N]".
 std::string describe(const ProcessRef& p, size_t max_arg = 80);

@@ -1,5 +1,6 @@
 #include "report/outputs.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/exit_status.h"
 #include "base/say.h"
@@ -46,8 +48,29 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
   return false;
 }
 
+namespace {
+
+// The gate: kExitGate and the reason in the last line on stderr when the build succeeded and
+// unsuppressed findings at or above --fail-on remain; else `status` unchanged.
+int apply_gate(const Findings& findings, const ReportOutputs& outputs, int status) {
+  if (status != 0 || !outputs.fail_on || (findings.summary->build.exit_code != 0 && !outputs.own_status)) return status;
+  const Importance level = *outputs.fail_on;
+  size_t count = findings.unsuppressed_at_or_above(level);
+  if (count == 0) return status;
+  std::vector<std::string_view> recipes;
+  for (const Finding& f : findings.items)
+    if (!f.suppressed && f.importance() >= level &&
+        std::find(recipes.begin(), recipes.end(), f.recipe->name) == recipes.end())
+      recipes.push_back(f.recipe->name);
+  say("fpshim: failing the build: {} unsuppressed {} at {} or above ({})\n", count,
+      count == 1 ? "finding" : "findings", importance_name(level), fmt::join(recipes, ", "));
+  return kExitGate;
+}
+
+}  // namespace
+
 int write_reports(const Summary& summary, const ReportOutputs& outputs) {
-  const Findings findings = find(summary, {outputs.source_root.value_or("")});
+  const Findings findings = find(summary, {outputs.source_root.value_or(""), outputs.suppressions.get(), ""});
   // Each format rendered from the findings, to the file its option names.
   struct FileFormat {
     const std::optional<std::string>& file;
@@ -65,12 +88,12 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
   }
   if (outputs.report) {
     std::string error;
-    if (!write_json_report(summary, *outputs.report, error)) {
+    if (!write_json_report(findings, *outputs.report, error)) {
       say("fpshim: {}\n", error);
       status = kExitSetupError;
     }
   }
-  if (outputs.quiet) return status;
+  if (outputs.quiet) return apply_gate(findings, outputs, status);
   if (outputs.text) {
     std::FILE* f = std::fopen(outputs.text->c_str(), "we");
     if (!f) {
@@ -78,7 +101,7 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
       return kExitSetupError;
     }
     try {
-      write_text_report(summary, f);
+      write_text_report(findings, f);
     } catch (const std::exception& e) {
       say("fpshim: cannot write {}: {}\n", *outputs.text, e.what());
       status = kExitSetupError;
@@ -86,11 +109,11 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     if (std::fclose(f) != 0) status = kExitSetupError;
   } else {
     try {
-      write_text_report(summary, stderr);
+      write_text_report(findings, stderr);
     } catch (const std::exception&) {  // stderr closed or gone: the exit status still tells
     }
   }
-  return status;
+  return apply_gate(findings, outputs, status);
 }
 
 }  // namespace fpshim

@@ -2,6 +2,7 @@
 // (model/findings.h) and hands them to each writer, which only renders them to text.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,10 +16,16 @@ struct ReportOutputs {
   std::optional<std::string> text;         // text summary file instead of stderr
   bool quiet = false;                      // no text summary
   std::optional<std::string> source_root;  // where findings are located (default: the build's cwd)
+  std::optional<std::string> suppress;     // --suppress FILE (default: .fpshim-suppressions.json in the source root)
+  std::shared_ptr<const Suppressions> suppressions;  // loaded (and checked) from it before the build runs
+  std::optional<Importance> fail_on;       // --fail-on LEVEL; unset ("none"): the gate never fails a build
+  bool own_status = false;                 // fpshim's status is its own, not the build's (`report`): the
+                                           // gate applies whatever the build's status was
 };
 
-// Writes every report `outputs` names. Returns 0, or kExitSetupError if one could not be written
-// (said on stderr).
+// Writes every report `outputs` names, then applies the gate. Returns 0; kExitSetupError if a report
+// could not be written (said on stderr); else kExitGate if the build succeeded, `fail_on` is set and
+// unsuppressed findings at or above it remain (said in the last line on stderr).
 int write_reports(const Summary& summary, const ReportOutputs& outputs);
 
 // Writes `text` to `path` atomically: PATH.tmp, synced, renamed over PATH; "-" is stdout. On failure

@@ -192,7 +192,64 @@ static json builds_json(const std::vector<BuildPart>& parts) {
   return out;
 }
 
-json report_json(const Summary& s) {
+
+static json finding_json(const Finding& f, const Findings& all) {
+  json out = {{"fingerprint", f.fingerprint},
+              {"recipe", f.recipe->name},
+              {"importance", std::string(importance_name(f.importance()))}};
+  put_bytes(out, "exe", f.exe);
+  if (f.entry) {
+    json entry = {{"index", size_t(f.entry - f.recipe->match.data())}};
+    put_bytes(entry, match_kind_name(f.entry->kind), f.entry->text);
+    out["entry"] = std::move(entry);
+  } else {
+    out["entry"] = nullptr;
+  }
+  put_bytes_array(out, "paths", f.path_names());
+  out["folded"] = f.folded != nullptr;
+  out["count"] = f.count;
+  out["count_is_lower_bound"] = f.count_is_lower_bound;
+  json pids = json::array();
+  for (const ProcessSummary* p : f.processes) pids.push_back(p->process.pid);
+  out["processes"] = std::move(pids);
+  put_bytes(out, "chain", f.chain());
+  out["location"] = {{"uri", f.location.uri}, {"line", f.location.line}, {"why", f.location.why}};
+  if (f.suppressed) {
+    const Suppression& s = all.suppressions->entries[f.suppressed->entry];
+    out["suppressed"] = {{"reason", f.suppressed->reason}, {"entry", f.suppressed->entry}, {"line", s.line}};
+  } else {
+    out["suppressed"] = nullptr;
+  }
+  return out;
+}
+
+
+static json suppressions_json(const Findings& f) {
+  json entries = json::array();
+  if (!f.suppressions) return {{"file", nullptr}, {"entries", std::move(entries)}};
+  for (size_t i = 0; i < f.suppressions->entries.size(); i++) {
+    const Suppression& s = f.suppressions->entries[i];
+    const SuppressionUse& use = f.suppression_use[i];
+    json entry = {{"index", i}, {"line", s.line}, {"recipe", s.recipe}};
+    entry["path"] = s.paths.empty() ? json(nullptr) : json(s.paths);
+    entry["exe"] = s.exe ? json(*s.exe) : json(nullptr);
+    entry["argv"] = s.argv ? json(*s.argv) : json(nullptr);
+    entry["ancestry"] = s.ancestry ? json(*s.ancestry) : json(nullptr);
+    entry["reason"] = s.reason;
+    entry["expires"] = s.expires ? json(*s.expires) : json(nullptr);
+    entry["matched"] = use.matched;
+    entry["suppressed"] = use.suppressed;
+    entry["expired"] = use.expired;
+    entry["unused"] = use.unused();
+    entries.push_back(std::move(entry));
+  }
+  return {{"file", f.suppressions->source}, {"entries", std::move(entries)}};
+}
+
+json report_json(const Summary& s) { return report_json(find(s, {})); }
+
+json report_json(const Findings& findings) {
+  const Summary& s = *findings.summary;
   const BuildInfo& b = s.build;
   json build = {{"id", fmt::format("{:016x}", b.id)}};
   put_bytes_array(build, "command", b.command);
@@ -208,6 +265,9 @@ json report_json(const Summary& s) {
 
   json recipes = json::array();
   for (const RecipeSummary& r : s.recipes) recipes.push_back(recipe_json(r));
+
+  json items = json::array();
+  for (const Finding& f : findings.items) items.push_back(finding_json(f, findings));
 
   const Stats& st = s.stats;
   return {
@@ -234,12 +294,14 @@ json report_json(const Summary& s) {
         {"collector_peak_rss_kb", st.collector_peak_rss_kb},
         {"folded_paths", st.folded_paths},
         {"folded_records", st.folded_records}}},
+      {"findings", std::move(items)},
+      {"suppressions", suppressions_json(findings)},
   };
 }
 
-bool write_json_report(const Summary& summary, const std::string& path, std::string& error) {
+bool write_json_report(const Findings& findings, const std::string& path, std::string& error) {
   // Every string is valid UTF-8 by construction; `replace` only guards against a slip.
-  return write_atomically(path, report_json(summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n", error);
+  return write_atomically(path, report_json(findings).dump(2, ' ', false, json::error_handler_t::replace) + "\n", error);
 }
 
 }  // namespace fpshim

@@ -7,16 +7,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/findings.h"
 #include "model/summary.h"
 
 namespace fpshim {
 
 using Json = nlohmann::ordered_json;  // keys stay in the order written, as documented
 
+// The report of the findings (and of findings.summary): every summary field, then `findings` (one
+// object per finding, suppressed ones marked with their reason) and `suppressions` (the file and how
+// each entry fared).
+Json report_json(const Findings& findings);
+// The same for a summary's findings found with the default options (no suppressions).
 Json report_json(const Summary& summary);
 
 // Writes the report to `path` atomically (PATH.tmp, fsync, rename). On failure says why in `error`.
-bool write_json_report(const Summary& summary, const std::string& path, std::string& error);
+bool write_json_report(const Findings& findings, const std::string& path, std::string& error);
 
 // Byte strings (paths, argv, exe) in JSON: valid UTF-8 goes in as is; otherwise obj[name] gets the
 // text with each invalid byte written as "\xNN" and obj[name + "_hex"] the exact bytes in hex.

@@ -158,4 +158,33 @@ void write_text_report(const Summary& s, std::FILE* out) {
   std::fflush(out);
 }
 
+void write_text_report(const Findings& findings, std::FILE* out) {
+  write_text_report(*findings.summary, out);
+  if (!findings.suppressions) return;
+  const Suppressions& file = *findings.suppressions;
+  auto where = [&file](size_t entry) { return fmt::format("{}:{}", file.source, file.entries[entry].line); };
+  const size_t suppressed = findings.items.size() - findings.unsuppressed();
+  if (suppressed > 0) fmt::print(out, "fpshim: {} finding(s) suppressed:\n", suppressed);
+  for (const Finding& f : findings.items) {
+    if (!f.suppressed) continue;
+    std::vector<std::string> paths = f.path_names();
+    std::string shown = paths.empty() ? "" : escape_invalid_utf8(paths.front());
+    if (paths.size() > 1) shown += fmt::format(" and {} more", paths.size() - 1);
+    fmt::print(out, "  suppressed: [{}] {} by {} ({}): {} ({})\n", importance_name(f.importance()), f.recipe->name,
+               f.exe.empty() ? "folded processes" : escape_invalid_utf8(f.exe), shown, f.suppressed->reason,
+               where(f.suppressed->entry));
+  }
+  for (size_t i = 0; i < file.entries.size(); i++) {
+    const Suppression& s = file.entries[i];
+    const SuppressionUse& use = findings.suppression_use[i];
+    if (use.expired)
+      fmt::print(out, "fpshim: suppression {} expired on {} and suppresses nothing ({} matching finding(s)): {}\n",
+                 where(i), *s.expires, use.matched, s.reason);
+    else if (use.unused())
+      fmt::print(out, "fpshim: suppression {} is unused: it matched no finding of this build (recipe {}): {}\n",
+                 where(i), s.recipe, s.reason);
+  }
+  std::fflush(out);
+}
+
 }  // namespace fpshim
