@@ -29,6 +29,7 @@ run options:
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
   --source-root DIR   the checkout findings are located in (default: the current directory)
+  --sarif FILE        write the findings as SARIF 2.1.0 (GitHub code scanning) to FILE
   --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
@@ -55,6 +56,7 @@ constexpr Option kOptions[] = {
     {"--text", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.text = v, std::string()); }},
     {"--source-root", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
+    {"--sarif", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {
