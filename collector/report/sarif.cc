@@ -6,9 +6,11 @@
 #include "report/sarif.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "base/as_text.h"
 #include "report/report_json.h"
@@ -261,6 +263,11 @@ std::string file_uri_of_directory(std::string_view absolute) {
   return uri;
 }
 
+namespace {
+std::string render_log(const Findings& findings, const json& rules, const std::vector<json>& results, size_t kept,
+                       const SarifOptions& options);
+}  // namespace
+
 std::string render_sarif(const Findings& findings) { return render_sarif(findings, SarifOptions{}); }
 
 std::string render_sarif(const Findings& findings, const SarifOptions& options) {
@@ -275,25 +282,41 @@ std::string render_sarif(const Findings& findings, const SarifOptions& options) 
   std::vector<const Finding*> order;
   for (const Finding& f : findings.items) order.push_back(&f);
   std::stable_partition(order.begin(), order.end(), [](const Finding* f) { return !f->suppressed; });
-  json results = json::array();
-  size_t bytes = 0, dropped = 0;
+  std::vector<json> results;
+  std::vector<size_t> ends;  // compact bytes of results[0..i]
+  size_t bytes = 0;
   for (const Finding* f : order) {
+    if (results.size() >= options.max_results) break;
     json result = result_of(*f, rule_index.at(f->recipe));
     size_t size = result.dump(-1, ' ', false, json::error_handler_t::replace).size();
-    if (results.size() >= options.max_results || bytes + size > options.max_result_bytes) {
-      dropped++;
-      continue;
-    }
-    bytes += size;
+    if (bytes + size > options.max_result_bytes) break;
     results.push_back(std::move(result));
+    ends.push_back(bytes += size);
   }
+  // Over the gzipped limit (a build with huge command lines, say): keep a shorter prefix, in
+  // proportion to how far over it was, until it fits.
+  size_t kept = results.size();
+  std::string text = render_log(findings, rules, results, kept, options);
+  for (size_t gz = gzipped_size(text); gz > options.max_gzipped_bytes && kept > 0; gz = gzipped_size(text)) {
+    size_t target = size_t(double(ends[kept - 1]) * 0.95 * double(options.max_gzipped_bytes) / double(gz));
+    size_t fit = size_t(std::upper_bound(ends.begin(), ends.begin() + kept, target) - ends.begin());
+    kept = std::min(fit, kept - 1);
+    text = render_log(findings, rules, results, kept, options);
+  }
+  return text;
+}
 
+namespace {
+
+std::string render_log(const Findings& findings, const json& rules, const std::vector<json>& results, size_t kept,
+                       const SarifOptions& options) {
+  const size_t dropped = findings.items.size() - kept;
   const Summary& s = *findings.summary;
   json driver = {{"name", "fpshim"},
                  {"fullName", "fpshim build fingerprinting monitor"},
                  {"version", FPSHIM_VERSION},
                  {"semanticVersion", FPSHIM_VERSION},
-                 {"rules", std::move(rules)}};
+                 {"rules", rules}};
   json run = {
       {"tool", {{"driver", std::move(driver)}}},
       {"automationDetails", {{"id", fmt::format("fpshim/{:016x}", s.build.id)}}},
@@ -303,10 +326,12 @@ std::string render_sarif(const Findings& findings, const SarifOptions& options) 
           {"description", {{"text", "The checkout the findings are located in (--source-root)."}}}}}}},
       {"invocations", json::array({invocation_of(findings)})},
       {"columnKind", "utf16CodeUnits"},
-      {"results", std::move(results)},
   };
+  json listed = json::array();
+  for (size_t i = 0; i < kept; i++) listed.push_back(results[i]);
+  run["results"] = std::move(listed);
   run["properties"] = {{"findings", findings.items.size()},
-                       {"results", findings.items.size() - dropped},
+                       {"results", kept},
                        {"results_dropped", dropped},
                        {"build_id", fmt::format("{:016x}", s.build.id)},
                        {"processes_seen", s.processes_seen},
@@ -318,6 +343,30 @@ std::string render_sarif(const Findings& findings, const SarifOptions& options) 
         options.max_results, dropped);
   json log = {{"$schema", kSchema}, {"version", "2.1.0"}, {"runs", json::array({std::move(run)})}};
   return log.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+size_t gzipped_size(std::string_view text) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return SIZE_MAX;
+  unsigned char out[1 << 16];
+  size_t total = 0;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  int status = Z_OK;
+  size_t left = text.size();
+  do {
+    if (z.avail_in == 0 && left > 0) {
+      z.avail_in = uInt(std::min<size_t>(left, 1u << 30));
+      left -= z.avail_in;
+    }
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    status = deflate(&z, left == 0 ? Z_FINISH : Z_NO_FLUSH);
+    total += sizeof out - z.avail_out;
+  } while (status == Z_OK || status == Z_BUF_ERROR);
+  deflateEnd(&z);
+  return status == Z_STREAM_END ? total : SIZE_MAX;
 }
 
 }  // namespace fpshim
