@@ -56,7 +56,8 @@ constexpr Option kOptions[] = {
     {"--text", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.text = v, std::string()); }},
     {"--source-root", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
-    {"--sarif", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
+    {"--sarif", true, true,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {

@@ -117,12 +117,15 @@ json rule_of(const Recipe& r) {
   rule["properties"] = {{"tags", std::move(tags)},
                         {"security-severity", security_severity_of(r.importance)},
                         {"precision", "high"},
-                        {"problem.severity", level_of(r.importance) == "note" ? "recommendation" : level_of(r.importance)},
+                        {"problem.severity",
+                         level_of(r.importance) == "note" ? "recommendation" : level_of(r.importance)},
                         {"importance", importance_name(r.importance)}};
   return rule;
 }
 
-std::string utf8(std::string_view bytes) { return is_valid_utf8(bytes) ? std::string(bytes) : escape_invalid_utf8(bytes); }
+std::string utf8(std::string_view bytes) {
+  return is_valid_utf8(bytes) ? std::string(bytes) : escape_invalid_utf8(bytes);
+}
 
 std::string basename_of(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -139,7 +142,8 @@ std::string message_of(const Finding& f) {
     listed += utf8(paths[i]);
   }
   uint64_t more = paths.size() > kMaxMessagePaths ? paths.size() - kMaxMessagePaths : 0;
-  if (f.folded) more = std::max<uint64_t>(more, f.folded->paths > kMaxMessagePaths ? f.folded->paths - kMaxMessagePaths : 0);
+  if (f.folded && f.folded->paths > kMaxMessagePaths)
+    more = std::max<uint64_t>(more, f.folded->paths - kMaxMessagePaths);
   if (more) listed += fmt::format(" and {} more path{}", more, more == 1 ? "" : "s");
   std::string who = f.exe.empty() ? "the build" : "`" + utf8(basename_of(f.exe)) + "`";
   std::string accesses = fmt::format("{}{} access{}", f.count_is_lower_bound ? "at least " : "", f.count,
@@ -147,7 +151,8 @@ std::string message_of(const Finding& f) {
   std::string text = fmt::format("{}: {} reached {} ({}).", f.recipe->title, who, listed, accesses);
   if (!f.processes.empty()) text += fmt::format(" Process chain: {}.", utf8(f.chain(60)));
   else if (f.folded) text += " Folded past the recipe's limits: the processes are not listed one by one.";
-  if (f.location.why.starts_with("named by")) text += fmt::format(" Located in {}, {}.", f.location.uri, f.location.why);
+  if (f.location.why.starts_with("named by"))
+    text += fmt::format(" Located in {}, {}.", f.location.uri, f.location.why);
   return text;
 }
 
@@ -233,9 +238,9 @@ json invocation_of(const Findings& findings) {
   const auto& unmonitored = findings.summary->coverage.unmonitored;
   for (size_t i = 0; i < unmonitored.size() && i < kMaxNotifications; i++) {
     const UnmonitoredProcess& u = unmonitored[i];
-    notes.push_back({{"level", "warning"},
-                     {"message", {{"text", fmt::format("Not monitored ({}): {}{}.", unmonitored_name(u.reason),
-                                                       describe(u.process), u.detail.empty() ? "" : ": " + u.detail)}}}});
+    std::string text = fmt::format("Not monitored ({}): {}{}.", unmonitored_name(u.reason), describe(u.process),
+                                   u.detail.empty() ? "" : ": " + u.detail);
+    notes.push_back({{"level", "warning"}, {"message", {{"text", std::move(text)}}}});
   }
   if (unmonitored.size() > kMaxNotifications)
     notes.push_back({{"level", "warning"},
