@@ -3,7 +3,7 @@
 set -euo pipefail
 
 fpshim_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-fpshim_packages=(cmake g++ make libfmt-dev nlohmann-json3-dev doctest-dev python3 libc6-dev)
+fpshim_packages=(cmake g++ make libfmt-dev nlohmann-json3-dev doctest-dev python3 libc6-dev zlib1g-dev)
 
 install_missing_packages() {
   local missing=() pkg

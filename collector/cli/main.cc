@@ -42,6 +42,7 @@ run and report options:
                       the source root, if it exists)
   --fail-on LEVEL     none|low|medium|high|critical (default none): exit 3 if the build succeeded but
                       unsuppressed findings at LEVEL or above remain
+  --sarif FILE        write the findings as SARIF 2.1.0 (GitHub code scanning) to FILE
 
 report and env options:
   --spool DIR         the spool of bare preloads (default /var/tmp/fpshim-<uid>/spool)
@@ -106,6 +107,8 @@ constexpr Option kOptions[] = {
        if (o.outputs.fail_on) return std::string();
        return fmt::format("--fail-on wants none, low, medium, high or critical, not \"{}\"", v);
      }},
+    {"--sarif", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
     {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},

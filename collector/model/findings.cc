@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <tuple>
@@ -74,17 +75,47 @@ bool is_source_file(const std::string& root, const std::string& relative) {
   return !(in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F');
 }
 
-// The first line of the file that mentions one of `needles`; 1 if none does.
-int line_mentioning(const std::string& file, const std::vector<std::string>& needles) {
+// The line of the file that led to the reads, by the best evidence on it: a path written out,
+// else a shell glob that matches one ("/sys/class/net/*/address"), else a program the file started
+// or one of its arguments' names as a word ("cat"); the first line of the best kind, 1 if none.
+int line_mentioning(const std::string& file, const std::vector<std::string>& paths,
+                    const std::vector<std::string>& words) {
+  auto is_word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  auto has_word = [&](const std::string& line, const std::string& word) {
+    for (size_t at = line.find(word); at != std::string::npos; at = line.find(word, at + 1))
+      if ((at == 0 || !is_word_char(line[at - 1])) &&
+          (at + word.size() == line.size() || !is_word_char(line[at + word.size()])))
+        return true;
+    return false;
+  };
+  auto has_glob_of = [&](const std::string& line) {
+    constexpr std::string_view kSeparators = " \t\"'`$(){}<>|;&=";
+    for (size_t start = 0; start < line.size();) {
+      size_t end = line.find_first_of(kSeparators, start);
+      if (end == std::string::npos) end = line.size();
+      std::string token = line.substr(start, end - start);
+      start = end + 1;
+      if (!token.starts_with('/') || token.find_first_of("*?[") == std::string::npos) continue;
+      for (const std::string& path : paths)
+        if (fnmatch(token.c_str(), path.c_str(), FNM_PATHNAME) == 0) return true;
+    }
+    return false;
+  };
   std::ifstream in(file, std::ios::binary);
   std::string line;
   size_t read = 0;
-  for (int n = 1; read < kMaxScannedBytes && std::getline(in, line); n++) {
+  int best_line = 1, best = 3;  // 0 path, 1 glob, 2 word, 3 nothing
+  for (int n = 1; best > 0 && read < kMaxScannedBytes && std::getline(in, line); n++) {
     read += line.size() + 1;
-    for (const std::string& needle : needles)
-      if (!needle.empty() && line.find(needle) != std::string::npos) return n;
+    int kind = 3;
+    for (const std::string& path : paths)
+      if (!path.empty() && line.find(path) != std::string::npos) kind = 0;
+    if (kind > 1 && best > 1 && has_glob_of(line)) kind = 1;
+    for (size_t w = 0; kind > 2 && best > 2 && w < words.size(); w++)
+      if (!words[w].empty() && has_word(line, words[w])) kind = 2;
+    if (kind < best) best = kind, best_line = n;
   }
-  return 1;
+  return best_line;
 }
 
 // The file in the checkout that the chain names, nearest to the reader first: an argument that is a
@@ -111,10 +142,10 @@ SourceLocation locate(const Finding& f, const std::string& root, const std::vect
     }
     if (found.empty()) continue;
     // What the file says that led to the read: the paths, else the programs it started.
-    std::vector<std::string> said = needles;
+    std::vector<std::string> words;
     for (size_t below = 0; below < i; below++)
-      for (const std::string& arg : chain[below].argv) said.push_back(basename_of(arg));
-    return {found, line_mentioning(root + "/" + found, said), "named by `" + shell_command(p.argv, 60) + "`"};
+      for (const std::string& arg : chain[below].argv) words.push_back(basename_of(arg));
+    return {found, line_mentioning(root + "/" + found, needles, words), "named by `" + shell_command(p.argv, 60) + "`"};
   }
   for (std::string_view file : kFallbackFiles)
     if (file == kFallbackFiles[std::size(kFallbackFiles) - 1] || is_source_file(root, std::string(file)))

@@ -16,6 +16,7 @@
 #include "base/say.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
+#include "report/sarif.h"
 
 namespace fpshim {
 
@@ -77,6 +78,7 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     std::string (*render)(const Findings&);
   };
   const FileFormat formats[] = {
+      {outputs.sarif, render_sarif},
   };
   int status = 0;
   for (const FileFormat& format : formats) {

@@ -21,6 +21,7 @@ struct ReportOutputs {
   std::optional<Importance> fail_on;       // --fail-on LEVEL; unset ("none"): the gate never fails a build
   bool own_status = false;                 // fpshim's status is its own, not the build's (`report`): the
                                            // gate applies whatever the build's status was
+  std::optional<std::string> sarif;        // SARIF 2.1.0 file for code scanning
 };
 
 // Writes every report `outputs` names, then applies the gate. Returns 0; kExitSetupError if a report
