@@ -28,6 +28,7 @@ run options:
   --report FILE       write the JSON report to FILE
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
+  --html FILE         write a self-contained HTML report to FILE (for a browser; no network needed)
   --source-root DIR   the checkout findings are located in (default: the current directory)
   --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
 
@@ -55,6 +56,7 @@ constexpr Option kOptions[] = {
     {"--text", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.text = v, std::string()); }},
     {"--source-root", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
+    {"--html", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {

@@ -12,6 +12,7 @@
 
 #include "base/exit_status.h"
 #include "base/say.h"
+#include "report/html.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
 
@@ -54,6 +55,7 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     std::string (*render)(const Findings&);
   };
   const FileFormat formats[] = {
+      {outputs.html, render_html},
   };
   int status = 0;
   for (const FileFormat& format : formats) {

@@ -15,6 +15,7 @@ struct ReportOutputs {
   std::optional<std::string> text;         // text summary file instead of stderr
   bool quiet = false;                      // no text summary
   std::optional<std::string> source_root;  // where findings are located (default: the build's cwd)
+  std::optional<std::string> html;         // self-contained HTML report file
 };
 
 // Writes every report `outputs` names. Returns 0, or kExitSetupError if one could not be written
