@@ -56,6 +56,7 @@ dt{font-weight:600;color:var(--muted)}dd{margin:0;min-width:0}
 .finding.suppressed{opacity:.75}.finding.suppressed h4{text-decoration:line-through}
 .supp{background:var(--soft);border-left:.25rem solid var(--muted);padding:.2rem .6rem;margin:.3rem 0}
 ul.paths,ol.chain{margin:0;padding-left:1.2rem}
+ul.glance{padding-left:0;list-style:none}ul.glance li{margin:.25rem 0}ul.glance li.suppressed{opacity:.7}
 ol.chain li::marker{color:var(--muted)}
 .tree,.tree ul{list-style:none;margin:0;padding-left:0}
 .tree ul{padding-left:1.1rem;border-left:1px solid var(--line);margin-left:.35rem}
@@ -176,6 +177,27 @@ void write_headline(const Findings& fs, std::string& out) {
   out += "</header>\n";
 }
 
+// One line per finding, the most important first, each a link to the finding in full.
+void write_glance(const Findings& fs, std::string& out) {
+  if (fs.items.empty()) return;
+  out += "<section id=\"glance\"><h2>Findings at a glance</h2>\n<ul class=\"glance\">\n";
+  for (size_t i = 0; i < fs.items.size() && i < kMaxFindings; i++) {
+    const Finding& f = fs.items[i];
+    const std::vector<std::string> paths = f.path_names();
+    std::string_view level = importance_name(f.importance());
+    out += fmt::format("<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} read <code>{}</code>{}",
+                       f.suppressed ? " class=\"suppressed\"" : "", level, level, h(f.fingerprint), h(f.recipe->name),
+                       f.exe.empty() ? std::string("folded accesses") : "<code>" + h(f.exe) + "</code>",
+                       paths.empty() ? std::string() : h(paths.front()),
+                       paths.size() > 1 ? fmt::format(" and {} more", paths.size() - 1) : std::string());
+    out += fmt::format(" <span class=\"muted\">at <code>{}:{}</code>{}</span></li>\n", h(f.location.uri), f.location.line,
+                       f.suppressed ? " (suppressed)" : "");
+  }
+  if (fs.items.size() > kMaxFindings)
+    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n", fs.items.size() - kMaxFindings);
+  out += "</ul>\n</section>\n";
+}
+
 void write_finding(const Finding& f, std::string& out) {
   out += fmt::format("<article class=\"finding{}\" id=\"f-{}\">\n", f.suppressed ? " suppressed" : "", h(f.fingerprint));
   std::string who = f.exe.empty() ? std::string("accesses folded past the recipe's limits") : h(f.exe);
@@ -290,7 +312,11 @@ void write_tree(const Summary& s, std::string& out) {
   // What each image reached: (path, recipe) pairs, matched by pid and command line.
   std::multimap<int32_t, size_t> by_pid;
   for (size_t i = 0; i < n; i++) by_pid.emplace(ps[i].process.pid, i);
-  std::map<size_t, std::vector<std::pair<std::string, std::string>>> touched;
+  struct Touched {
+    std::vector<std::pair<std::string, std::string>> paths;  // (path, the recipes it fired), first reach first
+    std::map<std::string, size_t> index;
+  };
+  std::map<size_t, Touched> touched;
   for (const RecipeSummary& r : s.recipes) {
     for (const ProcessSummary& p : r.processes) {
       auto [lo, hi] = by_pid.equal_range(p.process.pid);
@@ -298,7 +324,12 @@ void write_tree(const Summary& s, std::string& out) {
       size_t match = std::prev(hi)->second;
       for (auto it = lo; it != hi; ++it)
         if (ps[it->second].process.exe == p.process.exe && ps[it->second].process.argv == p.process.argv) match = it->second;
-      for (const std::string& path : p.paths) touched[match].emplace_back(path, r.recipe->name);
+      Touched& t = touched[match];
+      for (const std::string& path : p.paths) {
+        auto [it, fresh] = t.index.try_emplace(path, t.paths.size());
+        if (fresh) t.paths.emplace_back(path, r.recipe->name);
+        else t.paths[it->second].second += ", " + r.recipe->name;
+      }
     }
   }
 
@@ -354,7 +385,7 @@ void write_tree(const Summary& s, std::string& out) {
     out += "</span>";
     if (hit != touched.end()) {
       out += "<ul class=\"touched\">";
-      const auto& paths = hit->second;
+      const auto& paths = hit->second.paths;
       for (size_t k = 0; k < paths.size() && k < kMaxTouchedPerProcess; k++)
         out += fmt::format("<li><code>{}</code> <span class=\"muted\">{}</span></li>", h(paths[k].first), h(paths[k].second));
       if (paths.size() > kMaxTouchedPerProcess)
@@ -480,8 +511,9 @@ std::string render_html(const Findings& findings) {
   out += fmt::format("<title>fpshim: {}</title>\n", h(shell_command(s.build.command, 60)));
   out += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
   write_headline(findings, out);
-  out += "<nav><a href=\"#recipes\">Recipes</a><a href=\"#tree\">Process tree</a><a href=\"#coverage\">Coverage</a>"
+  out += "<nav><a href=\"#glance\">Findings</a><a href=\"#recipes\">Recipes</a><a href=\"#tree\">Process tree</a><a href=\"#coverage\">Coverage</a>"
          "<a href=\"#stats\">Stats</a></nav>\n";
+  write_glance(findings, out);
   write_recipes(findings, out);
   write_tree(s, out);
   write_coverage(s.coverage, out);
