@@ -185,7 +185,7 @@ void write_glance(const Findings& fs, std::string& out) {
     const Finding& f = fs.items[i];
     const std::vector<std::string> paths = f.path_names();
     std::string_view level = importance_name(f.importance());
-    out += fmt::format("<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} read <code>{}</code>{}",
+    out += fmt::format("<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} reached <code>{}</code>{}",
                        f.suppressed ? " class=\"suppressed\"" : "", level, level, h(f.fingerprint), h(f.recipe->name),
                        f.exe.empty() ? std::string("folded accesses") : "<code>" + h(f.exe) + "</code>",
                        paths.empty() ? std::string() : h(paths.front()),
