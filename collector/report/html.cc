@@ -3,13 +3,13 @@
 // out, so that a build of 100,000 processes still gives a page a browser opens.
 #include "report/html.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/as_text.h"
 #include "model/recipe_hits.h"
@@ -18,15 +18,15 @@ namespace fpshim {
 
 namespace {
 
-constexpr size_t kMaxFindings = 200;           // findings rendered in full
+constexpr size_t kMaxFindings = 200;  // findings rendered in full
 constexpr size_t kMaxPathsPerFinding = 40;
 constexpr size_t kMaxChainsPerFinding = 5;     // processes of a finding shown with their ancestry
 constexpr size_t kMaxTreeNodes = 600;          // process images drawn in the tree
 constexpr size_t kMaxTreeNodesForHits = 1200;  // ... when the ones that reached paths need more room
 constexpr size_t kMaxTouchedPerProcess = 12;   // paths listed beside a process in the tree
 constexpr size_t kMaxUnmonitored = 100;
-constexpr size_t kMaxArg = 120;                // characters of one argument
-constexpr size_t kIndentLevels = 12;           // deeper levels of the tree are drawn without indent
+constexpr size_t kMaxArg = 120;       // characters of one argument
+constexpr size_t kIndentLevels = 12;  // deeper levels of the tree are drawn without indent
 
 // The page's style: readable without it, laid out with it; no external resource of any kind.
 constexpr std::string_view kStyle = R"(
@@ -133,8 +133,9 @@ void write_headline(const Findings& fs, std::string& out) {
     detail = "No recipe fired, and every process of the build was monitored.";
   } else if (s.recipes.empty()) {
     cls = "gaps", title = "No fingerprinting detected in monitored processes";
-    detail = fmt::format("But {} ran unmonitored: what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
-                         plural(unmonitored, "process", "processes"));
+    detail =
+        fmt::format("But {} ran unmonitored: what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
+                    plural(unmonitored, "process", "processes"));
   } else {
     cls = fs.unsuppressed() == 0 && !fs.items.empty() ? "accepted" : "detected";
     title = cls == "detected" ? "Fingerprinting detected" : "Fingerprinting detected; every finding is suppressed";
@@ -147,14 +148,16 @@ void write_headline(const Findings& fs, std::string& out) {
 
   std::vector<std::string> notes;
   if (!s.recipes.empty() && unmonitored > 0)
-    notes.push_back(fmt::format("{} ran unmonitored; what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
-                                plural(unmonitored, "process", "processes")));
+    notes.push_back(
+        fmt::format("{} ran unmonitored; what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
+                    plural(unmonitored, "process", "processes")));
   if (s.build.linger_expired)
     notes.push_back(fmt::format("fpshim stopped waiting; {} of the build still running then.",
                                 plural(s.build.still_running.size(), "process was", "processes were")));
   const Stats& st = s.stats;
   if (st.lost > 0)
-    notes.push_back(fmt::format("{} lost; some accesses may be missing.", plural(st.lost, "record was", "records were")));
+    notes.push_back(
+        fmt::format("{} lost; some accesses may be missing.", plural(st.lost, "record was", "records were")));
   if (st.collector_restarts > 0)
     notes.push_back(fmt::format("The collector died and was restarted {}; {} came late from the spool.",
                                 plural(st.collector_restarts, "time", "times"), plural(st.late, "record", "records")));
@@ -185,21 +188,24 @@ void write_glance(const Findings& fs, std::string& out) {
     const Finding& f = fs.items[i];
     const std::vector<std::string> paths = f.path_names();
     std::string_view level = importance_name(f.importance());
-    out += fmt::format("<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} reached <code>{}</code>{}",
-                       f.suppressed ? " class=\"suppressed\"" : "", level, level, h(f.fingerprint), h(f.recipe->name),
-                       f.exe.empty() ? std::string("folded accesses") : "<code>" + h(f.exe) + "</code>",
-                       paths.empty() ? std::string() : h(paths.front()),
-                       paths.size() > 1 ? fmt::format(" and {} more", paths.size() - 1) : std::string());
-    out += fmt::format(" <span class=\"muted\">at <code>{}:{}</code>{}</span></li>\n", h(f.location.uri), f.location.line,
-                       f.suppressed ? " (suppressed)" : "");
+    out +=
+        fmt::format("<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} reached <code>{}</code>{}",
+                    f.suppressed ? " class=\"suppressed\"" : "", level, level, h(f.fingerprint), h(f.recipe->name),
+                    f.exe.empty() ? std::string("folded accesses") : "<code>" + h(f.exe) + "</code>",
+                    paths.empty() ? std::string() : h(paths.front()),
+                    paths.size() > 1 ? fmt::format(" and {} more", paths.size() - 1) : std::string());
+    out += fmt::format(" <span class=\"muted\">at <code>{}:{}</code>{}</span></li>\n", h(f.location.uri),
+                       f.location.line, f.suppressed ? " (suppressed)" : "");
   }
   if (fs.items.size() > kMaxFindings)
-    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n", fs.items.size() - kMaxFindings);
+    out +=
+        fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n", fs.items.size() - kMaxFindings);
   out += "</ul>\n</section>\n";
 }
 
 void write_finding(const Finding& f, std::string& out) {
-  out += fmt::format("<article class=\"finding{}\" id=\"f-{}\">\n", f.suppressed ? " suppressed" : "", h(f.fingerprint));
+  out +=
+      fmt::format("<article class=\"finding{}\" id=\"f-{}\">\n", f.suppressed ? " suppressed" : "", h(f.fingerprint));
   std::string who = f.exe.empty() ? std::string("accesses folded past the recipe's limits") : h(f.exe);
   out += fmt::format("<h4>{}{}</h4>\n", f.exe.empty() ? who : "<code>" + who + "</code>",
                      f.suppressed ? " <span class=\"muted\">(suppressed)</span>" : "");
@@ -208,7 +214,8 @@ void write_finding(const Finding& f, std::string& out) {
   out += fmt::format("<dt>Where to look</dt><dd><code>{}:{}</code> <span class=\"why\">{}</span></dd>\n",
                      h(f.location.uri), f.location.line, h(f.location.why));
   if (f.entry) {
-    out += fmt::format("<dt>Rule entry</dt><dd>{} <code>{}</code>{}</dd>\n", match_kind_name(f.entry->kind), h(f.entry->text),
+    out += fmt::format("<dt>Rule entry</dt><dd>{} <code>{}</code>{}</dd>\n", match_kind_name(f.entry->kind),
+                       h(f.entry->text),
                        f.entry->note.empty() ? "" : " <span class=\"muted\">" + h(f.entry->note) + "</span>");
   }
   out += fmt::format("<dt>Accesses</dt><dd>{}", count_text(f.count, f.count_is_lower_bound, "access", "accesses"));
@@ -217,17 +224,21 @@ void write_finding(const Finding& f, std::string& out) {
   out += "</dd>\n<dt>Paths</dt><dd><ul class=\"paths\">\n";
   for (size_t i = 0; i < f.paths.size() && i < kMaxPathsPerFinding; i++) {
     const PathSummary& p = *f.paths[i];
-    out += fmt::format("<li><code>{}</code> <span class=\"muted\">{}, {}{}</span></li>\n", h(p.path), ops_text(p.operations),
-                       count_text(p.count, p.count_is_lower_bound, "time", "times"), errors_text(p.failed, p.errors));
+    out += fmt::format("<li><code>{}</code> <span class=\"muted\">{}, {}{}</span></li>\n", h(p.path),
+                       ops_text(p.operations), count_text(p.count, p.count_is_lower_bound, "time", "times"),
+                       errors_text(p.failed, p.errors));
   }
   if (f.paths.size() > kMaxPathsPerFinding)
-    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n", f.paths.size() - kMaxPathsPerFinding);
+    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n",
+                       f.paths.size() - kMaxPathsPerFinding);
   if (f.folded) {
     const FoldedSummary& fo = *f.folded;
-    out += fmt::format("<li>{} folded: {}{}", fo.paths > 0 ? fmt::format("{}{} {}", fo.paths_exact ? "" : "about ", fo.paths,
-                                                                             fo.paths == 1 ? "path" : "paths")
-                                                           : std::string("accesses by more processes"),
-                       count_text(fo.count, fo.count_is_lower_bound, "access", "accesses"), errors_text(fo.failed, fo.errors));
+    out += fmt::format(
+        "<li>{} folded: {}{}",
+        fo.paths > 0
+            ? fmt::format("{}{} {}", fo.paths_exact ? "" : "about ", fo.paths, fo.paths == 1 ? "path" : "paths")
+            : std::string("accesses by more processes"),
+        count_text(fo.count, fo.count_is_lower_bound, "access", "accesses"), errors_text(fo.failed, fo.errors));
     if (!fo.examples.empty()) {
       out += "; for example";
       for (size_t i = 0; i < fo.examples.size() && i < kMaxPathsPerFinding; i++)
@@ -268,23 +279,29 @@ void write_recipes(const Findings& fs, std::string& out) {
     size_t total = 0, suppressed = 0;
     for (const Finding& f : fs.items)
       if (f.recipe == &recipe) total++, suppressed += f.suppressed ? 1 : 0;
-    out += fmt::format("<details class=\"recipe\" open id=\"r-{}\"><summary><span class=\"badge {}\">{}</span> {}: {} "
-                       "<span class=\"muted\">({}, {}{})</span></summary>\n",
-                       h(recipe.name), importance_name(recipe.importance), importance_name(recipe.importance),
-                       h(recipe.name), h(recipe.title), plural(r.hits, "hit", "hits"), plural(total, "finding", "findings"),
-                       suppressed ? fmt::format(", {} suppressed", suppressed) : "");
+    out += fmt::format(
+        "<details class=\"recipe\" open id=\"r-{}\"><summary><span class=\"badge {}\">{}</span> {}: {} "
+        "<span class=\"muted\">({}, {}{})</span></summary>\n",
+        h(recipe.name), importance_name(recipe.importance), importance_name(recipe.importance), h(recipe.name),
+        h(recipe.title), plural(r.hits, "hit", "hits"), plural(total, "finding", "findings"),
+        suppressed ? fmt::format(", {} suppressed", suppressed) : "");
     out += fmt::format("<p>{}</p>\n", h(recipe.description));
     out += fmt::format("<dl><dt>MITRE ATT&amp;CK</dt><dd>{} {} (tactic {} {})</dd>\n", h(recipe.technique.id),
                        h(recipe.technique.name), h(recipe.tactic.id), h(recipe.tactic.name));
-    out += fmt::format("<dt>In CI</dt><dd>{}</dd><dt>In staging</dt><dd>{}</dd><dt>In production</dt><dd>{}</dd></dl>\n",
-                       h(recipe.guidance.ci), h(recipe.guidance.staging), h(recipe.guidance.production));
+    out +=
+        fmt::format("<dt>In CI</dt><dd>{}</dd><dt>In staging</dt><dd>{}</dd><dt>In production</dt><dd>{}</dd></dl>\n",
+                    h(recipe.guidance.ci), h(recipe.guidance.staging), h(recipe.guidance.production));
     size_t left = 0;
     for (const Finding& f : fs.items) {
       if (f.recipe != &recipe) continue;
-      if (shown < kMaxFindings) write_finding(f, out), shown++;
-      else left++;
+      if (shown < kMaxFindings)
+        write_finding(f, out), shown++;
+      else
+        left++;
     }
-    if (left) out += fmt::format("<p class=\"muted\">... and {} more (see the JSON report)</p>\n", plural(left, "finding", "findings"));
+    if (left)
+      out += fmt::format("<p class=\"muted\">... and {} more (see the JSON report)</p>\n",
+                         plural(left, "finding", "findings"));
     out += "</details>\n";
   }
   out += "</section>\n";
@@ -323,12 +340,15 @@ void write_tree(const Summary& s, std::string& out) {
       if (lo == hi) continue;
       size_t match = std::prev(hi)->second;
       for (auto it = lo; it != hi; ++it)
-        if (ps[it->second].process.exe == p.process.exe && ps[it->second].process.argv == p.process.argv) match = it->second;
+        if (ps[it->second].process.exe == p.process.exe && ps[it->second].process.argv == p.process.argv)
+          match = it->second;
       Touched& t = touched[match];
       for (const std::string& path : p.paths) {
         auto [it, fresh] = t.index.try_emplace(path, t.paths.size());
-        if (fresh) t.paths.emplace_back(path, r.recipe->name);
-        else t.paths[it->second].second += ", " + r.recipe->name;
+        if (fresh)
+          t.paths.emplace_back(path, r.recipe->name);
+        else
+          t.paths[it->second].second += ", " + r.recipe->name;
       }
     }
   }
@@ -353,20 +373,26 @@ void write_tree(const Summary& s, std::string& out) {
   size_t hidden_roots = 0;
   for (size_t i = 0; i < n; i++) {
     if (parent[i] < 0) {
-      if (keep[i]) roots.push_back(i);
-      else hidden_roots++;
-    } else if (keep[i]) children[size_t(parent[i])].push_back(i);
-    else if (keep[size_t(parent[i])]) hidden[size_t(parent[i])]++;
+      if (keep[i])
+        roots.push_back(i);
+      else
+        hidden_roots++;
+    } else if (keep[i])
+      children[size_t(parent[i])].push_back(i);
+    else if (keep[size_t(parent[i])])
+      hidden[size_t(parent[i])]++;
   }
 
   out += "<section id=\"tree\"><h2>Process tree</h2>\n";
   out += fmt::format("<p>{} of the build ({} monitored, {} unmonitored){}.</p>\n",
                      plural(n, "process image", "process images"), s.coverage.monitored, s.coverage.unmonitored.size(),
                      kept < n ? fmt::format("; {} drawn, those that reached watched paths or ran unmonitored first, "
-                                            "{} left out (see the JSON report)", kept, n - kept)
+                                            "{} left out (see the JSON report)",
+                                            kept, n - kept)
                               : std::string());
-  out += "<p class=\"legend\"><span class=\"mark\">&#9673; reached watched paths</span> "
-         "<span class=\"unmon\"><span class=\"mark\">&#9675; unmonitored</span></span></p>\n";
+  out +=
+      "<p class=\"legend\"><span class=\"mark\">&#9673; reached watched paths</span> "
+      "<span class=\"unmon\"><span class=\"mark\">&#9675; unmonitored</span></span></p>\n";
   if (n == 0) out += "<p>No process said hello.</p>\n";
 
   auto node = [&](size_t i, size_t depth) {
@@ -380,21 +406,24 @@ void write_tree(const Summary& s, std::string& out) {
     if (exec[i]) out += "<span class=\"muted\">exec</span> ";
     out += process_html(e.process);
     if (e.exit_status) out += fmt::format(" <span class=\"muted\">exit {}</span>", *e.exit_status);
-    if (e.reason != Unmonitored::none) out += fmt::format(" <span class=\"muted\">unmonitored: {}</span>", unmonitored_name(e.reason));
+    if (e.reason != Unmonitored::none)
+      out += fmt::format(" <span class=\"muted\">unmonitored: {}</span>", unmonitored_name(e.reason));
     if (depth > kIndentLevels) out += fmt::format(" <span class=\"muted\">(depth {})</span>", depth);
     out += "</span>";
     if (hit != touched.end()) {
       out += "<ul class=\"touched\">";
       const auto& paths = hit->second.paths;
       for (size_t k = 0; k < paths.size() && k < kMaxTouchedPerProcess; k++)
-        out += fmt::format("<li><code>{}</code> <span class=\"muted\">{}</span></li>", h(paths[k].first), h(paths[k].second));
+        out += fmt::format("<li><code>{}</code> <span class=\"muted\">{}</span></li>", h(paths[k].first),
+                           h(paths[k].second));
       if (paths.size() > kMaxTouchedPerProcess)
         out += fmt::format("<li class=\"muted\">... and {} more</li>", paths.size() - kMaxTouchedPerProcess);
       out += "</ul>";
     }
   };
   auto more = [&](size_t count) {
-    if (count) out += fmt::format("<li class=\"muted\">... and {} not drawn</li>\n", plural(count, "process", "processes"));
+    if (count)
+      out += fmt::format("<li class=\"muted\">... and {} not drawn</li>\n", plural(count, "process", "processes"));
   };
 
   // Depth-first without recursion: a build can nest deeper than the stack would like.
@@ -432,7 +461,8 @@ void write_tree(const Summary& s, std::string& out) {
 
 void write_coverage(const Coverage& c, std::string& out) {
   out += "<section id=\"coverage\"><h2>Coverage</h2>\n";
-  out += fmt::format("<p>{} monitored, {} unmonitored.</p>\n", plural(c.monitored, "process", "processes"), c.unmonitored.size());
+  out += fmt::format("<p>{} monitored, {} unmonitored.</p>\n", plural(c.monitored, "process", "processes"),
+                     c.unmonitored.size());
   if (c.unmonitored.empty()) {
     out += "<p>Every process of the build ran with the shim: no coverage gaps.</p>\n</section>\n";
     return;
@@ -449,7 +479,8 @@ void write_coverage(const Coverage& c, std::string& out) {
     out += "</li>\n";
   }
   if (c.unmonitored.size() > kMaxUnmonitored)
-    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n", c.unmonitored.size() - kMaxUnmonitored);
+    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n",
+                       c.unmonitored.size() - kMaxUnmonitored);
   out += "</ul>\n</section>\n";
 }
 
@@ -474,7 +505,8 @@ void write_stats(const Summary& s, std::string& out) {
       {"collector peak RSS (KiB)", st.collector_peak_rss_kb},
   };
   out += "<section id=\"stats\"><h2>Stats</h2>\n<table>\n";
-  for (const auto& [name, value] : rows) out += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td></tr>\n", name, value);
+  for (const auto& [name, value] : rows)
+    out += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td></tr>\n", name, value);
   out += "</table>\n</section>\n";
 }
 
@@ -485,11 +517,21 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : escape_invalid_utf8(text)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
           out += fmt::format("\\x{:02x}", int(c));
@@ -511,20 +553,23 @@ std::string render_html(const Findings& findings) {
   out += fmt::format("<title>fpshim: {}</title>\n", h(shell_command(s.build.command, 60)));
   out += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
   write_headline(findings, out);
-  out += "<nav><a href=\"#glance\">Findings</a><a href=\"#recipes\">Recipes</a><a href=\"#tree\">Process tree</a><a href=\"#coverage\">Coverage</a>"
-         "<a href=\"#stats\">Stats</a></nav>\n";
+  out +=
+      "<nav><a href=\"#glance\">Findings</a><a href=\"#recipes\">Recipes</a><a href=\"#tree\">Process tree</a><a "
+      "href=\"#coverage\">Coverage</a>"
+      "<a href=\"#stats\">Stats</a></nav>\n";
   write_glance(findings, out);
   write_recipes(findings, out);
   write_tree(s, out);
   write_coverage(s.coverage, out);
   write_stats(s, out);
-  out += fmt::format("<footer>fpshim {} · build <code>{:016x}</code> in <code>{}</code>{} · findings located in <code>{}</code>"
-                     "</footer>\n</body>\n</html>\n",
-                     FPSHIM_VERSION, s.build.id, h(s.build.cwd),
-                     s.build.started_ns ? fmt::format(" · started {} · finished {}", iso_time(s.build.started_ns),
-                                                      iso_time(s.build.finished_ns))
-                                        : std::string(),
-                     h(findings.source_root));
+  out += fmt::format(
+      "<footer>fpshim {} · build <code>{:016x}</code> in <code>{}</code>{} · findings located in <code>{}</code>"
+      "</footer>\n</body>\n</html>\n",
+      FPSHIM_VERSION, s.build.id, h(s.build.cwd),
+      s.build.started_ns
+          ? fmt::format(" · started {} · finished {}", iso_time(s.build.started_ns), iso_time(s.build.finished_ns))
+          : std::string(),
+      h(findings.source_root));
   return out;
 }
 

@@ -37,7 +37,9 @@ bool contains(const std::string& text, std::string_view part) { return text.find
 TEST_CASE("html_escape: markup, quotes, invalid UTF-8 and control characters") {
   CHECK(html_escape("<script>alert('x' & \"y\")</script>") ==
         "&lt;script&gt;alert(&#39;x&#39; &amp; &quot;y&quot;)&lt;/script&gt;");
-  CHECK(html_escape(std::string("/tmp/\xff\xfe" "a\xc3", 9)) == "/tmp/\\xff\\xfea\\xc3");
+  CHECK(html_escape(std::string("/tmp/\xff\xfe"
+                                "a\xc3",
+                                9)) == "/tmp/\\xff\\xfea\\xc3");
   CHECK(html_escape("é\tline\nnext\x01\x7f") == "é\tline\nnext\\x01\\x7f");
 }
 
@@ -135,7 +137,8 @@ TEST_CASE("the HTML report of 100,000 processes and paths stays small and says w
   }
   s.recipes.push_back(std::move(r));
   for (int i = 0; i < 5000; i++)
-    s.coverage.unmonitored.push_back({{i + 10, true, "/bin/static", {"static"}}, Unmonitored::static_binary, "static", {}, {}});
+    s.coverage.unmonitored.push_back(
+        {{i + 10, true, "/bin/static", {"static"}}, Unmonitored::static_binary, "static", {}, {}});
 
   Findings findings = find(s, {});
   const std::string html = render_html(findings);
