@@ -36,6 +36,7 @@ run and report options:
   --report FILE       write the JSON report to FILE
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
+  --html FILE         write a self-contained HTML report to FILE (for a browser; no network needed)
   --source-root DIR   the checkout findings are located in (default: the current directory)
   --linger SECONDS    run: after COMMAND exits, wait at most this long for its descendants (default 30)
   --suppress FILE     accepted findings, each with its reason (default: .fpshim-suppressions.json in
@@ -109,6 +110,7 @@ constexpr Option kOptions[] = {
      }},
     {"--sarif", true, kOutputs,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
+    {"--html", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
     {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},

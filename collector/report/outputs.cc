@@ -14,6 +14,7 @@
 
 #include "base/exit_status.h"
 #include "base/say.h"
+#include "report/html.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
 #include "report/sarif.h"
@@ -79,6 +80,7 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
   };
   const FileFormat formats[] = {
       {outputs.sarif, render_sarif},
+      {outputs.html, render_html},
   };
   int status = 0;
   for (const FileFormat& format : formats) {

@@ -22,6 +22,7 @@ struct ReportOutputs {
   bool own_status = false;                 // fpshim's status is its own, not the build's (`report`): the
                                            // gate applies whatever the build's status was
   std::optional<std::string> sarif;        // SARIF 2.1.0 file for code scanning
+  std::optional<std::string> html;         // self-contained HTML report file
 };
 
 // Writes every report `outputs` names, then applies the gate. Returns 0; kExitSetupError if a report
