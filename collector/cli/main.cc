@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/run.h"
+#include "report/syslog.h"
 
 #ifndef FPSHIM_VERSION
 #define FPSHIM_VERSION "unknown"
@@ -29,6 +30,8 @@ run options:
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
   --source-root DIR   the checkout findings are located in (default: the current directory)
+  --events FILE       write ECS events, one JSON object per line, to FILE ("-": stdout)
+  --syslog[=SOCKET]   send the same events to the local syslog as RFC 5424 messages (default /dev/log)
   --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
@@ -46,6 +49,7 @@ struct Option {
   bool takes_value;
   bool run_only;
   std::string (*apply)(fpshim::RunOptions&, const std::string& value);  // "" or what is wrong
+  bool value_optional = false;  // takes a value only as --name=VALUE (apply gets "" without one)
 };
 
 constexpr Option kOptions[] = {
@@ -56,6 +60,14 @@ constexpr Option kOptions[] = {
     {"--source-root", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
+    {"--events", true, true,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.events = v, std::string()); }},
+    {"--syslog", false, true,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       o.outputs.syslog = v.empty() ? fpshim::kDefaultSyslogSocket : v;
+       return std::string();
+     },
+     true},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {
        char* end = nullptr;
@@ -101,7 +113,7 @@ int main(int argc, char** argv) {
     if (!option) return usage_error(fmt::format("unknown option {}", arg));
     std::optional<std::string> value;
     if (name.size() < arg.size()) {
-      if (!option->takes_value) return usage_error(fmt::format("{} takes no value", name));
+      if (!option->takes_value && !option->value_optional) return usage_error(fmt::format("{} takes no value", name));
       value = std::string(arg.substr(name.size() + 1));
     } else if (option->takes_value) {
       if (i + 1 >= argc) return usage_error(fmt::format("{} needs a value", name));

@@ -12,8 +12,10 @@
 
 #include "base/exit_status.h"
 #include "base/say.h"
+#include "report/events.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
+#include "report/syslog.h"
 
 namespace fpshim {
 
@@ -54,6 +56,7 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     std::string (*render)(const Findings&);
   };
   const FileFormat formats[] = {
+      {outputs.events, render_events},
   };
   int status = 0;
   for (const FileFormat& format : formats) {
@@ -62,6 +65,16 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
       say("fpshim: {}\n", error);
       status = kExitSetupError;
     }
+  }
+  if (outputs.syslog) {
+    SyslogSent sent = send_syslog(all_events(findings, this_host()), *outputs.syslog);
+    if (!sent.error.empty()) {
+      say("fpshim: {}\n", sent.error);
+      status = kExitSetupError;
+    }
+    if (sent.shortened)
+      say("fpshim: {} of {} events sent to syslog shortened to fit {} bytes (fpshim.truncated)\n", sent.shortened,
+          sent.sent, kSyslogMaxMessage);
   }
   if (outputs.report) {
     std::string error;

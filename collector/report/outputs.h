@@ -15,6 +15,8 @@ struct ReportOutputs {
   std::optional<std::string> text;         // text summary file instead of stderr
   bool quiet = false;                      // no text summary
   std::optional<std::string> source_root;  // where findings are located (default: the build's cwd)
+  std::optional<std::string> events;       // ECS events, one JSON object per line ("-": stdout)
+  std::optional<std::string> syslog;       // the events to this syslog socket as RFC 5424 messages
 };
 
 // Writes every report `outputs` names. Returns 0, or kExitSetupError if one could not be written
