@@ -17,6 +17,13 @@ struct ReportOutputs {
   std::optional<std::string> source_root;  // where findings are located (default: the build's cwd)
   std::optional<std::string> events;       // ECS events, one JSON object per line ("-": stdout)
   std::optional<std::string> syslog;       // the events to this syslog socket as RFC 5424 messages
+
+  // Whether a file output is "-" (stdout); each file output belongs in this list.
+  bool writes_stdout() const {
+    for (const std::optional<std::string>* file : {&report, &events})
+      if (*file && **file == "-") return true;
+    return false;
+  }
 };
 
 // Writes every report `outputs` names. Returns 0, or kExitSetupError if one could not be written
