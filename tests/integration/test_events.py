@@ -169,7 +169,8 @@ class Rsyslogd:
     """rsyslogd in the foreground on a unix socket of the test's own (not /dev/log), writing each
     message's RFC 5424 fields, separated by '|', to a file."""
 
-    def __init__(self):
+    def __init__(self, rules=None):
+        """`rules`: the configuration after the input, given the directory; by default the fields file."""
         self.dir = tempfile.mkdtemp(prefix="fpshim-rsyslog-")
         self.socket = os.path.join(self.dir, "log.sock")
         self.out = os.path.join(self.dir, "messages")
@@ -178,7 +179,8 @@ class Rsyslogd:
             f.write(f"""global(workDirectory="{self.dir}")
 module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket="{self.socket}" UseSpecialParser="off" IgnoreTimestamp="off" ParseHostname="on")
-template(name="fields" type="string"
+""")
+            f.write(rules(self.dir) if rules else f"""template(name="fields" type="string"
          string="%pri%|%syslogfacility-text%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\\n")
 action(type="omfile" file="{self.out}" template="fields")
 """)
@@ -191,16 +193,21 @@ action(type="omfile" file="{self.out}" template="fields")
             expect(time.monotonic() < deadline, "rsyslogd did not create its socket")
             time.sleep(0.05)
 
-    def messages(self, count):
-        """The first `count` messages, split into their fields; waits for rsyslogd to write them."""
+    def lines(self, count, name="messages"):
+        """The first `count` lines of a file it writes; waits for rsyslogd to write them."""
+        path = os.path.join(self.dir, name)
         deadline = time.monotonic() + 10
         while True:
-            lines = open(self.out, encoding="utf-8").read().splitlines() if os.path.exists(self.out) else []
+            lines = open(path, encoding="utf-8").read().splitlines() if os.path.exists(path) else []
             if len(lines) >= count or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         expect_eq(len(lines), count, lines[-3:])
-        return [line.split("|", 8) for line in lines]
+        return lines
+
+    def messages(self, count):
+        """The first `count` messages, split into their fields."""
+        return [line.split("|", 8) for line in self.lines(count)]
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -274,6 +281,47 @@ def test_oversized_events_are_shortened_not_cut_by_the_daemon():
     finally:
         rsyslog.stop()
         shutil.rmtree(src, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_example_rsyslog_snippet():
+    """examples/logging/rsyslog-fpshim.conf as it is, but for its paths: the events land as JSON Lines in
+    its file, and the alerts are forwarded (to the same rsyslogd over TCP, into a ruleset of its own)."""
+    port = free_port()
+    with open(os.path.join(SOURCE, "examples", "logging", "rsyslog-fpshim.conf")) as f:
+        snippet = f.read()
+
+    def rules(d):
+        expect('target="logs.example.net" port="6514"' in snippet and "/var/log/fpshim/" in snippet)
+        mine = snippet.replace("/var/log/fpshim/", d + "/").replace('target="logs.example.net" port="6514"',
+                                                                    f'target="127.0.0.1" port="{port}"')
+        with open(os.path.join(d, "snippet.conf"), "w") as out:
+            out.write(mine)
+        return f"""module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="received")
+include(file="{d}/snippet.conf")
+ruleset(name="received") {{
+  action(type="omfile" file="{d}/received" template="RSYSLOG_SyslogProtocol23Format")
+}}
+"""
+
+    rsyslog = Rsyslogd(rules)
+    try:
+        run, events = example_with_events(f"--syslog={rsyslog.socket}")
+        jsonl = rsyslog.lines(len(events), "events.jsonl")
+        expect_eq([json.loads(line) for line in jsonl], events)
+        received = rsyslog.lines(len(events) - 1, "received")  # the summary is not forwarded
+        for line, event in zip(received, events):
+            head, body = line.split(" - ", 1)
+            expect(head.endswith(f" {socket.gethostname()} fpshim {head.split()[4]} finding"), head)
+            expect_eq(json.loads(body), event)
+    finally:
+        rsyslog.stop()
 
 
 def test_syslog_without_a_daemon_is_an_error():
