@@ -12,6 +12,7 @@
 #include "cli/env.h"
 #include "cli/report.h"
 #include "cli/run.h"
+#include "report/syslog.h"
 
 #ifndef FPSHIM_VERSION
 #define FPSHIM_VERSION "unknown"
@@ -44,6 +45,8 @@ run and report options:
   --fail-on LEVEL     none|low|medium|high|critical (default none): exit 3 if the build succeeded but
                       unsuppressed findings at LEVEL or above remain
   --sarif FILE        write the findings as SARIF 2.1.0 (GitHub code scanning) to FILE
+  --events FILE       write ECS events, one JSON object per line, to FILE ("-": stdout)
+  --syslog[=SOCKET]   send the same events to the local syslog as RFC 5424 messages (default /dev/log)
 
 report and env options:
   --spool DIR         the spool of bare preloads (default /var/tmp/fpshim-<uid>/spool)
@@ -83,6 +86,7 @@ struct Option {
   bool takes_value;
   unsigned verbs;
   std::string (*apply)(fpshim::RunOptions&, const std::string& value);  // "" or what is wrong
+  bool value_optional = false;  // takes a value only as --name=VALUE (apply gets "" without one)
 };
 
 std::string set(std::optional<std::string>& field, const std::string& v) { return (field = v, std::string()); }
@@ -111,6 +115,14 @@ constexpr Option kOptions[] = {
     {"--sarif", true, kOutputs,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
     {"--html", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
+    {"--events", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.events = v, std::string()); }},
+    {"--syslog", false, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       o.outputs.syslog = v.empty() ? fpshim::kDefaultSyslogSocket : v;
+       return std::string();
+     },
+     true},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
     {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},
@@ -182,7 +194,7 @@ int main(int argc, char** argv) {
     if (!option) return usage_error(fmt::format("unknown option {}", arg));
     std::optional<std::string> value;
     if (name.size() < arg.size()) {
-      if (!option->takes_value) return usage_error(fmt::format("{} takes no value", name));
+      if (!option->takes_value && !option->value_optional) return usage_error(fmt::format("{} takes no value", name));
       value = std::string(arg.substr(name.size() + 1));
     } else if (option->takes_value) {
       if (i + 1 >= argc) return usage_error(fmt::format("{} needs a value", name));

@@ -105,6 +105,7 @@ int run_build(const RunOptions& options) {
                        outputs, dir, build.id, build.cwd, getpid(), socket};
   Supervisor supervisor(build, options.linger_seconds, options.outputs.quiet,
                         [&setup](int control_fd, int ready_fd) { return run_collector(setup, control_fd, ready_fd); });
+  if (options.outputs.writes_stdout()) supervisor.keep_stdout_for_reports();
   if (!supervisor.prepare(error) || !supervisor.start_collector(error)) return fail(error);
   build.started_ns = now_ns();
   if (supervisor.spawn(env)) supervisor.wait_for_build();

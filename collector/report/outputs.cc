@@ -14,10 +14,12 @@
 
 #include "base/exit_status.h"
 #include "base/say.h"
+#include "report/events.h"
 #include "report/html.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
 #include "report/sarif.h"
+#include "report/syslog.h"
 
 namespace fpshim {
 
@@ -81,6 +83,7 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
   const FileFormat formats[] = {
       {outputs.sarif, render_sarif},
       {outputs.html, render_html},
+      {outputs.events, render_events},
   };
   int status = 0;
   for (const FileFormat& format : formats) {
@@ -89,6 +92,16 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
       say("fpshim: {}\n", error);
       status = kExitSetupError;
     }
+  }
+  if (outputs.syslog) {
+    SyslogSent sent = send_syslog(all_events(findings, this_host()), *outputs.syslog);
+    if (!sent.error.empty()) {
+      say("fpshim: {}\n", sent.error);
+      status = kExitSetupError;
+    }
+    if (sent.shortened)
+      say("fpshim: {} of {} events sent to syslog shortened to fit {} bytes (fpshim.truncated)\n", sent.shortened,
+          sent.sent, kSyslogMaxMessage);
   }
   if (outputs.report) {
     std::string error;

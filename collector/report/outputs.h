@@ -23,6 +23,15 @@ struct ReportOutputs {
                                            // gate applies whatever the build's status was
   std::optional<std::string> sarif;        // SARIF 2.1.0 file for code scanning
   std::optional<std::string> html;         // self-contained HTML report file
+  std::optional<std::string> events;       // ECS events, one JSON object per line ("-": stdout)
+  std::optional<std::string> syslog;       // the events to this syslog socket as RFC 5424 messages
+
+  // Whether a file output is "-" (stdout); each file output belongs in this list.
+  bool writes_stdout() const {
+    for (const std::optional<std::string>* file : {&report, &events, &sarif, &html})
+      if (*file && **file == "-") return true;
+    return false;
+  }
 };
 
 // Writes every report `outputs` names, then applies the gate. Returns 0; kExitSetupError if a report

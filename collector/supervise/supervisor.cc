@@ -120,10 +120,11 @@ void Supervisor::become_collector(int control_fd, int ready_fd) {
   // collector must live on to write the report. Any other death is survived by a restart.
   for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGPIPE}) signal(sig, SIG_IGN);
   sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
-  // It writes only to stderr; holding the build's stdin or stdout open could keep a pipe alive.
+  // It writes only to stderr (and to stdout when a report goes to "-"); holding the build's stdin
+  // or stdout open could keep a pipe alive.
   if (int null = open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0) {
     dup2(null, STDIN_FILENO);
-    dup2(null, STDOUT_FILENO);
+    if (!keep_stdout_) dup2(null, STDOUT_FILENO);
     if (null > STDERR_FILENO) close(null);
   }
   int status = collector_main_(control_fd, ready_fd);

@@ -30,6 +30,8 @@ class Supervisor {
 
   // Blocks the signals the loops read from a signalfd, and adopts orphaned descendants.
   bool prepare(std::string& error);
+  // The collector keeps the build's stdout (instead of /dev/null) to write a report to "-".
+  void keep_stdout_for_reports() { keep_stdout_ = true; }
   // Starts the first collector and waits until its socket is bound.
   bool start_collector(std::string& error);
   // Starts the command; on failure reports it like a shell and sets the exit code to 127 or 126.
@@ -57,6 +59,7 @@ class Supervisor {
   BuildInfo& build_;
   uint64_t linger_ns_;
   bool quiet_;
+  bool keep_stdout_ = false;
   CollectorMain collector_main_;
   sigset_t original_mask_{};
   int signal_fd_ = -1;
