@@ -29,6 +29,11 @@ run options:
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
   --source-root DIR   the checkout findings are located in (default: the current directory)
+  --github            GitHub Actions: append a step summary to $GITHUB_STEP_SUMMARY and print
+                      ::error/::warning annotations on stderr (default when GITHUB_ACTIONS=true)
+  --no-github         neither, even when GITHUB_ACTIONS=true
+  --gitlab-codequality FILE  write a GitLab Code Quality report (JSON) to FILE
+  --junit FILE        write JUnit XML (one failed test case per finding) to FILE
   --linger SECONDS    after COMMAND exits, wait at most this long for its descendants (default 30)
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
@@ -55,6 +60,13 @@ constexpr Option kOptions[] = {
     {"--text", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.text = v, std::string()); }},
     {"--source-root", true, true,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.source_root = v, std::string()); }},
+    {"--github", false, true,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.github = true, std::string()); }},
+    {"--no-github", false, true,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.github = false, std::string()); }},
+    {"--gitlab-codequality", true, true,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.gitlab_codequality = v, std::string()); }},
+    {"--junit", true, true, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.junit = v, std::string()); }},
     {"--quiet", false, true, [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
     {"--linger", true, true,
      [](fpshim::RunOptions& o, const std::string& v) {

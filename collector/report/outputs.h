@@ -15,6 +15,9 @@ struct ReportOutputs {
   std::optional<std::string> text;         // text summary file instead of stderr
   bool quiet = false;                      // no text summary
   std::optional<std::string> source_root;  // where findings are located (default: the build's cwd)
+  std::optional<bool> github;              // --github/--no-github; unset: on when GITHUB_ACTIONS=true
+  std::optional<std::string> gitlab_codequality;  // GitLab Code Quality JSON file
+  std::optional<std::string> junit;               // JUnit XML file
 };
 
 // Writes every report `outputs` names. Returns 0, or kExitSetupError if one could not be written
