@@ -12,7 +12,7 @@
 
 #include "model/aggregate.h"
 #include "collector_testing.h"
-#include "report/as_text.h"
+#include "base/as_text.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
 #include "rules/rules.h"
