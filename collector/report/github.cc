@@ -325,13 +325,13 @@ std::string render_github_annotations(const Findings& findings) {
     message += "\n" + printable(f.recipe->guidance.ci, 1000);
     std::string title = fmt::format("fpshim: {} ({})", f.recipe->name, importance_name(f.importance()));
     out += fmt::format("::{} file={},line={},title={}::{}\n", error ? "error" : "warning",
-                       github_escape(printable(f.location.uri), true), f.location.line, github_escape(title, true),
+                       github_escape(printable(f.location.uri, std::string::npos), true), f.location.line, github_escape(title, true),
                        github_escape(message, false));
   }
   if (left > 0)
-    out += fmt::format("::notice title={}::{} more not annotated (GitHub shows at most {} errors and {} warnings "
+    out += fmt::format("::notice title={}::{} more {} not annotated (GitHub shows at most {} errors and {} warnings "
                        "per step); see the step summary\n",
-                       github_escape("fpshim", true), plural(left, "finding", "findings"), kGithubAnnotationsPerKind,
+                       github_escape("fpshim", true), left, left == 1 ? "finding" : "findings", kGithubAnnotationsPerKind,
                        kGithubAnnotationsPerKind);
   return out;
 }
