@@ -81,8 +81,13 @@ function libraryFor(bin) {
   throw new Error(`no libfpshim.so next to ${bin} (looked at ${candidates.join(', ')})`);
 }
 
+// An argument as a shell would need it written, for the log.
+function quote(arg) {
+  return /^[A-Za-z0-9_\/.=:,+@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
 function run(command, args, options = {}) {
-  console.log(`[command]${[command, ...args].join(' ')}`);
+  console.log(`[command]${[command, ...args].map(quote).join(' ')}`);
   const result = childProcess.spawnSync(command, args, { stdio: 'inherit', ...options });
   if (result.error) throw new Error(`cannot run ${command}: ${result.error.message}`);
   return result.status === null ? 128 + (os.constants.signals[result.signal] || 0) : result.status;
