@@ -15,7 +15,8 @@ function runMode(bin) {
   const shell = lib.which('bash') ? ['bash', '-e', '-o', 'pipefail', '-c'] : ['sh', '-e', '-c'];
   lib.setOutput('report', report);
   if (lib.input('sarif')) lib.setOutput('sarif', path.resolve(lib.input('sarif')));
-  const status = lib.run(bin, ['run', ...options, '--', ...shell, lib.input('run')], { cwd, env: lib.withoutShim(process.env) });
+  const argv = ['run', ...options, '--', ...shell, lib.input('run')];
+  const status = lib.run(bin, argv, { cwd, env: lib.withoutShim(process.env) });
   lib.setOutput('exit-code', status);
   if (status !== 0) {
     lib.annotate('error', `fpshim run exited with ${status}: the build's own status, or the gate's (see above)`);
@@ -37,8 +38,9 @@ function preloadMode(bin, library) {
   if (lib.input('sarif')) lib.setOutput('sarif', path.resolve(lib.input('sarif')));
   console.log(`fpshim: later steps of this job run with LD_PRELOAD=${library}; the post step reports`);
   if (!lib.hasReportVerb(bin))
-    lib.annotate('warning', `${bin} has no \`fpshim report\` verb (plain LD_PRELOAD mode), so the shim stays inactive ` +
-      'in later steps and the post step cannot report. Use the `run` input to run the build under `fpshim run`.');
+    lib.annotate('warning', `${bin} has no \`fpshim report\` verb (plain LD_PRELOAD mode), so the shim stays ` +
+      'inactive in later steps and the post step cannot report. ' +
+      'Use the `run` input to run the build under `fpshim run`.');
 }
 
 function main() {

@@ -95,8 +95,8 @@ std::string finding_block(const Finding& f) {
   uint64_t more = names.size() > kMaxPathsShown ? names.size() - kMaxPathsShown : 0;
   if (f.folded) more += f.folded->paths > f.folded->examples.size() ? f.folded->paths - f.folded->examples.size() : 0;
   if (more) paths += fmt::format(" and {}{} more", f.folded && !f.folded->paths_exact ? "about " : "", more);
-  out += fmt::format("- **Paths** ({}{}): {}\n", plural(f.count, "access", "accesses"), f.count_is_lower_bound ? "+" : "",
-                     paths);
+  out += fmt::format("- **Paths** ({}{}): {}\n", plural(f.count, "access", "accesses"),
+                     f.count_is_lower_bound ? "+" : "", paths);
   std::vector<std::string> chain = chain_of(f, 80);
   if (!chain.empty()) {
     std::string text;
@@ -111,8 +111,8 @@ std::string finding_block(const Finding& f) {
 std::string recipe_block(const Recipe& r, size_t findings) {
   return fmt::format("### {} {} · `{}`: {}\n\n{} {} ({} {}), {}. {}\n\n**In CI:** {}\n\n", badge(r.importance),
                      importance_name(r.importance), r.name, printable(r.title), r.technique.id, r.technique.name,
-                     r.tactic.id, r.tactic.name, plural(findings, "finding", "findings"), printable(r.description, 2000),
-                     printable(r.guidance.ci, 2000));
+                     r.tactic.id, r.tactic.name, plural(findings, "finding", "findings"),
+                     printable(r.description, 2000), printable(r.guidance.ci, 2000));
 }
 
 std::string outcome(const BuildInfo& b) {
@@ -135,6 +135,7 @@ std::string header(const Findings& f) {
   if (!s.coverage.unmonitored.empty())
     out += fmt::format("**{} ran unmonitored** (see Coverage gaps). ",
                        plural(s.coverage.unmonitored.size(), "process", "processes"));
+  while (out.back() == ' ') out.pop_back();
   out += "\n\n";
   if (s.recipes.empty()) return out;
   out += "| Importance | Recipe | Findings | Suppressed | Accesses |\n|---|---|---:|---:|---:|\n";
@@ -216,7 +217,8 @@ std::string render_github_summary(const Findings& findings, size_t budget) {
   bool first = true;
   for (const Finding& f : findings.items) {
     if (!f.suppressed) continue;
-    std::string text = first ? "### Suppressed findings\n\nAccepted by the suppressions file; they do not count.\n\n" : "";
+    std::string text =
+        first ? "### Suppressed findings\n\nAccepted by the suppressions file; they do not count.\n\n" : "";
     first = false;
     middle.push_back({text + fmt::format("- `{}` {} on {}: suppressed ({})\n", f.recipe->name,
                                          f.exe.empty() ? exe_label(f) : code(f.exe),
@@ -325,14 +327,14 @@ std::string render_github_annotations(const Findings& findings) {
     message += "\n" + printable(f.recipe->guidance.ci, 1000);
     std::string title = fmt::format("fpshim: {} ({})", f.recipe->name, importance_name(f.importance()));
     out += fmt::format("::{} file={},line={},title={}::{}\n", error ? "error" : "warning",
-                       github_escape(printable(f.location.uri, std::string::npos), true), f.location.line, github_escape(title, true),
-                       github_escape(message, false));
+                       github_escape(printable(f.location.uri, std::string::npos), true), f.location.line,
+                       github_escape(title, true), github_escape(message, false));
   }
   if (left > 0)
     out += fmt::format("::notice title={}::{} more {} not annotated (GitHub shows at most {} errors and {} warnings "
                        "per step); see the step summary\n",
-                       github_escape("fpshim", true), left, left == 1 ? "finding" : "findings", kGithubAnnotationsPerKind,
-                       kGithubAnnotationsPerKind);
+                       github_escape("fpshim", true), left, left == 1 ? "finding" : "findings",
+                       kGithubAnnotationsPerKind, kGithubAnnotationsPerKind);
   return out;
 }
 

@@ -34,10 +34,12 @@ std::string failure_text(const Finding& f) {
   out += fmt::format("executable: {}\n", f.exe.empty() ? "(accesses folded past the recipe's limits)" : f.exe);
   out += fmt::format("process chain: {}\n", f.chain());
   out += fmt::format("location: {}:{} ({})\n", f.location.uri, f.location.line, f.location.why);
-  out += fmt::format("paths ({}{} {}):\n", f.count, f.count_is_lower_bound ? "+" : "", f.count == 1 ? "access" : "accesses");
+  out += fmt::format("paths ({}{} {}):\n", f.count, f.count_is_lower_bound ? "+" : "",
+                     f.count == 1 ? "access" : "accesses");
   std::vector<std::string> names = f.path_names();
   for (size_t i = 0; i < names.size() && i < kMaxPaths; i++) out += "  " + names[i] + "\n";
-  if (names.size() > kMaxPaths) out += fmt::format("  ... and {} more (see the JSON report)\n", names.size() - kMaxPaths);
+  if (names.size() > kMaxPaths)
+    out += fmt::format("  ... and {} more (see the JSON report)\n", names.size() - kMaxPaths);
   if (f.folded && f.folded->paths > f.folded->examples.size())
     out += fmt::format("  ... {}{} paths folded in all\n", f.folded->paths_exact ? "" : "about ", f.folded->paths);
   out += fmt::format("\nfingerprint: {}\nin CI: {}\n", f.fingerprint, r.guidance.ci);

@@ -178,7 +178,6 @@ def test_post_step_runs_fpshim_report_when_the_verb_exists():
     state = r.pairs("GITHUB_STATE")
     lib = os.path.join(os.path.dirname(fake), "libfpshim.so")
     expect_eq(r.pairs("GITHUB_ENV")["LD_PRELOAD"], lib)
-    os.environ_backup = None
     post = subprocess.run([NODE, os.path.join(ACTION, "post.js")], cwd=r.workspace, capture_output=True, text=True,
                           env={**r.env(inputs, path, state), "LD_PRELOAD": lib + ":/other.so", "FPSHIM_LIB": lib})
     expect_eq(post.returncode, 4, post.stdout + post.stderr)
