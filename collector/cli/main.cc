@@ -47,6 +47,11 @@ run and report options:
   --sarif FILE        write the findings as SARIF 2.1.0 (GitHub code scanning) to FILE
   --events FILE       write ECS events, one JSON object per line, to FILE ("-": stdout)
   --syslog[=SOCKET]   send the same events to the local syslog as RFC 5424 messages (default /dev/log)
+  --github            GitHub Actions: append a step summary to $GITHUB_STEP_SUMMARY and print
+                      ::error/::warning annotations on stderr (default when GITHUB_ACTIONS=true)
+  --no-github         neither, even when GITHUB_ACTIONS=true
+  --gitlab-codequality FILE  write a GitLab Code Quality report (JSON) to FILE
+  --junit FILE        write JUnit XML (one failed test case per finding) to FILE
 
 report and env options:
   --spool DIR         the spool of bare preloads (default /var/tmp/fpshim-<uid>/spool)
@@ -123,6 +128,13 @@ constexpr Option kOptions[] = {
        return std::string();
      },
      true},
+    {"--github", false, kOutputs,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.github = true, std::string()); }},
+    {"--no-github", false, kOutputs,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.github = false, std::string()); }},
+    {"--gitlab-codequality", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.gitlab_codequality = v, std::string()); }},
+    {"--junit", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.junit = v, std::string()); }},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
     {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},

@@ -15,7 +15,10 @@
 #include "base/exit_status.h"
 #include "base/say.h"
 #include "report/events.h"
+#include "report/github.h"
+#include "report/gitlab_codequality.h"
 #include "report/html.h"
+#include "report/junit.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
 #include "report/sarif.h"
@@ -84,6 +87,8 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
       {outputs.sarif, render_sarif},
       {outputs.html, render_html},
       {outputs.events, render_events},
+      {outputs.gitlab_codequality, render_gitlab_codequality},
+      {outputs.junit, render_junit},
   };
   int status = 0;
   for (const FileFormat& format : formats) {
@@ -108,6 +113,17 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     if (!write_json_report(findings, *outputs.report, error)) {
       say("fpshim: {}\n", error);
       status = kExitSetupError;
+    }
+  }
+  // GitHub: the step summary, and annotations on stderr (the collector's stdout is not the build's, and
+  // GitHub reads workflow commands from both); --quiet keeps them off unless --github was given.
+  if (github_enabled(outputs.github)) {
+    std::string error;
+    if (!append_github_summary(findings, error)) say("fpshim: {}\n", error);
+    if (!outputs.quiet || outputs.github.value_or(false)) {
+      std::string annotations = render_github_annotations(findings);
+      std::fputs(annotations.c_str(), stderr);
+      std::fflush(stderr);
     }
   }
   if (outputs.quiet) return apply_gate(findings, outputs, status);

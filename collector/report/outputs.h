@@ -28,10 +28,13 @@ struct ReportOutputs {
 
   // Whether a file output is "-" (stdout); each file output belongs in this list.
   bool writes_stdout() const {
-    for (const std::optional<std::string>* file : {&report, &events, &sarif, &html})
+    for (const std::optional<std::string>* file : {&report, &events, &sarif, &html, &gitlab_codequality, &junit})
       if (*file && **file == "-") return true;
     return false;
   }
+  std::optional<bool> github;              // --github/--no-github; unset: on when GITHUB_ACTIONS=true
+  std::optional<std::string> gitlab_codequality;  // GitLab Code Quality JSON file
+  std::optional<std::string> junit;               // JUnit XML file
 };
 
 // Writes every report `outputs` names, then applies the gate. Returns 0; kExitSetupError if a report
