@@ -86,7 +86,7 @@ Scan scan(char* const* envp, const ShimEnv& shim) {
 }  // namespace
 
 EnvPlan plan_child_env(char* const* envp, const ShimEnv& shim, bool keep_shim) {
-  const uint32_t dropped = keep_shim ? 0 : wire::flag_preload_dropped;
+  const uint32_t dropped = keep_shim ? 0u : uint32_t{wire::flag_preload_dropped};
   const Scan s = scan(envp, shim);
   if (s.count > kMaxChildEnv || shim.lib[0] == '\0') return EnvPlan{0, 0, dropped};
 
@@ -114,7 +114,7 @@ EnvPlan plan_child_env(char* const* envp, const ShimEnv& shim, bool keep_shim) {
   plan.preload_size = has_preload ? kPreloadLen + value_len + 1 : 0;
   const size_t kept = s.count - s.preload_count - (keep_shim ? s.managed_count : 0);
   plan.slots = kept + (has_preload ? 1 : 0) + (keep_shim ? shim.nentries : 0) + 1;
-  plan.flags = dropped | (keep_shim ? wire::flag_env_restored : 0);
+  plan.flags = dropped | (keep_shim ? uint32_t{wire::flag_env_restored} : 0u);
   return plan;
 }
 

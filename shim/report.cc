@@ -106,7 +106,8 @@ void send_access(const Sender& s, const AccessText& a, SendDecision d) {
   h.count = d.count;
   h.nstrings = 3;
   h.size = fixed + spelled_len;
-  h.flags = (d.repeat ? wire::flag_repeat : 0) | (a.spelled_cut || spelled_len < a.spelled_len ? wire::flag_truncated : 0);
+  h.flags = (d.repeat ? uint32_t{wire::flag_repeat} : 0u) |
+            (a.spelled_cut || spelled_len < a.spelled_len ? uint32_t{wire::flag_truncated} : 0u);
   uint32_t lens[3] = {a.resolved_len, spelled_len, fn_len};
   const iovec iov[7] = {{&h, sizeof h},
                         {&lens[0], sizeof lens[0]}, {const_cast<char*>(a.resolved), a.resolved_len},
@@ -158,7 +159,7 @@ struct RecordWriter {
   iovec finish(wire::Header h) {
     h.size = uint32_t(used);
     h.nstrings = nstrings;
-    h.flags |= truncated ? wire::flag_truncated : 0;
+    h.flags |= truncated ? uint32_t{wire::flag_truncated} : 0u;
     memcpy(buf, &h, sizeof h);
     return iovec{buf, used};
   }

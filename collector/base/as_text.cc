@@ -26,8 +26,10 @@ std::string signal_name(int sig) {
   return name ? fmt::format("SIG{}", name) : fmt::format("SIG{}", sig);
 }
 
+namespace {
+
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
-static size_t utf8_sequence(std::string_view s, size_t i) {
+size_t utf8_sequence(std::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
   if (c < 0x80) return 1;
@@ -46,6 +48,8 @@ static size_t utf8_sequence(std::string_view s, size_t i) {
   if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;  // overlong, surrogate
   return len;
 }
+
+}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
@@ -83,7 +87,9 @@ std::string to_hex(std::string_view bytes) {
   return out;
 }
 
-static std::string shell_word(std::string_view arg) {
+namespace {
+
+std::string shell_word(std::string_view arg) {
   if (arg.empty()) return "''";
   bool plain = true;
   for (unsigned char c : arg)
@@ -96,6 +102,8 @@ static std::string shell_word(std::string_view arg) {
   }
   return out + "'";
 }
+
+}  // namespace
 
 std::string shell_command(const std::vector<std::string>& argv, size_t max_arg) {
   std::string out;

@@ -12,7 +12,9 @@
 
 namespace fpshim {
 
-static std::string preload_value(std::string_view existing, const std::string& library) {
+namespace {
+
+std::string preload_value(std::string_view existing, const std::string& library) {
   std::string out = library;
   size_t i = 0;
   while (i < existing.size()) {  // ld.so separates entries with ':' or ' '
@@ -24,6 +26,8 @@ static std::string preload_value(std::string_view existing, const std::string& l
   }
   return out;
 }
+
+}  // namespace
 
 std::vector<std::string> child_environment(const char* const* env, const ChildSettings& s) {
   const std::string_view ours[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter,

@@ -21,8 +21,9 @@ std::string self_exe_dir() {
   return slash == 0 ? "/" : exe.substr(0, slash);
 }
 
-static std::optional<std::string> first_existing(const std::vector<std::string>& candidates,
-                                                 std::vector<std::string>& tried) {
+namespace {
+
+std::optional<std::string> first_existing(const std::vector<std::string>& candidates, std::vector<std::string>& tried) {
   for (const std::string& c : candidates) {
     tried.push_back(c);
     if (char* real = realpath(c.c_str(), nullptr)) {
@@ -33,6 +34,8 @@ static std::optional<std::string> first_existing(const std::vector<std::string>&
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 std::optional<std::string> find_shim_library(std::vector<std::string>& tried) {
   if (const char* lib = getenv("FPSHIM_LIB"); lib && *lib) return first_existing({lib}, tried);
@@ -46,9 +49,11 @@ std::optional<std::string> find_shim_library(std::vector<std::string>& tried) {
   return first_existing(candidates, tried);
 }
 
+namespace {
+
 // `path` made absolute against `cwd`, without "." components or repeated slashes ("..", which
 // may cross a symlink, stays).
-static std::string absolute(const std::string& path, const std::string& cwd) {
+std::string absolute(const std::string& path, const std::string& cwd) {
   std::string joined = path[0] == '/' ? path : cwd + "/" + path;
   std::string out;
   for (size_t i = 0; i < joined.size();) {
@@ -60,6 +65,8 @@ static std::string absolute(const std::string& path, const std::string& cwd) {
   }
   return out.empty() ? "/" : out;
 }
+
+}  // namespace
 
 std::string find_program(const std::string& name, const std::string& cwd) {
   if (name.empty()) return "";

@@ -67,7 +67,9 @@ class Ingest {
   // and journal.
   void deliver(const char* data, size_t size, int32_t sender_pid, bool from_spool, RecordSink& sink);
 
-  // Closes the socket and removes its file.
+  // Closes this collector's descriptor of the socket, if it has one; the destructor calls it too.
+  // The socket itself lives on in the supervisor's descriptor, and its file stays in the private
+  // directory, which PrivateDir::remove() deletes.
   void close();
 
  private:

@@ -45,8 +45,8 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
       break;
     case wire::Kind::bye:
       p.said_bye = true;
-      p.end_ns = h.time_ns;
-      p.exit_status = h.result;
+      p.bye_ns = h.time_ns;
+      p.bye_status = h.result;
       break;
     case wire::Kind::lost:
       p.reported_lost += h.count;
@@ -147,30 +147,50 @@ void widen_seen(uint64_t& first_ns, uint64_t& last_ns, const RecipeHits::Tally& 
 
 }  // namespace
 
-RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
-  const Recipe& recipe = rules_.recipes[index];
-  const RecipeHits& hits = hits_[index];
-  RecipeSummary rs;
-  rs.recipe = &recipe;
-  rs.first_seen_ns = UINT64_MAX;
-  std::unordered_map<const Process*, bool> excluded_cache;
+// What the three parts of one recipe's summary share: which processes the recipe excludes, and
+// which processes reached it (by start), each with the indexes of the listed paths it reached.
+struct Aggregate::RecipeScan {
+  const Recipe& recipe;
+  const RecipeHits& hits;
+  Stats& stats;
+  std::unordered_map<const Process*, bool> excluded_cache = {};
+  std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process = {};
+
   // False for a tally of an excluded executable, whose records go to stats.excluded instead.
-  auto included = [&](const Process& p, const RecipeHits::Tally& t) {
+  bool included(const Process& p, const RecipeHits::Tally& t) {
     auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
     if (fresh) cached->second = excluded(recipe, p.exe);
     if (cached->second) stats.excluded += t.records;
     return !cached->second;
-  };
-  // By start, each with the indexes of the listed paths it reached.
-  std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process;
+  }
+  // The entry of `p` among the processes that reached the recipe.
+  std::pair<const Process*, std::vector<uint32_t>>& reached_by(const Process& p) {
+    auto& entry = by_process[{p.start_ns, p.pid}];
+    entry.first = &p;
+    return entry;
+  }
+};
 
+RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
+  RecipeScan scan{rules_.recipes[index], hits_[index], stats};
+  RecipeSummary rs;
+  rs.recipe = &scan.recipe;
+  rs.first_seen_ns = UINT64_MAX;
+  summarize_paths(scan, rs);
+  summarize_folded(scan, rs);
+  summarize_reaching_processes(scan, rs);
+  return rs;
+}
+
+void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs) const {
+  const RecipeHits& hits = scan.hits;
   std::vector<PathSummary> paths(hits.paths().size());
   std::vector<uint32_t> spellings(hits.paths().size());
   for (PathSummary& ps : paths) ps.first_seen_ns = UINT64_MAX;
   for (const RecipeHits::PathTally& pt : hits.tallies()) {
     const Process& p = *pt.process;
     const RecipeHits::Tally& t = pt.tally;
-    if (!included(p, t)) continue;
+    if (!scan.included(p, t)) continue;
     PathSummary& ps = paths[pt.path];
     ps.count += t.count;
     ps.failed += t.failed;
@@ -179,9 +199,7 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
     widen_seen(ps.first_seen_ns, ps.last_seen_ns, t);
     for (int e : t.errors) insert_sorted(ps.errors, e);
     spellings[pt.path] |= t.spellings;
-    auto& entry = by_process[{p.start_ns, p.pid}];
-    entry.first = &p;
-    entry.second.push_back(pt.path);
+    scan.reached_by(p).second.push_back(pt.path);
   }
   for (uint32_t i = 0; i < paths.size(); i++) {
     PathSummary& ps = paths[i];
@@ -199,14 +217,16 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
   }
   std::sort(rs.paths.begin(), rs.paths.end(),
             [](const PathSummary& a, const PathSummary& b) { return a.path < b.path; });
+}
 
-  for (const RecipeHits::Bucket& b : hits.buckets()) {
+void Aggregate::summarize_folded(RecipeScan& scan, RecipeSummary& rs) const {
+  for (const RecipeHits::Bucket& b : scan.hits.buckets()) {
     FoldedSummary fs;
-    fs.entry = &recipe.match[b.entry];
+    fs.entry = &scan.recipe.match[b.entry];
     fs.entry_index = b.entry;
     fs.first_seen_ns = UINT64_MAX;
     for (const auto& [process, t] : b.by_process) {
-      if (!included(*process, t)) continue;
+      if (!scan.included(*process, t)) continue;
       fs.records += t.records;
       fs.count += t.count;
       fs.failed += t.failed;
@@ -215,7 +235,7 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
       fs.processes++;
       widen_seen(fs.first_seen_ns, fs.last_seen_ns, t);
       for (int e : t.errors) insert_sorted(fs.errors, e);
-      by_process[{process->start_ns, process->pid}].first = process;
+      scan.reached_by(*process);
     }
     if (fs.count == 0) continue;
     fs.paths = b.paths();
@@ -225,21 +245,22 @@ RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
     rs.hits += fs.count;
     rs.first_seen_ns = std::min(rs.first_seen_ns, fs.first_seen_ns);
     rs.last_seen_ns = std::max(rs.last_seen_ns, fs.last_seen_ns);
-    stats.folded_paths += fs.paths;
-    stats.folded_records += fs.records;
+    scan.stats.folded_paths += fs.paths;
+    scan.stats.folded_records += fs.records;
     rs.folded.push_back(std::move(fs));
   }
   std::sort(rs.folded.begin(), rs.folded.end(),
             [](const FoldedSummary& a, const FoldedSummary& b) { return a.entry_index < b.entry_index; });
+}
 
-  for (auto& [order, entry] : by_process) {
-    auto& [p, path_indexes] = entry;
+void Aggregate::summarize_reaching_processes(const RecipeScan& scan, RecipeSummary& rs) const {
+  for (const auto& [order, entry] : scan.by_process) {
+    const auto& [p, path_indexes] = entry;
     std::vector<std::string> reached;
-    for (uint32_t i : path_indexes) reached.push_back(hits.paths()[i].path);
+    for (uint32_t i : path_indexes) reached.push_back(scan.hits.paths()[i].path);
     std::sort(reached.begin(), reached.end());
     rs.processes.push_back(ProcessSummary{ref(*p), std::move(reached), ancestry_refs(*p)});
   }
-  return rs;
 }
 
 void Aggregate::summarize_processes(Summary& out) const {
@@ -255,7 +276,7 @@ void Aggregate::summarize_processes(Summary& out) const {
     e.ppid = p->ppid;
     e.started_ns = p->start_ns;
     e.ended_ns = p->ended_ns;
-    if (p->status >= 0) e.exit_status = p->status;
+    if (p->exit_status >= 0) e.exit_status = p->exit_status;
     e.reason = p->reason;
     if (p->execed_from) e.execed_from = p->execed_from->exe;
     out.processes.push_back(std::move(e));

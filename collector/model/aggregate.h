@@ -48,7 +48,13 @@ class Aggregate final : public RecordSink {
   void on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
   ProcessRef ref(const Process& p) const;
   std::vector<ProcessRef> ancestry_refs(const Process& p) const;
+  // One recipe's summary: the listed paths, the folded buckets, then the processes that reached
+  // them, three parts that share a RecipeScan (aggregate.cc).
+  struct RecipeScan;
   RecipeSummary summarize_recipe(uint32_t index, Stats& stats) const;
+  void summarize_paths(RecipeScan& scan, RecipeSummary& rs) const;
+  void summarize_folded(RecipeScan& scan, RecipeSummary& rs) const;
+  void summarize_reaching_processes(const RecipeScan& scan, RecipeSummary& rs) const;
   void summarize_processes(Summary& out) const;
 
   const Rules& rules_;

@@ -58,7 +58,7 @@ std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
   for (size_t i = 0; i < parts.size(); i++) {
     const Process* last = last_image[i];
     parts[i].ended_ns = last->ended_ns;
-    if (last->status >= 0) parts[i].exit_status = last->status;
+    if (last->exit_status >= 0) parts[i].exit_status = last->exit_status;
   }
   // Per build and recipe, the distinct listed paths its processes reached.
   std::vector<std::map<size_t, std::set<uint32_t>>> fired(parts.size());

@@ -69,8 +69,8 @@ void ProcessTree::forget_resolution() {
     p.execed_from = nullptr;
     p.reason = Unmonitored::none;
     p.detail.clear();
-    p.ended_ns = p.said_bye ? p.end_ns : 0;
-    p.status = p.said_bye ? p.exit_status : -1;
+    p.ended_ns = p.said_bye ? p.bye_ns : 0;
+    p.exit_status = p.said_bye ? p.bye_status : -1;
     ++it;
   }
   replacement_.clear();
@@ -168,7 +168,7 @@ void ProcessTree::apply_root_exit(Process* last) {
   if (!last || !root_exit_) return;
   for (auto next = replacement_.find(last); next != replacement_.end(); next = replacement_.find(last))
     last = next->second;
-  last->status = root_exit_->first;
+  last->exit_status = root_exit_->first;
   if (last->ended_ns == 0) last->ended_ns = root_exit_->second;
 }
 

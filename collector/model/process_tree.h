@@ -46,8 +46,8 @@ struct Process {
   uint64_t nonce = 0;
   uint64_t build_id = 0;  // FPSHIM_BUILD, as its records carried it
   uint64_t start_ns = 0;
-  uint64_t end_ns = 0;       // from its bye
-  int32_t exit_status = -1;  // from its bye; -1 if unknown
+  uint64_t bye_ns = 0;      // the time of its bye, as it said
+  int32_t bye_status = -1;  // the exit status its bye carried; -1 if unknown
   bool said_hello = false;
   bool said_bye = false;
   bool go = false;  // the executable it reported in its hello is a Go program
@@ -66,8 +66,8 @@ struct Process {
   const Process* execed_from = nullptr;
   Unmonitored reason = Unmonitored::none;
   std::string detail;
-  uint64_t ended_ns = 0;  // bye, the exec that replaced it, or the root command's end; 0 if unknown
-  int32_t status = -1;    // exit status; for the root command's last image from waitpid (128+N for signal N)
+  uint64_t ended_ns = 0;     // bye, the exec that replaced it, or the root command's end; 0 if unknown
+  int32_t exit_status = -1;  // bye_status; for the root command's last image from waitpid (128+N for signal N)
 
   bool known() const { return said_hello || from_exec_record || vfork_child; }
   bool monitored() const { return reason == Unmonitored::none; }

@@ -44,13 +44,15 @@ void put_bytes_array(json& obj, std::string_view name, const std::vector<std::st
   if (!all_valid) obj[key + "_hex"] = std::move(hex);
 }
 
-static json names(const std::vector<std::string_view>& list) {
+namespace {
+
+json names(const std::vector<std::string_view>& list) {
   json out = json::array();
   for (std::string_view n : list) out.push_back(std::string(n));
   return out;
 }
 
-static json process_json(const ProcessRef& p) {
+json process_json(const ProcessRef& p) {
   json out = {{"pid", p.pid}};
   if (p.known) {
     put_bytes(out, "exe", p.exe);
@@ -62,13 +64,13 @@ static json process_json(const ProcessRef& p) {
   return out;
 }
 
-static json errors_json(const std::vector<int>& errors) {
+json errors_json(const std::vector<int>& errors) {
   json out = json::array();
   for (int e : errors) out.push_back(errno_name(e));
   return out;
 }
 
-static json path_json(const PathSummary& p) {
+json path_json(const PathSummary& p) {
   json out = json::object();
   put_bytes(out, "path", p.path);
   out["count"] = p.count;
@@ -82,7 +84,7 @@ static json path_json(const PathSummary& p) {
   return out;
 }
 
-static json folded_json(const FoldedSummary& f) {
+json folded_json(const FoldedSummary& f) {
   json entry = {{"index", f.entry_index}};
   put_bytes(entry, match_kind_name(f.entry->kind), f.entry->text);
   json out = {{"entry", std::move(entry)}, {"paths", f.paths}, {"paths_exact", f.paths_exact}};
@@ -99,7 +101,7 @@ static json folded_json(const FoldedSummary& f) {
   return out;
 }
 
-static json recipe_json(const RecipeSummary& r) {
+json recipe_json(const RecipeSummary& r) {
   const Recipe& recipe = *r.recipe;
   json out = {
       {"name", recipe.name},
@@ -133,13 +135,13 @@ static json recipe_json(const RecipeSummary& r) {
   return out;
 }
 
-static json time_or_null(uint64_t ns) { return ns == 0 ? json(nullptr) : json(iso_time(ns)); }
+json time_or_null(uint64_t ns) { return ns == 0 ? json(nullptr) : json(iso_time(ns)); }
 
-static json reason_or_null(Unmonitored reason) {
+json reason_or_null(Unmonitored reason) {
   return reason == Unmonitored::none ? json(nullptr) : json(std::string(unmonitored_name(reason)));
 }
 
-static json processes_json(const std::vector<ProcessEntry>& processes) {
+json processes_json(const std::vector<ProcessEntry>& processes) {
   json out = json::array();
   for (const ProcessEntry& e : processes) {
     json entry = process_json(e.process);
@@ -156,7 +158,7 @@ static json processes_json(const std::vector<ProcessEntry>& processes) {
   return out;
 }
 
-static json coverage_json(const Coverage& c) {
+json coverage_json(const Coverage& c) {
   json unmonitored = json::array();
   for (const UnmonitoredProcess& u : c.unmonitored) {
     json entry = process_json(u.process);
@@ -172,7 +174,7 @@ static json coverage_json(const Coverage& c) {
 }
 
 // The builds of a spool that several builds share (`fpshim report`): each with its root command.
-static json builds_json(const std::vector<BuildPart>& parts) {
+json builds_json(const std::vector<BuildPart>& parts) {
   json out = json::array();
   for (const BuildPart& p : parts) {
     json b = {{"id", p.id}, {"root", process_json(p.root)}};
@@ -192,8 +194,7 @@ static json builds_json(const std::vector<BuildPart>& parts) {
   return out;
 }
 
-
-static json finding_json(const Finding& f, const Findings& all) {
+json finding_json(const Finding& f, const Findings& all) {
   json out = {{"fingerprint", f.fingerprint},
               {"recipe", f.recipe->name},
               {"importance", std::string(importance_name(f.importance()))}};
@@ -223,8 +224,7 @@ static json finding_json(const Finding& f, const Findings& all) {
   return out;
 }
 
-
-static json suppressions_json(const Findings& f) {
+json suppressions_json(const Findings& f) {
   json entries = json::array();
   if (!f.suppressions) return {{"file", nullptr}, {"entries", std::move(entries)}};
   for (size_t i = 0; i < f.suppressions->entries.size(); i++) {
@@ -245,6 +245,8 @@ static json suppressions_json(const Findings& f) {
   }
   return {{"file", f.suppressions->source}, {"entries", std::move(entries)}};
 }
+
+}  // namespace
 
 json report_json(const Summary& s) { return report_json(find(s, {})); }
 

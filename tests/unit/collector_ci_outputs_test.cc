@@ -64,7 +64,7 @@ size_t count(const std::string& text, std::string_view part) {
 
 TEST_CASE("CI writers: suppressed findings, severities, escaping") {
   CiFixture fx;
-  Findings findings = find(fx.summary, {"/nonexistent-root"});
+  Findings findings = find(fx.summary, {.source_root = "/nonexistent-root"});
   REQUIRE(findings.items.size() == 2);
   REQUIRE(findings.items[0].recipe->name == "kcore");  // critical first
   findings.items[1].suppressed = Suppressed{0, "known benign <reader>"};

@@ -58,15 +58,15 @@ struct Built {
     summary.build.command = {"make", "-j4"};
     RecipeSummary m;
     m.recipe = &machine;
-    m.paths = {PathSummary{"/proc/ioports", 2}, PathSummary{"/sys/class/dmi/id/product_uuid", 1},
-               PathSummary{"/sys/class/dmi/id/board_serial", 1}};
+    m.paths = {PathSummary{.path = "/proc/ioports", .count = 2}, PathSummary{.path = "/sys/class/dmi/id/product_uuid", .count = 1},
+               PathSummary{.path = "/sys/class/dmi/id/board_serial", .count = 1}};
     m.processes = {ProcessSummary{proc(12, {"cat", "/proc/ioports"}, "/bin/cat"), {"/proc/ioports"}, {sh, make}},
                    ProcessSummary{proc(13, {"cat", "x"}, "/bin/cat"),
                                   {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_serial"}, {sh, make}},
                    ProcessSummary{proc(14, {"head", "y"}, "/usr/bin/head"), {"/sys/class/dmi/id/board_serial"}, {sh, make}}};
     RecipeSummary c;
     c.recipe = &crit;
-    c.paths = {PathSummary{"/proc/kcore", 1}};
+    c.paths = {PathSummary{.path = "/proc/kcore", .count = 1}};
     c.processes = {ProcessSummary{proc(20, {"/opt/tool", "--all"}, "/opt/tool"), {"/proc/kcore"}, {make}}};
     summary.recipes = {c, m};
   }
@@ -97,8 +97,8 @@ TEST_CASE("a finding is one recipe, one executable and one rule entry; critical 
 
 TEST_CASE("fingerprints are stable and tell recipe, executable and entry apart") {
   Built b;
-  Findings one = find(b.summary, {"/nonexistent"});
-  Findings two = find(b.summary, {"/nonexistent"});
+  Findings one = find(b.summary, {.source_root = "/nonexistent"});
+  Findings two = find(b.summary, {.source_root = "/nonexistent"});
   REQUIRE(one.items.size() == two.items.size());
   for (size_t i = 0; i < one.items.size(); i++) {
     CHECK(one.items[i].fingerprint == two.items[i].fingerprint);
@@ -112,7 +112,7 @@ TEST_CASE("fingerprints are stable and tell recipe, executable and entry apart")
 TEST_CASE("the location is the file in the checkout that the ancestry names, at the line that reads the path") {
   Checkout checkout;
   Built b;
-  Findings f = find(b.summary, {checkout.root.string()});
+  Findings f = find(b.summary, {.source_root = checkout.root.string()});
   const Finding& ioports = f.items[2];
   CHECK(ioports.location.uri == "scripts/gen.sh");
   CHECK(ioports.location.line == 3);
@@ -131,7 +131,7 @@ TEST_CASE("without a build file the location falls back, and never leaves the ch
   // An argument that climbs out of the checkout is not a location in it.
   b.summary.recipes[0].processes[0].ancestry = {proc(30, {"sh", "../../etc/passwd", "/etc/hostname"}, "/bin/sh")};
   b.summary.build.command = {"sh", "../../etc/passwd"};
-  Findings f = find(b.summary, {checkout.root.string() + "/"});
+  Findings f = find(b.summary, {.source_root = checkout.root.string() + "/"});
   CHECK(f.source_root == checkout.root.string());
   CHECK(f.items[0].location.uri == "fpshim-build");
   CHECK(f.items[0].location.line == 1);

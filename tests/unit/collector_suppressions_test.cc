@@ -47,8 +47,8 @@ struct Built {
     summary.build.cwd = "/nonexistent";
     RecipeSummary m;
     m.recipe = &rules.recipes[0];
-    m.paths = {PathSummary{"/proc/ioports", 2}, PathSummary{"/sys/class/dmi/id/product_uuid", 1},
-               PathSummary{"/sys/class/dmi/id/board_serial", 1}};
+    m.paths = {PathSummary{.path = "/proc/ioports", .count = 2}, PathSummary{.path = "/sys/class/dmi/id/product_uuid", .count = 1},
+               PathSummary{.path = "/sys/class/dmi/id/board_serial", .count = 1}};
     m.processes = {ProcessSummary{proc(12, {"cat", "/proc/ioports"}, "/bin/cat"), {"/proc/ioports"}, {sh, make}},
                    ProcessSummary{proc(13, {"cat", "x"}, "/bin/cat"),
                                   {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_serial"}, {sh, make}}};
@@ -60,7 +60,7 @@ struct Built {
     m.folded = {folded};
     RecipeSummary n;
     n.recipe = &rules.recipes[1];
-    n.paths = {PathSummary{"/sys/class/net/eth0/address", 1}, PathSummary{"/sys/class/net/lo/address", 1}};
+    n.paths = {PathSummary{.path = "/sys/class/net/eth0/address", .count = 1}, PathSummary{.path = "/sys/class/net/lo/address", .count = 1}};
     n.processes = {ProcessSummary{proc(14, {"cat", "/sys/class/net/eth0/address", "/sys/class/net/lo/address"},
                                        "/bin/cat"),
                                   {"/sys/class/net/eth0/address", "/sys/class/net/lo/address"}, {sh, make}}};
@@ -343,7 +343,7 @@ TEST_CASE("a baseline of a report suppresses exactly the findings it held unsupp
   for (const SuppressionUse& use : after.suppression_use) CHECK(use.suppressed == 1);
 
   // A finding outside the baseline (a new path of the same executable) is not suppressed by it.
-  b.summary.recipes[0].paths.push_back(PathSummary{"/sys/class/dmi/id/chassis_serial", 1});
+  b.summary.recipes[0].paths.push_back(PathSummary{.path = "/sys/class/dmi/id/chassis_serial", .count = 1});
   b.summary.recipes[0].processes[1].paths.push_back("/sys/class/dmi/id/chassis_serial");
   Findings grown = find(b.summary, {"", &baseline, "2024-01-03"});
   CHECK_FALSE(finding(grown, "machine", "/sys/class/dmi/id/chassis_serial").suppressed);
