@@ -130,7 +130,7 @@ void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_v
   for (EntryRef ref : fired_) hits_[ref.recipe].add(p, h, resolved, spelled, hash, ref.entry);
 }
 
-ProcessRef Aggregate::ref(const Process& p) const { return ProcessRef{p.pid, p.known(), p.exe, p.argv}; }
+ProcessRef Aggregate::ref(const Process& p) const { return ProcessRef{p.pid, p.known(), p.exe, p.argv, p.cwd}; }
 
 std::vector<ProcessRef> Aggregate::ancestry_refs(const Process& p) const {
   std::vector<ProcessRef> out;

@@ -40,7 +40,7 @@ std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
       part.key = key;
       part.id = key.str();
       part.build_id = key.build_id;
-      part.root = ProcessRef{p->pid, p->known(), p->exe, p->argv};
+      part.root = ProcessRef{p->pid, p->known(), p->exe, p->argv, p->cwd};
       part.cwd = p->cwd;
       part.started_ns = p->start_ns;
       parts.push_back(std::move(part));

@@ -120,25 +120,39 @@ int line_mentioning(const std::string& file, const std::vector<std::string>& pat
 
 // The file in the checkout that the chain names, nearest to the reader first: an argument that is a
 // file inside `root` (a script, setup.py), else the build file of a known tool (make: Makefile).
-SourceLocation locate(const Finding& f, const std::string& root, const std::vector<std::string>& command) {
+// `arg` as the process meant it: a relative name is relative to the process's working directory.
+std::string as_named_by(const ProcessRef& p, const std::string& arg) {
+  return arg.starts_with('/') || p.cwd.empty() ? arg : p.cwd + "/" + arg;
+}
+
+SourceLocation locate(const Finding& f, const std::string& root, const BuildInfo& build) {
+  const std::vector<std::string>& command = build.command;
   std::vector<ProcessRef> chain;
   if (!f.processes.empty()) {
     chain.push_back(f.processes.front()->process);
     for (const ProcessRef& a : f.processes.front()->ancestry) chain.push_back(a);
   }
-  if (chain.empty() || !chain.back().known || chain.back().argv != command) chain.push_back({0, true, "", command});
+  if (chain.empty() || !chain.back().known || chain.back().argv != command)
+    chain.push_back({0, true, "", command, build.cwd});
   std::vector<std::string> needles = f.path_names();
   for (size_t i = 0; i < chain.size(); i++) {
     const ProcessRef& p = chain[i];
     std::string found;
     for (size_t a = 0; a < p.argv.size() && found.empty(); a++) {
-      std::string rel = inside(root, p.argv[a]);
-      if (!rel.empty() && is_source_file(root, rel)) found = rel;
+      std::string rel = inside(root, as_named_by(p, p.argv[a]));
+      // The watched file itself (`cat watched/x` inside the checkout) is what was read, not where.
+      const bool read_itself = std::find(needles.begin(), needles.end(), root + "/" + rel) != needles.end();
+      if (!rel.empty() && !read_itself && is_source_file(root, rel)) found = rel;
     }
     if (found.empty() && !p.argv.empty()) {
+      // A tool's build file in the directory it ran in (inside the checkout), else at the root.
+      std::string dir = p.cwd.empty() ? "" : inside(root, p.cwd);
       std::string tool = basename_of(p.argv[0]);
-      for (const ToolFile& t : kToolFiles)
-        if (tool == t.tool && is_source_file(root, std::string(t.file))) found = t.file;
+      for (const ToolFile& t : kToolFiles) {
+        if (tool != t.tool) continue;
+        for (std::string candidate : {dir.empty() ? "" : dir + "/" + std::string(t.file), std::string(t.file)})
+          if (found.empty() && !candidate.empty() && is_source_file(root, candidate)) found = candidate;
+      }
     }
     if (found.empty()) continue;
     // What the file says that led to the read: the paths, else the programs it started.
@@ -305,7 +319,7 @@ Findings find(const Summary& summary, const FindingOptions& options) {
       }
       std::sort(f.paths.begin(), f.paths.end(), [](const PathSummary* a, const PathSummary* b) { return a->path < b->path; });
       f.fingerprint = fmt::format("{:016x}", stable_hash({recipe.name, f.exe, f.entry ? f.entry->text : ""}));
-      f.location = locate(f, out.source_root, summary.build.command);
+      f.location = locate(f, out.source_root, summary.build);
       out.items.push_back(std::move(f));
     }
   }

@@ -18,6 +18,7 @@ struct ProcessRef {
   bool known = false;  // it said hello, so exe and argv are known
   std::string exe;
   std::vector<std::string> argv;
+  std::string cwd;  // its working directory when it started, where it said hello
 };
 
 struct PathSummary {

@@ -25,7 +25,7 @@ pid_t parent_of(pid_t pid) {
 }
 
 ProcessRef describe(pid_t pid) {
-  ProcessRef ref{pid, true, {}, {}};
+  ProcessRef ref{pid, true, {}, {}, {}};
   std::string dir = "/proc/" + std::to_string(pid);
   char buf[PATH_MAX];
   if (ssize_t n = readlink((dir + "/exe").c_str(), buf, sizeof buf); n > 0) ref.exe.assign(buf, size_t(n));
