@@ -220,8 +220,9 @@ void UidBuilds::route_pending(uint64_t now_mono, uint64_t give_up_ns) {
 std::vector<LiveBuild*> UidBuilds::due(uint64_t now_mono, uint64_t grace_ns, uint64_t idle_ns) {
   std::vector<LiveBuild*> out;
   for (auto& [key, b] : builds_) {
-    if (!b.dirty || now_mono - b.last_ns < grace_ns) continue;
-    if (now_mono - b.last_ns >= idle_ns || b.running() == 0) out.push_back(&b);
+    // last_ns may be later than `now_mono` (a record filed since the caller looked at the clock).
+    if (!b.dirty || b.last_ns + grace_ns > now_mono) continue;
+    if (b.last_ns + idle_ns <= now_mono || b.running() == 0) out.push_back(&b);
   }
   return out;
 }
@@ -229,7 +230,7 @@ std::vector<LiveBuild*> UidBuilds::due(uint64_t now_mono, uint64_t grace_ns, uin
 void UidBuilds::retire(uint64_t now_mono, uint64_t keep_ns) {
   for (auto it = builds_.begin(); it != builds_.end();) {
     LiveBuild& b = it->second;
-    if (!b.reported || b.dirty || !b.pending.empty() || now_mono - b.last_ns < keep_ns) {
+    if (!b.reported || b.dirty || !b.pending.empty() || b.last_ns + keep_ns > now_mono) {
       ++it;
       continue;
     }

@@ -23,7 +23,9 @@ struct LiveBuild {
     uint64_t max_seq = 0;
     uint64_t ended_seq = UINT64_MAX;  // its bye, or the exec that replaced it; UINT64_MAX: running
     bool said_bye = false;
-    bool ended() const { return ended_seq != UINT64_MAX && ended_seq >= max_seq; }
+    // An image that sent nothing but its hello sends no bye either (it has no counts to flush): it
+    // does not hold its build open, and if it speaks later the build's report is written again.
+    bool ended() const { return max_seq == 0 || (ended_seq != UINT64_MAX && ended_seq >= max_seq); }
   };
 
   BuildKey key;

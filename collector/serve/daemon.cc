@@ -293,7 +293,8 @@ class Daemon {
         const size_t running = b.running();
         out += fmt::format("build {} processes {} running {} records {} capped {} state {} quiet {:.1f}\n", b.id,
                            b.images.size(), running, b.records, b.capped,
-                           b.dirty ? (running > 0 ? "live" : "ended") : "reported", double(now - b.last_ns) / 1e9);
+                           b.dirty ? (running > 0 ? "live" : "ended") : "reported",
+                           now > b.last_ns ? double(now - b.last_ns) / 1e9 : 0.0);
       }
       return out + fmt::format("ok {} builds\n", s.builds->builds().size());
     }
