@@ -253,7 +253,7 @@ def test_sigterm_writes_open_reports():
     shutil.rmtree(work, ignore_errors=True)
 
 
-FLOOD = int(os.environ.get("FPSHIM_SERVE_FLOOD", "300000"))
+FLOOD = int(os.environ.get("FPSHIM_SERVE_FLOOD", "1000000"))
 
 
 def test_flood_does_not_starve_another_build():
