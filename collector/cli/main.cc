@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <pwd.h>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 #include "cli/env.h"
 #include "cli/report.h"
 #include "cli/run.h"
+#include "cli/serve.h"
 #include "report/syslog.h"
 
 #ifndef FPSHIM_VERSION
@@ -23,6 +25,10 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: fpshim run [OPTIONS] [--] COMMAND [ARGS...]
        fpshim report [--spool DIR] [--build ID | --root PID] [--consume] [OUTPUT OPTIONS]
        fpshim env [--rules FILE] [--spool DIR | --socket PATH] [--build NAME] [--format sh|github|dockerfile]
+       fpshim serve [--rules FILE] [--socket PATH] [--state DIR] [--reports DIR] [--uid USER]... [--grace SECONDS]
+                    [--formats json,txt,sarif,html,events] [--max-builds N] [--max-processes N] [--max-build-bytes N]
+       fpshim status [--socket PATH]
+       fpshim report --socket PATH --build ID
        fpshim check-rules [--rules FILE]
        fpshim baseline REPORT > FILE
        fpshim --version | --help
@@ -62,6 +68,23 @@ report and env options:
   --socket PATH       env: the socket of a `fpshim serve`
   --format FORMAT     env: sh (export lines, default), github ($GITHUB_ENV lines), dockerfile (ENV lines)
 
+serve options (a daemon for a machine that hosts many builds; docs/serve.md):
+  --socket PATH       the data socket for our own uid (default /var/tmp/fpshim-<uid>/serve.sock, where a
+                      bare preload looks); the control socket serve.ctl is next to it
+  --state DIR         journals that survive a restart (default /var/lib/fpshim/state for root, else
+                      /var/tmp/fpshim-<uid>/state)
+  --reports DIR       reports go to DIR/<uid>/<build id>.<ext> (default /var/lib/fpshim/reports for root,
+                      else /var/tmp/fpshim-<uid>/reports)
+  --uid USER          root only, repeatable: serve USER too, at USER's default socket
+  --grace SECONDS     report a build this long after its last process ended and nothing arrived (default 10)
+  --idle SECONDS      report a build whose processes did not all say bye after this quiet time (default 3600)
+  --keep SECONDS      a reported build stays this long for late records (default 6 x grace, at least 60)
+  --formats LIST      the reports written per build: json,txt (default), sarif, html, events
+  --max-builds N, --max-processes N, --max-build-bytes N   caps (defaults 1024, 100000 per build, 1 GiB per build)
+  (--suppress, --fail-on and --syslog apply to every build's report)
+status lists the builds the daemon at --socket holds for your uid; report --socket --build asks it
+for that build's report now and prints the files written.
+
 baseline writes a suppressions file accepting every unsuppressed finding of a JSON report.
 
 Exit status: COMMAND's own, 128+N if it died of signal N, 127 if it was not found, 126 if it could
@@ -76,14 +99,16 @@ int usage_error(std::string_view message) {
 }
 
 // The verbs, as bits, so that an option names every verb it belongs to.
-enum Verb : unsigned { kRun = 1, kCheckRules = 2, kReport = 4, kEnv = 8 };
-constexpr unsigned kOutputs = kRun | kReport;  // the options of the reports
+enum Verb : unsigned { kRun = 1, kCheckRules = 2, kReport = 4, kEnv = 8, kServe = 16, kStatus = 32 };
+constexpr unsigned kOutputs = kRun | kReport;  // the options of the reports (files)
+constexpr unsigned kGate = kOutputs | kServe;  // ... and those that apply to every report serve writes
 
 struct VerbName {
   std::string_view name;
   Verb verb;
 };
-constexpr VerbName kVerbs[] = {{"run", kRun}, {"check-rules", kCheckRules}, {"report", kReport}, {"env", kEnv}};
+constexpr VerbName kVerbs[] = {{"run", kRun},     {"check-rules", kCheckRules}, {"report", kReport},
+                               {"env", kEnv},     {"serve", kServe},            {"status", kStatus}};
 
 // Every option, once: its name, whether it takes a value, the verbs it belongs to, and what it sets.
 struct Option {
@@ -96,8 +121,24 @@ struct Option {
 
 std::string set(std::optional<std::string>& field, const std::string& v) { return (field = v, std::string()); }
 
+std::string seconds(double& field, const std::string& name, const std::string& v) {
+  char* end = nullptr;
+  field = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !(field >= 0)) return fmt::format("{} wants a number of seconds, not \"{}\"", name, v);
+  return std::string();
+}
+
+template <typename T>
+std::string count(T& field, const std::string& name, const std::string& v) {
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n == 0) return fmt::format("{} wants a positive number, not \"{}\"", name, v);
+  field = T(n);
+  return std::string();
+}
+
 constexpr Option kOptions[] = {
-    {"--rules", true, kRun | kCheckRules | kReport | kEnv,
+    {"--rules", true, kRun | kCheckRules | kReport | kEnv | kServe,
      [](fpshim::RunOptions& o, const std::string& v) { return set(o.rules, v); }},
     {"--report", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.report, v); }},
     {"--text", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.text, v); }},
@@ -105,9 +146,9 @@ constexpr Option kOptions[] = {
      [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.source_root, v); }},
     {"--quiet", false, kOutputs,
      [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
-    {"--suppress", true, kOutputs,
+    {"--suppress", true, kGate,
      [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.suppress, v); }},
-    {"--fail-on", true, kOutputs,
+    {"--fail-on", true, kGate,
      [](fpshim::RunOptions& o, const std::string& v) {
        o.outputs.fail_on.reset();
        if (v == "none") return std::string();
@@ -122,7 +163,7 @@ constexpr Option kOptions[] = {
     {"--html", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
     {"--events", true, kOutputs,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.events = v, std::string()); }},
-    {"--syslog", false, kOutputs,
+    {"--syslog", false, kGate,
      [](fpshim::RunOptions& o, const std::string& v) {
        o.outputs.syslog = v.empty() ? fpshim::kDefaultSyslogSocket : v;
        return std::string();
@@ -136,7 +177,7 @@ constexpr Option kOptions[] = {
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.gitlab_codequality = v, std::string()); }},
     {"--junit", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.junit = v, std::string()); }},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
-    {"--socket", true, kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
+    {"--socket", true, kEnv | kServe | kStatus | kReport, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},
     {"--root", true, kReport,
      [](fpshim::RunOptions& o, const std::string& v) {
@@ -154,6 +195,44 @@ constexpr Option kOptions[] = {
        o.format = v;
        return std::string();
      }},
+    {"--state", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return (o.serve.state = v, std::string()); }},
+    {"--reports", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.serve.reports = v, std::string()); }},
+    {"--uid", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       char* end = nullptr;
+       const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+       if (!v.empty() && *end == '\0') {
+         o.serve.uids.push_back(uint32_t(n));
+         return std::string();
+       }
+       const passwd* pw = getpwnam(v.c_str());
+       if (!pw) return fmt::format("--uid: no user \"{}\"", v);
+       o.serve.uids.push_back(pw->pw_uid);
+       return std::string();
+     }},
+    {"--grace", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.grace_seconds, "--grace", v); }},
+    {"--idle", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.idle_seconds, "--idle", v); }},
+    {"--keep", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.keep_seconds, "--keep", v); }},
+    {"--formats", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) {
+       o.serve.formats.clear();
+       for (size_t start = 0; start <= v.size();) {
+         const size_t comma = std::min(v.find(',', start), v.size());
+         const std::string f = v.substr(start, comma - start);
+         if (f != "json" && f != "txt" && f != "sarif" && f != "html" && f != "events")
+           return fmt::format("--formats wants json, txt, sarif, html or events, not \"{}\"", f);
+         o.serve.formats.push_back(f);
+         start = comma + 1;
+       }
+       return std::string();
+     }},
+    {"--max-builds", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return count(o.serve.limits.builds, "--max-builds", v); }},
+    {"--max-processes", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return count(o.serve.limits.processes, "--max-processes", v); }},
+    {"--max-build-bytes", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return count(o.serve.limits.build_bytes, "--max-build-bytes", v); }},
     {"--linger", true, kRun,
      [](fpshim::RunOptions& o, const std::string& v) {
        char* end = nullptr;
@@ -218,7 +297,9 @@ int main(int argc, char** argv) {
   if (named->verb != kRun) {
     if (i < argc) return usage_error(fmt::format("{} takes no command", verb));
     if (named->verb == kCheckRules) return fpshim::check_rules(options.rules);
-    if (named->verb == kReport) return fpshim::report_spool(options);
+    if (named->verb == kReport) return options.socket ? fpshim::report_from_serve(options) : fpshim::report_spool(options);
+    if (named->verb == kServe) return fpshim::serve_command(options);
+    if (named->verb == kStatus) return fpshim::status_command(options);
     return fpshim::print_env(options);
   }
   for (; i < argc; i++) options.command.emplace_back(argv[i]);

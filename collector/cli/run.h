@@ -8,6 +8,7 @@
 #include "base/exit_status.h"
 #include "report/outputs.h"
 #include "rules/rules.h"
+#include "serve/options.h"
 
 namespace fpshim {
 
@@ -23,6 +24,7 @@ struct RunOptions {
   int root_pid = 0;                   // report: the build whose root had this pid
   bool consume = false;               // report: remove what was reported
   std::string format = "sh";          // env
+  ServeOptions serve;                 // serve (state, reports, uids, grace, formats, caps)
 };
 
 // The suppressions `--suppress` names, else the default file in `source_root` if there is one, into

@@ -77,7 +77,7 @@ int bind_socket(const std::string& path, std::string& error) {
 
 void Ingest::adopt(int fd) {
   fd_ = fd;
-  uid_ = getuid();
+  if (!owner_set_) uid_ = getuid();
   buffers_.resize(size_t(kBatch) * wire::kMaxRecord);
   control_.resize(size_t(kBatch) * CMSG_SPACE(sizeof(ucred)));
 }
@@ -116,6 +116,7 @@ void Ingest::journal_and_deliver(RecordSink& sink) {
   accepted_.clear();
   batch_.clear();
   batch_strings_.clear();
+  sink.on_batch_end();
 }
 
 size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
@@ -194,7 +195,7 @@ int Ingest::open_own(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   struct stat st;
   if (fd < 0) return -1;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != (owner_set_ ? uid_ : getuid())) {
     stats_.refused++;
     ::close(fd);
     unlink(path.c_str());
@@ -208,8 +209,15 @@ void Ingest::follow_log(RecordSink& sink) {
   if (log_.fd < 0) {
     log_.path = spool_dir_ + "/" + wire::kProcessLog;
     log_.fd = open_own(log_.path);
+    struct stat st;
+    if (log_.fd >= 0 && fstat(log_.fd, &st) == 0) {
+      log_position_ = {uint64_t(st.st_dev), uint64_t(st.st_ino), 0};
+      if (resume_.dev == log_position_.dev && resume_.ino == log_position_.ino && resume_.offset <= uint64_t(st.st_size))
+        log_.offset = resume_.offset;
+    }
   }
   if (log_.fd >= 0) read_claimed(log_, sink, false);
+  if (log_.fd >= 0 && log_.offset != UINT64_MAX) log_position_.offset = log_.offset;
 }
 
 void Ingest::finish_log(RecordSink& sink) {

@@ -33,6 +33,20 @@ class Ingest {
   // Where the shim spools; and where accepted records are journaled (none: not journaled).
   void set_spool_dir(std::string dir) { spool_dir_ = std::move(dir); }
   void set_journal(Journal* journal) { journal_ = journal; }
+  // Whose records these are: datagrams must carry this uid's credentials and spool files must be
+  // owned by it (default: our own uid; `fpshim serve` running as root serves other uids too).
+  void set_owner(uint32_t uid) { uid_ = uid; owner_set_ = true; }
+
+  // Where the process log has been read up to, so that a daemon's successor resumes there instead
+  // of taking again what was already taken (records up to `offset` of the file dev/ino).
+  struct LogPosition {
+    uint64_t dev = 0;
+    uint64_t ino = 0;
+    uint64_t offset = 0;
+  };
+  LogPosition log_position() const { return log_position_; }
+  // Before the first follow_log: start at `p.offset` if the process log is still the file `p` names.
+  void resume_log(const LogPosition& p) { resume_ = p; }
 
   int fd() const { return fd_; }
 
@@ -108,6 +122,9 @@ class Ingest {
   Journal* journal_ = nullptr;
   int fd_ = -1;
   uint32_t uid_ = 0;
+  bool owner_set_ = false;
+  LogPosition resume_;
+  LogPosition log_position_;
   std::string spool_dir_;
   std::vector<Claimed> claimed_;
   Claimed log_{"", -1, 0, 0};

@@ -17,6 +17,10 @@ class RecordSink {
   // counts as lost.
   virtual void on_torn(const wire::Header&) {}
 
+  // The end of a batch of records (one recvmmsg, or what one read of a file gave), before ingest
+  // removes the file they came from: a sink that keeps records on disk writes them out here.
+  virtual void on_batch_end() {}
+
  protected:
   ~RecordSink() = default;
 };

@@ -22,6 +22,7 @@ struct Stats {
   uint64_t collector_peak_rss_kb = 0;
   uint64_t folded_paths = 0;    // distinct paths in the recipes' folded buckets, summed over them
   uint64_t folded_records = 0;  // access records counted in folded buckets, per recipe
+  uint64_t capped = 0;          // records `fpshim serve` dropped at a cap (processes or bytes per build)
 };
 
 }  // namespace fpshim

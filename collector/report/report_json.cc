@@ -295,7 +295,8 @@ json report_json(const Findings& findings) {
         {"collector_restarts", st.collector_restarts},
         {"collector_peak_rss_kb", st.collector_peak_rss_kb},
         {"folded_paths", st.folded_paths},
-        {"folded_records", st.folded_records}}},
+        {"folded_records", st.folded_records},
+        {"capped", st.capped}}},
       {"findings", std::move(items)},
       {"suppressions", suppressions_json(findings)},
   };

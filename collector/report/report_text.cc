@@ -152,6 +152,9 @@ void write_text_report(const Summary& s, std::FILE* out) {
     fmt::print(out, "fpshim: {} record(s) were folded into counts per rule entry (a recipe lists at most {} paths one by one)\n",
                st.folded_records, RecipeHits::kMaxPaths);
   if (st.lost > 0) fmt::print(out, "fpshim: {} record(s) were lost; some accesses may be missing\n", st.lost);
+  if (st.capped > 0)
+    fmt::print(out, "fpshim: {} record(s) were dropped at a cap of fpshim serve; some accesses may be missing\n",
+               st.capped);
   if (st.collector_restarts > 0)
     fmt::print(out, "fpshim: the collector died and was restarted {} time(s); {} record(s) came late from the spool\n",
                st.collector_restarts, st.late);

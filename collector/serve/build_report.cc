@@ -1,0 +1,87 @@
+// A build's report from its journal (serve/build_report.h).
+#include "serve/build_report.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "base/exit_status.h"
+#include "base/say.h"
+#include "ingest/ingest.h"
+#include "model/aggregate.h"
+#include "model/builds.h"
+#include "report/outputs.h"
+#include "serve/state.h"
+
+namespace fpshim {
+
+namespace {
+
+// What the report says of the build: its root command as `run` says it; several trees under one
+// FPSHIM_BUILD id (a CI step that started two) as `report` lists the builds of a spool.
+void describe(Summary& s, const std::vector<BuildPart>& parts, const LiveBuild& b) {
+  BuildInfo& info = s.build;
+  info.id = b.key.build_id;
+  info.exit_code = -1;
+  if (parts.empty()) return;
+  const BuildPart& first = parts.front();
+  info.command = first.root.argv;
+  info.cwd = first.cwd;
+  info.started_ns = first.started_ns;
+  info.finished_ns = first.ended_ns;
+  info.exit_code = first.exit_status.value_or(-1);
+  if (info.exit_code > 128) info.signal = info.exit_code - 128;
+  if (parts.size() == 1) return;
+  for (const BuildPart& p : parts) {
+    if (p.started_ns != 0 && p.started_ns < info.started_ns) info.started_ns = p.started_ns;
+    info.finished_ns = std::max(info.finished_ns, p.ended_ns);
+  }
+  s.builds = parts;
+}
+
+}  // namespace
+
+int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rules& rules, const ServeOptions& options,
+                       std::vector<std::string>& files) {
+  Stats stats;
+  Aggregate aggregate(rules, stats);
+  Ingest journal(std::nullopt, stats);
+  journal.read_files({b.journal_path}, aggregate);
+  stats.capped += b.capped;
+  stats.lost += b.torn;
+  Summary summary;
+  aggregate.summarize(summary);
+  describe(summary, split_builds(aggregate.tree(), rules, aggregate.hits()), b);
+
+  std::string error;
+  const std::string dir = fmt::format("{}/{}", options.reports, uid);
+  if (!ensure_dir(options.reports, 0711, geteuid(), getegid(), error) || !ensure_dir(dir, 0700, uid, gid, error)) {
+    say("fpshim serve: {}\n", error);
+    return kExitSetupError;
+  }
+  ReportOutputs outputs = options.outputs;
+  outputs.own_status = true;
+  outputs.quiet = true;
+  const std::string base = dir + "/" + b.id;
+  for (const std::string& format : options.formats) {
+    if (format == "json") outputs.report = base + ".json";
+    else if (format == "txt") outputs.text = base + ".txt", outputs.quiet = false;
+    else if (format == "sarif") outputs.sarif = base + ".sarif";
+    else if (format == "html") outputs.html = base + ".html";
+    else if (format == "events") outputs.events = base + ".events.jsonl";
+  }
+  const int status = write_reports(summary, outputs);
+  for (const std::optional<std::string>* file : {&outputs.report, &outputs.text, &outputs.sarif, &outputs.html, &outputs.events}) {
+    if (!*file) continue;
+    // Readable by the build's uid alone (the directory is 0700 and theirs too).
+    if (geteuid() == 0 && chown((*file)->c_str(), uid, gid) != 0) say("fpshim serve: cannot give {} to uid {}\n", **file, uid);
+    chmod((*file)->c_str(), 0600);
+    files.push_back(**file);
+  }
+  return status;
+}
+
+}  // namespace fpshim
