@@ -443,7 +443,7 @@ def section_calls(ctx):
                 "diff": {"run": diff("plain", "run"), "bare": diff("plain", "bare"), "bare_run": diff("run", "bare")}}
 
     def walls(w, unit, scale=1.0, digits=0):
-        """"run mode +X, bare mode +Y unit (plain → run / bare unit)" of an interleaved() result."""
+        """The text "run mode +X unit, bare mode +Y unit (plain → run / bare unit)" of an interleaved() result."""
         m, d = w["median"], w["diff"]
         f = lambda x: f"{x / scale:.{digits}f}"
         return (f"run mode {d['run'] / scale:+.{digits}f} {unit}, bare mode {d['bare'] / scale:+.{digits}f} {unit} "
