@@ -7,9 +7,10 @@ into build-bench/ and the small programs into bench/out/, then calls this script
 Sections (default: calls builds collector storm):
     calls      cost per call of each hooked entry point class: extra syscalls (strace -c -f),
                extra instructions (callgrind), wall ns (interleaved, median); a matching path;
-               a process start
-    check      only the callgrind instruction counts for non-matching paths; exits 1 when one is over
-               --max-instr (default 80, twice the target): deterministic, so CI can run it
+               a process start. Each under `fpshim run` and in bare mode (nothing but LD_PRELOAD,
+               and FPSHIM_SPOOL pointing into bench/out), in the same rounds
+    check      only the callgrind instruction counts for non-matching paths, in both modes; exits 1
+               when one is over --max-instr (default 80, twice the target): deterministic, so CI can run it
     builds     real builds from scratch with -j2: this project, and a generated 1,000-unit C project,
                untraced / fpshim run / strace, interleaved
     collector  records/s from 1, 8 and 64 senders; peak RSS after 10M records over 1,000 paths and
@@ -32,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -53,6 +55,11 @@ TARGET_EXEC_US = 150.0
 TARGET_BUILD_RATIO = 1.01
 TARGET_RECORDS_PER_S = 200_000
 MAX_RSS_MIB = 256  # our bound for 'bounded even then' (1M distinct paths); the issue names no number
+
+# How a program runs: untraced, under `fpshim run`, or in bare mode (nothing but LD_PRELOAD, as a
+# Dockerfile ENV or a CI job's environment sets it; FPSHIM_SPOOL too, see Ctx.wrap).
+MODES = ("plain", "run", "bare")
+SHIMMED = ("run", "bare")
 
 
 def log(msg):
@@ -80,6 +87,32 @@ class Ctx:
         self.times = {}
         self.raw = {}
         self.prog = lambda name: os.path.join(OUT, name)
+        self._bare_spool = None
+
+    def bare_spool(self):
+        """A fresh spool directory under bench/out for bare mode, so that the benchmark's records do
+        not fill this user's default spool (/var/tmp/fpshim-<uid>/spool)."""
+        if self._bare_spool is None:
+            os.makedirs(OUT, exist_ok=True)
+            self._bare_spool = tempfile.mkdtemp(prefix="bare-spool-", dir=OUT)
+        return self._bare_spool
+
+    def bare_env(self):
+        """The environment of bare mode: this one without any FPSHIM_* or LD_PRELOAD, plus
+        LD_PRELOAD=<lib> and FPSHIM_SPOOL=<bare_spool()>; no FPSHIM_SOCKET, so the shim tries the
+        default socket /var/tmp/fpshim-<uid>/serve.sock (absent unless a `fpshim serve` runs)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FPSHIM_") and k != "LD_PRELOAD"}
+        env["LD_PRELOAD"] = self.lib
+        env["FPSHIM_SPOOL"] = self.bare_spool()
+        return env
+
+    def wrap(self, mode, argv, report=None):
+        """(argv, env) to run argv in `mode` (MODES); env None = this one."""
+        if mode == "run":
+            return self.under(argv, report=report), None
+        if mode == "bare":
+            return list(argv), self.bare_env()
+        return list(argv), None
 
     def row(self, section, what, result, target="—", met="—"):
         self.rows.append((section, what, result, target, met))
@@ -171,13 +204,14 @@ CLASSES = [  # (class, non-matching path, near-miss path)
 ]
 
 
-def callgrind(ctx, cls, n, path, shim, tag):
+def callgrind(ctx, cls, n, path, mode, tag):
     os.makedirs(os.path.join(OUT, "cg"), exist_ok=True)
-    f = os.path.join(OUT, "cg", f"{cls}-{tag}-{n}-{'shim' if shim else 'plain'}.out")
+    f = os.path.join(OUT, "cg", f"{cls}-{tag}-{n}-{mode}.out")
     argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", "--collect-atstart=no",
             "--toggle-collect=run_loop", ctx.prog("calls"), cls, str(n)]
     argv += ["--distinct", path] if tag == "match" else [path]
-    run(ctx.under(argv) if shim else argv)
+    argv, env = ctx.wrap(mode, argv)
+    run(argv, env=env)
     total = None
     with open(f) as fh:
         for line in fh:
@@ -186,6 +220,20 @@ def callgrind(ctx, cls, n, path, shim, tag):
     if total is None:
         raise RuntimeError(f"no totals in {f}")
     return total, f
+
+
+def start_instr(ctx, mode):
+    """Callgrind Ir of one whole run of `tiny` (ld.so, the shim's constructor and destructor, its
+    hello): the user-space instructions of a process start that reaches no watched path."""
+    os.makedirs(os.path.join(OUT, "cg"), exist_ok=True)
+    f = os.path.join(OUT, "cg", f"tiny-start-{mode}.out")
+    argv, env = ctx.wrap(mode, ["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", ctx.prog("tiny")])
+    run(argv, env=env)
+    with open(f) as fh:
+        for line in fh:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no totals in {f}")
 
 
 def annotate(f):
@@ -207,12 +255,18 @@ def annotate(f):
     return fns
 
 
-def strace_calls(ctx, cls, n, path, shim, tag):
+def strace_calls(ctx, cls, n, path, mode, tag):
+    """strace -f -c of `calls CLS N PATH` (or, for cls "exec", of `spawn N tiny`): (total syscalls,
+    {syscall: count})."""
     os.makedirs(os.path.join(OUT, "strace"), exist_ok=True)
-    f = os.path.join(OUT, "strace", f"{cls}-{tag}-{n}-{'shim' if shim else 'plain'}.txt")
-    argv = ["strace", "-f", "-c", "-o", f, ctx.prog("calls"), cls, str(n)]
-    argv += ["--distinct", path] if tag == "match" else [path]
-    run(ctx.under(argv) if shim else argv)
+    f = os.path.join(OUT, "strace", f"{cls}-{tag}-{n}-{mode}.txt")
+    if cls == "exec":
+        argv = ["strace", "-f", "-c", "-o", f, ctx.prog("spawn"), str(n), ctx.prog("tiny")]
+    else:
+        argv = ["strace", "-f", "-c", "-o", f, ctx.prog("calls"), cls, str(n)]
+        argv += ["--distinct", path] if tag == "match" else [path]
+    argv, env = ctx.wrap(mode, argv)
+    run(argv, env=env)
     per = {}
     total = None
     with open(f) as fh:
@@ -227,13 +281,14 @@ def strace_calls(ctx, cls, n, path, shim, tag):
     return total, per
 
 
-def differenced(values, n):
-    """(shim(2N) - shim(N) - (plain(2N) - plain(N))) / N"""
-    return ((values[(True, 2 * n)] - values[(True, n)]) - (values[(False, 2 * n)] - values[(False, n)])) / n
+def differenced(values, n, mode="run"):
+    """(shim(2N) - shim(N) - (plain(2N) - plain(N))) / N, shim = `mode` (run or bare)"""
+    return ((values[(mode, 2 * n)] - values[(mode, n)]) - (values[("plain", 2 * n)] - values[("plain", n)])) / n
 
 
 def instr_counts(ctx, tags):
-    """Callgrind Ir per call, extra with the shim, for each class and path kind in tags."""
+    """Callgrind Ir per call, extra with the shim (run mode: "extra", bare mode: "bare"), for each
+    class and path kind in tags."""
     n = 5000 if ctx.quick else 10000
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -241,38 +296,38 @@ def instr_counts(ctx, tags):
             for tag, path in (("nonmatch", nonmatch), ("near", near)):
                 if tag not in tags or path is None:
                     continue
-                for shim in (False, True):
+                for mode in MODES:
                     for k in (n, 2 * n):
-                        jobs[(cls, tag, shim, k)] = pool.submit(callgrind, ctx, cls, k, path, shim, tag)
+                        jobs[(cls, tag, mode, k)] = pool.submit(callgrind, ctx, cls, k, path, mode, tag)
         if "match" in tags:
             nm = n // 5
-            for shim in (False, True):
+            for mode in MODES:
                 for k in (nm, 2 * nm):
                     # a run makes its own distinct names, so the N and 2N runs both send a record per call
-                    jobs[("open", "match", shim, k)] = pool.submit(callgrind, ctx, "open", k, MATCH_PREFIX, shim, "match")
+                    jobs[("open", "match", mode, k)] = pool.submit(callgrind, ctx, "open", k, MATCH_PREFIX, mode, "match")
     res = {}
-    for (cls, tag, shim, k), fut in jobs.items():
-        res.setdefault((cls, tag), {})[(shim, k)] = fut.result()
+    for (cls, tag, mode, k), fut in jobs.items():
+        res.setdefault((cls, tag), {})[(mode, k)] = fut.result()
     out = {}
     for (cls, tag), vals in res.items():
         base = min(k for _, k in vals)
         totals = {key: v[0] for key, v in vals.items()}
         files = {key: v[1] for key, v in vals.items()}
-        extra = differenced(totals, base)
-        plain = (totals[(False, 2 * base)] - totals[(False, base)]) / base
-        out[(cls, tag)] = {"extra": extra, "plain": plain, "files": files, "n": base}
+        plain = (totals[("plain", 2 * base)] - totals[("plain", base)]) / base
+        out[(cls, tag)] = {"extra": differenced(totals, base), "bare": differenced(totals, base, "bare"),
+                           "plain": plain, "files": files, "n": base}
     return out
 
 
-def breakdown(ctx, cls, tag, info):
-    """Per function: extra Ir per call with the shim (differenced like the total)."""
+def breakdown(ctx, cls, tag, info, mode="run"):
+    """Per function: extra Ir per call with the shim in `mode` (differenced like the total)."""
     n = info["n"]
     fns = {key: annotate(f) for key, f in info["files"].items()}
     names = set().union(*[set(d) for d in fns.values()])
     rows = []
     for name in names:
         v = {key: fns[key].get(name, 0) for key in fns}
-        d = differenced(v, n)
+        d = differenced(v, n, mode)
         if abs(d) >= 0.5:
             rows.append((d, name))
     rows.sort(reverse=True)
@@ -299,32 +354,42 @@ def hooked_classes(ctx):
     return hooked
 
 
+def bare_records(ctx):
+    """Bytes in the bare-mode spool: (access records' spool files, the process log)."""
+    files = os.listdir(ctx.bare_spool())
+    size = lambda name: os.path.getsize(os.path.join(ctx.bare_spool(), name))
+    return (sum(size(f) for f in files if f.endswith(".spool") and f != "processes.spool"),
+            sum(size(f) for f in files if f == "processes.spool"))
+
+
 def section_check(ctx):
     log("check: callgrind instruction counts (non-matching paths)")
     ic = instr_counts(ctx, {"nonmatch", "near"})
     hooked = hooked_classes(ctx)
     worst = {"nonmatch": 0, "near": 0}
-    print(f"{'class':8} {'path':22} {'extra Ir/call':>14}  {'plain Ir/call':>14}")
+    print(f"{'class':8} {'path':22} {'extra Ir/call':>14} {'bare mode':>10}  {'plain Ir/call':>14}")
     for (cls, tag), info in sorted(ic.items()):
         path = dict((c, (a, b)) for c, a, b in CLASSES)[cls][0 if tag == "nonmatch" else 1]
         flag = "" if hooked.get(cls, True) else "  (not hooked: a watched path left no record)"
-        print(f"{cls:8} {path:22} {info['extra']:14.1f}  {info['plain']:14.1f}{flag}")
-        worst[tag] = max(worst[tag], info["extra"])
+        print(f"{cls:8} {path:22} {info['extra']:14.1f} {info['bare']:10.1f}  {info['plain']:14.1f}{flag}")
+        worst[tag] = max(worst[tag], info["extra"], info["bare"])
     ok = True
     for tag, bound in (("nonmatch", ctx.max_instr), ("near", ctx.max_near_instr)):
         ok_tag = worst[tag] <= bound
         ok = ok and ok_tag
-        print(f"worst {'non-matching' if tag == 'nonmatch' else 'near miss'}: {worst[tag]:.1f} extra instructions "
-              f"per call; bound {bound}: {'ok' if ok_tag else 'OVER'}")
+        print(f"worst {'non-matching' if tag == 'nonmatch' else 'near miss'} (run and bare mode): {worst[tag]:.1f} "
+              f"extra instructions per call; bound {bound}: {'ok' if ok_tag else 'OVER'}")
     return ok
 
 
 def section_calls(ctx):
     raw = ctx.raw.setdefault("calls", {})
-    log("calls: callgrind (non-matching, near-miss, matching)")
+    log("calls: callgrind (non-matching, near-miss, matching; plain, run mode, bare mode)")
     ic = instr_counts(ctx, {"nonmatch", "near", "match"})
+    si = {mode: start_instr(ctx, mode) for mode in MODES}
     log("calls: strace -c -f")
     n = 5000 if ctx.quick else 10000
+    ne = 50 if ctx.quick else 100  # process starts for the syscalls of one start
     sc = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         jobs = {}
@@ -332,57 +397,70 @@ def section_calls(ctx):
             for tag, path in (("nonmatch", nonmatch), ("near", near)):
                 if path is None:
                     continue
-                for shim in (False, True):
+                for mode in MODES:
                     for k in (n, 2 * n):
-                        jobs[(cls, tag, shim, k)] = pool.submit(strace_calls, ctx, cls, k, path, shim, tag)
+                        jobs[(cls, tag, mode, k)] = pool.submit(strace_calls, ctx, cls, k, path, mode, tag)
         nm = n // 5
-        for shim in (False, True):
+        for mode in MODES:
             for k in (nm, 2 * nm):
-                jobs[("open", "match", shim, k)] = pool.submit(strace_calls, ctx, "open", k, MATCH_PREFIX, shim, "match")
-        for (cls, tag, shim, k), fut in jobs.items():
-            sc.setdefault((cls, tag), {})[(shim, k)] = fut.result()
-    sys_extra = {}
-    sys_detail = {}
+                jobs[("open", "match", mode, k)] = pool.submit(strace_calls, ctx, "open", k, MATCH_PREFIX, mode, "match")
+            for k in (ne, 2 * ne):
+                jobs[("exec", "start", mode, k)] = pool.submit(strace_calls, ctx, "exec", k, None, mode, "start")
+        for (cls, tag, mode, k), fut in jobs.items():
+            sc.setdefault((cls, tag), {})[(mode, k)] = fut.result()
+    sys_extra = {}   # (cls, tag) -> {mode: extra syscalls per call}
+    sys_detail = {}  # (cls, tag) -> {mode: {syscall: extra per call}}
     for key, vals in sc.items():
         base = min(k for _, k in vals)
-        sys_extra[key] = differenced({kk: v[0] for kk, v in vals.items()}, base)
         names = set().union(*[set(v[1]) for v in vals.values()])
-        det = {}
-        for name in names:
-            d = differenced({kk: v[1].get(name, 0) for kk, v in vals.items()}, base)
-            if abs(d) > 1e-9:
-                det[name] = round(d, 3)
-        sys_detail[key] = det
+        for mode in SHIMMED:
+            sys_extra.setdefault(key, {})[mode] = differenced({kk: v[0] for kk, v in vals.items()}, base, mode)
+            det = {}
+            for name in names:
+                d = differenced({kk: v[1].get(name, 0) for kk, v in vals.items()}, base, mode)
+                if abs(d) > 1e-9:
+                    det[name] = round(d, 3)
+            sys_detail.setdefault(key, {})[mode] = det
 
-    log("calls: wall clock, interleaved")
+    log("calls: wall clock, interleaved (plain, run mode, bare mode)")
     pairs = 3 if ctx.quick else 11
     nw = 20000 if ctx.quick else 100000
 
     def interleaved(argv, key, report=None):
-        """`pairs` runs each way, alternating which goes first; (median plain, median shim, plain runs,
-        shim runs, median of the paired differences). Pairs cancel slow drifts of the machine (the other
-        vCPU busy or idle), which on a small VM move a syscall's cost more than the shim does."""
-        plain, shim = [], []
+        """`pairs` rounds of one run each way (plain, run mode, bare mode), the order reversed every
+        other round; {"median": {mode: median}, "runs": {mode: [...]}, "diff": {"run": median of
+        run - plain, "bare": of bare - plain, "bare_run": of bare - run, within each round}}. Rounds
+        cancel slow drifts of the machine (the other vCPU busy or idle), which on a small VM move a
+        syscall's cost more than the shim does."""
+        runs = {mode: [] for mode in MODES}
         run(argv)  # warm-up (page cache, dentries), not counted
         for i in range(pairs):
-            order = (False, True) if i % 2 == 0 else (True, False)
-            for with_shim in order:
-                if with_shim:
-                    rep = report(i) if report else None
-                    shim.append(parse_kv(run(ctx.under(argv, report=rep)).stdout)[key][0])
-                else:
-                    plain.append(parse_kv(run(argv).stdout)[key][0])
-        return (median(plain), median(shim), plain, shim, median([b - a for a, b in zip(plain, shim)]))
+            for mode in (MODES if i % 2 == 0 else MODES[::-1]):
+                cmd, env = ctx.wrap(mode, argv, report=report(i) if report and mode == "run" else None)
+                runs[mode].append(parse_kv(run(cmd, env=env).stdout)[key][0])
+        diff = lambda a, b: median([y - x for x, y in zip(runs[a], runs[b])])
+        return {"median": {mode: median(v) for mode, v in runs.items()}, "runs": runs,
+                "diff": {"run": diff("plain", "run"), "bare": diff("plain", "bare"), "bare_run": diff("run", "bare")}}
+
+    def walls(w, unit, scale=1.0, digits=0):
+        """The text "run mode +X unit, bare mode +Y unit (plain → run / bare unit)" of an interleaved() result."""
+        m, d = w["median"], w["diff"]
+        f = lambda x: f"{x / scale:.{digits}f}"
+        return (f"run mode {d['run'] / scale:+.{digits}f} {unit}, bare mode {d['bare'] / scale:+.{digits}f} {unit} "
+                f"({f(m['plain'])} → {f(m['run'])} / {f(m['bare'])} {unit})")
 
     wall = {}
     for cls, nonmatch, _ in CLASSES:
         wall[cls] = interleaved([ctx.prog("calls"), cls, str(nw // 5), nonmatch, "5"], "ns_per_call")
     # A matching path, repeated: folded into counts by the shim (one record per power of two).
     wall["repeat"] = interleaved([ctx.prog("calls"), "open", str(nw // 5), MATCH_REPEAT, "5"], "ns_per_call")
-    # A matching path, every call distinct: one record sent (or spooled) per call.
+    # A matching path, every call distinct: one record sent (or spooled) per call. Bare mode spools
+    # every record (no daemon: the default socket is absent, connect fails, the record is appended).
     nrec = 1000 if ctx.quick else 2000
+    spooled0 = bare_records(ctx)[0]
     wall["match"] = interleaved([ctx.prog("calls"), "open", str(nrec), "--distinct", MATCH_PREFIX, "5"],
                                 "ns_per_call", report=lambda i: os.path.join(OUT, f"calls-match-{i}.json"))
+    bare_spooled = bare_records(ctx)[0] - spooled0
     rep = load_json(os.path.join(OUT, "calls-match-0.json")) or {}
     _, entry = report_path_entry(rep, MATCH_PREFIX + "0")
     match_stats = rep.get("stats", {})
@@ -393,76 +471,127 @@ def section_calls(ctx):
     hooked = hooked_classes(ctx)
 
     # Rows.
+    def syscalls_instr(cls, tag, mode):
+        ins = ic[(cls, tag)]["extra" if mode == "run" else "bare"]
+        return f"{sys_extra[(cls, tag)][mode]:+.2f} syscalls, {ins:+.1f} instr"
+
     bd_lines = []
+    bare_no_more = []  # (what, bare <= run) for a process that reaches no watched path
     for cls, nonmatch, near in CLASSES:
-        sysx = sys_extra[(cls, "nonmatch")]
-        ins = ic[(cls, "nonmatch")]["extra"]
-        pm, sm, dm = wall[cls][0], wall[cls][1], wall[cls][4]
         what = f"`{cls}`, non-matching `{nonmatch}`" if cls != "close" else "`close(-1)` (the close hook alone)"
         if cls in ("open", "openat"):
             what += " (+ close)"
         elif cls in ("fopen", "opendir"):
             what += f" (+ {'fclose' if cls == 'fopen' else 'closedir'})"
-        res = f"{sysx:+.2f} syscalls, {ins:+.1f} instr"
-        worst, worst_sys = ins, abs(sysx)
-        closing = closing_share(breakdown(ctx, cls, "nonmatch", ic[(cls, "nonmatch")]))
-        if cls in ("open", "openat", "opendir"):
-            res += f" ({cls} {ins - closing:+.1f}, its {'closedir' if cls == 'opendir' else 'close'} {closing:+.1f})"
-            worst = max(ins - closing, closing)
-        res += f", {dm:+.0f} ns ({pm:.0f} → {sm:.0f} ns)"
+        parts, worst, worst_sys = [], 0.0, 0.0
+        for mode in SHIMMED:
+            ins = ic[(cls, "nonmatch")]["extra" if mode == "run" else "bare"]
+            part = f"{mode} mode {syscalls_instr(cls, 'nonmatch', mode)}"
+            closing = closing_share(breakdown(ctx, cls, "nonmatch", ic[(cls, "nonmatch")], mode))
+            if cls in ("open", "openat", "opendir"):
+                part += f" ({cls} {ins - closing:+.1f}, its {'closedir' if cls == 'opendir' else 'close'} {closing:+.1f})"
+                worst = max(worst, ins - closing, closing)
+            else:
+                worst = max(worst, ins)
+            parts.append(part)
+            worst_sys = max(worst_sys, abs(sys_extra[(cls, "nonmatch")][mode]))
+            if near is not None:
+                worst_sys = max(worst_sys, abs(sys_extra[(cls, "near")][mode]))
+        res = "; ".join(parts) + "; " + walls(wall[cls], "ns")
         if near is not None:
-            res += f"; near miss `{near}`: {sys_extra[(cls, 'near')]:+.2f} syscalls, {ic[(cls, 'near')]['extra']:+.1f} instr"
-            worst_sys = max(worst_sys, abs(sys_extra[(cls, "near")]))
+            res += (f"; near miss `{near}`: run mode {syscalls_instr(cls, 'near', 'run')}, "
+                    f"bare mode {syscalls_instr(cls, 'near', 'bare')}")
+        for tag in ("nonmatch", "near"):
+            if (cls, tag) in ic:
+                bare_no_more.append((f"{cls} {tag}", ic[(cls, tag)]["bare"] <= ic[(cls, tag)]["extra"] and
+                                     sys_extra[(cls, tag)]["bare"] <= sys_extra[(cls, tag)]["run"]))
         met = "yes" if worst_sys == 0 and worst <= TARGET_INSTR else "no"
         if not hooked.get(cls, True):
             res += f" — NOT HOOKED: a `{cls}` of a watched path left no record, so these numbers say nothing yet"
             met = "n/a"
-        ctx.row("1 calls", what, res, f"0 syscalls, ≤ {TARGET_INSTR} instr", met)
+        ctx.row("1 calls", what, res, f"0 syscalls, ≤ {TARGET_INSTR} instr (each mode)", met)
         if worst > TARGET_INSTR or cls == "open":
             for tag in ("nonmatch", "near"):
                 if (cls, tag) in ic:
-                    rows = breakdown(ctx, cls, tag, ic[(cls, tag)])
-                    bd_lines.append(f"## {cls} {tag}: extra Ir per call {ic[(cls, tag)]['extra']:+.1f}")
-                    bd_lines += [f"{d:+8.1f}  {name}" for d, name in rows[:25]]
-                    bd_lines.append("")
-    pm, sm, dm = wall["repeat"][0], wall["repeat"][1], wall["repeat"][4]
-    ctx.row("1 calls", f"`open`, matching `{MATCH_REPEAT}` repeated (folded into counts)",
-            f"{dm:+.0f} ns ({pm:.0f} → {sm:.0f} ns)")
-    pm, sm = wall["match"][0], wall["match"][1]
-    extra_us = wall["match"][4] / 1000
-    mi = ic[("open", "match")]["extra"]
-    msys = sys_extra[("open", "match")]
-    mdet = ", ".join(f"{k} {v:+.2f}" for k, v in sorted(sys_detail[("open", "match")].items()))
+                    for mode in SHIMMED:
+                        rows = breakdown(ctx, cls, tag, ic[(cls, tag)], mode)
+                        extra = ic[(cls, tag)]["extra" if mode == "run" else "bare"]
+                        bd_lines.append(f"## {cls} {tag}, {mode} mode: extra Ir per call {extra:+.1f}")
+                        bd_lines += [f"{d:+8.1f}  {name}" for d, name in rows[:25]]
+                        bd_lines.append("")
+    ctx.row("1 calls", f"`open`, matching `{MATCH_REPEAT}` repeated (folded into counts)", walls(wall["repeat"], "ns"))
+    extra_us = wall["match"]["diff"]["run"] / 1000
+    bare_us = wall["match"]["diff"]["bare"] / 1000
+
+    def match_sys(mode):
+        det = ", ".join(f"{k} {v:+.2f}" for k, v in sorted(sys_detail[("open", "match")][mode].items()))
+        return f"{sys_extra[('open', 'match')][mode]:+.2f} syscalls ({det})"
+
     spooled = match_stats.get("late")
-    res = (f"{extra_us:+.2f} µs per record ({pm / 1000:.2f} → {sm / 1000:.2f} µs); {mi:+.0f} user instr; "
-           f"{msys:+.2f} syscalls ({mdet})")
+    res = (f"run mode {extra_us:+.2f} µs per record, {ic[('open', 'match')]['extra']:+.0f} user instr, {match_sys('run')}")
     if spooled is not None:
-        res += f"; of {nrec * 5:,} records, {spooled:,} went through the spool (stats.late), {match_stats.get('lost', '?')} lost"
+        res += f", of {nrec * 5:,} records {spooled:,} went through the spool (stats.late), {match_stats.get('lost', '?')} lost"
+    res += (f"; bare mode, no daemon, every record spooled: {bare_us:+.2f} µs per record, "
+            f"{ic[('open', 'match')]['bare']:+.0f} user instr, {match_sys('bare')}, "
+            f"{bare_spooled:,} bytes spooled in {pairs} runs of {nrec * 5:,} records "
+            f"({bare_spooled / (pairs * nrec * 5):.0f} per record)")
+    m = wall["match"]["median"]
+    res += f" ({m['plain'] / 1000:.2f} → {m['run'] / 1000:.2f} / {m['bare'] / 1000:.2f} µs)"
     ctx.row("1 calls", "`open`, matching, every path distinct (one record sent per call)", res,
-            f"≤ {TARGET_RECORD_US:g} µs", "yes" if extra_us <= TARGET_RECORD_US else "no")
-    pe, se, de = wall["exec"][0], wall["exec"][1], wall["exec"][4]
-    ctx.row("1 calls", "process start: `posix_spawn` + wait of a tiny dynamic program",
-            f"{de:+.0f} µs per exec ({pe:.0f} → {se:.0f} µs)", f"≤ {TARGET_EXEC_US:g} µs",
-            "yes" if de <= TARGET_EXEC_US else "no")
+            f"≤ {TARGET_RECORD_US:g} µs (run mode)", "yes" if extra_us <= TARGET_RECORD_US else "no")
+
+    def start_sys(mode):
+        det = ", ".join(f"{k} {v:+.2f}" for k, v in sorted(sys_detail[("exec", "start")][mode].items()))
+        return f"{sys_extra[('exec', 'start')][mode]:+.2f} ({det})"
+
+    de = wall["exec"]["diff"]["run"]
+    res = (walls(wall["exec"], "µs") + f" per exec; bare − run {wall['exec']['diff']['bare_run']:+.0f} µs (paired); "
+           f"syscalls per start: run mode {start_sys('run')}, bare mode {start_sys('bare')}; "
+           f"instructions of a whole `tiny` (callgrind): plain {si['plain']:,}, run mode {si['run'] - si['plain']:+,}, "
+           f"bare mode {si['bare'] - si['plain']:+,}")
+    ctx.row("1 calls", "process start: `posix_spawn` + wait of a tiny dynamic program", res,
+            f"≤ {TARGET_EXEC_US:g} µs (run mode)", "yes" if de <= TARGET_EXEC_US else "no")
+    start_ok = sys_extra[("exec", "start")]["bare"] <= sys_extra[("exec", "start")]["run"] and si["bare"] <= si["run"]
+    over = [w for w, ok in bare_no_more if not ok]
+    ctx.row("1 calls", "bare mode against run mode, a process that reaches no watched path",
+            (f"syscalls per start: bare {sys_extra[('exec', 'start')]['bare']:+.2f}, run {sys_extra[('exec', 'start')]['run']:+.2f}; "
+             f"instructions of a whole `tiny`: bare − run {si['bare'] - si['run']:+,}; "
+             f"instructions and syscalls per non-matching call: bare ≤ run "
+             + ("in every class" if not over else f"except {', '.join(over)}")
+             + f"; wall per start bare − run {wall['exec']['diff']['bare_run']:+.0f} µs (paired median, noisy)"),
+            "bare ≤ run (syscalls and instructions)", "yes" if start_ok and not over else "no")
     if bd_lines:
         with open(os.path.join(OUT, "calls-breakdown.txt"), "w") as f:
             f.write("Extra instructions per call with the shim, by function (callgrind, differenced over N and 2N calls)\n\n")
             f.write("\n".join(bd_lines) + "\n")
         ctx.notes.append("Per-function callgrind breakdown of the extra instructions: `bench/out/calls-breakdown.txt`.")
     ctx.notes.append(f"Calls: instructions and syscalls are differenced over N={n:,} and 2N calls (callgrind collects "
-                     f"inside the loop only); wall time: {pairs} pairs of runs (plain, shim; the order alternates), each run "
-                     f"the median of 5 rounds of {nw // 5:,} calls ({nrec:,} for the distinct matching paths, {nexec} "
-                     f"spawns for a process start); shown as the median of the paired differences (medians each way "
-                     f"in brackets). The near miss passes the hooks' two-byte filter (`/et` can begin "
-                     f"`/etc/hosts`) and is rejected in the slow path by its first eight bytes. Matching records: "
-                     f"`{MATCH_PREFIX}<i>` (ENOENT; failures are reported too).")
+                     f"inside the loop only), syscalls per process start over {ne} and {2 * ne} spawns, the instructions of a "
+                     f"process start as callgrind's total for one whole run of `tiny` (valgrind's own preload in each "
+                     f"mode); wall time: "
+                     f"{pairs} rounds of one run each way (plain, `fpshim run`, bare mode; the order reversed every other "
+                     f"round), each run the median of 5 rounds of {nw // 5:,} calls ({nrec:,} for the distinct matching "
+                     f"paths, {nexec} spawns for a process start); shown as the median of the differences within each "
+                     f"round (medians plain → run / bare in brackets). The near miss passes the hooks' two-byte filter "
+                     f"(`/et` can begin `/etc/hosts`) and is rejected in the slow path by its first eight bytes. Matching "
+                     f"records: `{MATCH_PREFIX}<i>` (ENOENT; failures are reported too).")
+    ctx.notes.append("Bare mode: the same program with nothing of fpshim but `LD_PRELOAD=<libfpshim.so>` and "
+                     f"`FPSHIM_SPOOL=bench/out/{os.path.basename(ctx.bare_spool())}` (a fresh directory, so that the "
+                     "benchmark does not fill this user's default spool `/var/tmp/fpshim-<uid>/spool`; the records "
+                     "and hellos are appended there as they would be to the default one) in its environment, no "
+                     "FPSHIM_SOCKET: the shim tries the default socket `/var/tmp/fpshim-<uid>/serve.sock`"
+                     + (", which was absent (no `fpshim serve`), so every record is spooled" if not os.path.exists(
+                         f"/var/tmp/fpshim-{os.getuid()}/serve.sock") else ", WHICH EXISTED: a `fpshim serve` took the records")
+                     + ". It runs in the same rounds as the other two.")
     raw.update({
-        "instr": {f"{c}/{t}": {"extra": v["extra"], "plain": v["plain"], "n": v["n"]} for (c, t), v in ic.items()},
+        "instr": {f"{c}/{t}": {"extra": v["extra"], "bare": v["bare"], "plain": v["plain"], "n": v["n"]}
+                  for (c, t), v in ic.items()},
         "syscalls": {f"{c}/{t}": {"extra": v, "detail": sys_detail[(c, t)]} for (c, t), v in sys_extra.items()},
-        "wall": {k: {"plain_median": v[0], "shim_median": v[1], "plain": v[2], "shim": v[3], "paired_diff_median": v[4]}
-                 for k, v in wall.items()},
+        "wall": wall,
         "match_stats": match_stats,
         "match_entry": entry,
+        "bare_spooled_bytes": bare_spooled,
+        "start_instr": si,
         "hooked": hooked,
     })
 
