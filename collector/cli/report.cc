@@ -95,30 +95,6 @@ std::set<BuildKey> select(const std::vector<BuildPart>& parts, const RunOptions&
   return keys;
 }
 
-// What the report says of the build: one build as `run` says it; several as the spool they share.
-void describe_builds(Summary& s, const std::vector<BuildPart>& parts, const std::string& dir) {
-  BuildInfo& b = s.build;
-  if (parts.size() == 1) {
-    const BuildPart& p = parts.front();
-    b.id = p.build_id;
-    b.command = p.root.argv;
-    b.cwd = p.cwd;
-    b.started_ns = p.started_ns;
-    b.finished_ns = p.ended_ns;
-    b.exit_code = p.exit_status.value_or(-1);
-    if (b.exit_code > 128) b.signal = b.exit_code - 128;
-    return;
-  }
-  b.command = {"fpshim", "report", "--spool", dir};
-  b.exit_code = 0;
-  for (const BuildPart& p : parts) {
-    if (b.started_ns == 0 || p.started_ns < b.started_ns) b.started_ns = p.started_ns;
-    b.finished_ns = std::max(b.finished_ns, p.ended_ns);
-    if (b.cwd.empty()) b.cwd = p.cwd;
-  }
-  s.builds = parts;
-}
-
 // --consume: the records of builds not reported go back into the spool, in one file of their own.
 bool carry_back(const std::vector<std::string>& files, const SelectedBuilds& reported, const std::string& dir) {
   const std::string path = fmt::format("{}/carried-{}-{}.spool", dir, time(nullptr), getpid());
@@ -204,7 +180,8 @@ int report_spool(const RunOptions& options) {
     selected_builds.summarize(summary);
     reported = split_builds(selected_builds.tree(), *rules, selected_builds.hits());
   }
-  describe_builds(summary, reported, dir);
+  describe_builds(summary, reported);
+  if (reported.size() > 1) summary.build.command = {"fpshim", "report", "--spool", dir};
   ReportOutputs outputs = options.outputs;
   outputs.own_status = true;
   if (!load_checked_suppressions(outputs, outputs.source_root.value_or(summary.build.cwd))) return kExitSetupError;

@@ -75,4 +75,24 @@ std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
   return parts;
 }
 
+void describe_builds(Summary& s, const std::vector<BuildPart>& parts) {
+  BuildInfo& b = s.build;
+  b.exit_code = -1;
+  if (parts.empty()) return;
+  const BuildPart& first = parts.front();
+  b.id = first.build_id;
+  b.command = first.root.argv;
+  b.cwd = first.cwd;
+  b.started_ns = first.started_ns;
+  b.finished_ns = first.ended_ns;
+  b.exit_code = first.exit_status.value_or(-1);
+  if (b.exit_code > 128) b.signal = b.exit_code - 128;
+  if (parts.size() == 1) return;
+  for (const BuildPart& p : parts) {
+    if (p.started_ns != 0 && p.started_ns < b.started_ns) b.started_ns = p.started_ns;
+    b.finished_ns = std::max(b.finished_ns, p.ended_ns);
+  }
+  s.builds = parts;
+}
+
 }  // namespace fpshim

@@ -22,4 +22,9 @@ BuildKey build_of(const ProcessTree& tree, const Process& p);
 // reached by its processes, per recipe). `recipes[i]` and `rules.recipes[i]` go together.
 std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules, const std::vector<RecipeHits>& recipes);
 
+// What a report says of the build made of `parts` (in start order): the first part's root command,
+// cwd and status; from the earliest start to the latest end; and, when there are several, each listed
+// in `s.builds`.
+void describe_builds(Summary& s, const std::vector<BuildPart>& parts);
+
 }  // namespace fpshim

@@ -18,32 +18,6 @@
 
 namespace fpshim {
 
-namespace {
-
-// What the report says of the build: its root command as `run` says it; several trees under one
-// FPSHIM_BUILD id (a CI step that started two) as `report` lists the builds of a spool.
-void describe(Summary& s, const std::vector<BuildPart>& parts, const LiveBuild& b) {
-  BuildInfo& info = s.build;
-  info.id = b.key.build_id;
-  info.exit_code = -1;
-  if (parts.empty()) return;
-  const BuildPart& first = parts.front();
-  info.command = first.root.argv;
-  info.cwd = first.cwd;
-  info.started_ns = first.started_ns;
-  info.finished_ns = first.ended_ns;
-  info.exit_code = first.exit_status.value_or(-1);
-  if (info.exit_code > 128) info.signal = info.exit_code - 128;
-  if (parts.size() == 1) return;
-  for (const BuildPart& p : parts) {
-    if (p.started_ns != 0 && p.started_ns < info.started_ns) info.started_ns = p.started_ns;
-    info.finished_ns = std::max(info.finished_ns, p.ended_ns);
-  }
-  s.builds = parts;
-}
-
-}  // namespace
-
 int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rules& rules, const ServeOptions& options,
                        std::vector<std::string>& files) {
   Stats stats;
@@ -54,7 +28,8 @@ int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rul
   stats.lost += b.torn;
   Summary summary;
   aggregate.summarize(summary);
-  describe(summary, split_builds(aggregate.tree(), rules, aggregate.hits()), b);
+  describe_builds(summary, split_builds(aggregate.tree(), rules, aggregate.hits()));
+  summary.build.id = b.key.build_id;
 
   std::string error;
   const std::string dir = fmt::format("{}/{}", options.reports, uid);
