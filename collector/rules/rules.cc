@@ -1,19 +1,15 @@
 #include "rules/rules.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <initializer_list>
 #include <iterator>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "rules/json_source.h"
+#include "rules/json_checker.h"
 
 namespace fpshim {
 
@@ -38,12 +34,6 @@ std::vector<std::string_view> kinds_and(const std::string_view (&kinds)[N],
   return fields;
 }
 
-template <typename Names>
-std::string join(const Names& names) {
-  std::string out;
-  for (std::string_view n : names) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
 
 template <size_t N>
 std::optional<size_t> index_of(const std::string_view (&names)[N], std::string_view s) {
@@ -65,31 +55,14 @@ bool under_proc_self(std::string_view path) {
 }
 
 // Walks the parsed document, turning it into Rules and reporting every problem with its position.
-class Checker {
+class Checker : public JsonChecker {
  public:
-  Checker(std::string_view text, std::string_view file, const SourceJson& src,
-          std::vector<RulesError>& errors)
-      : text_(text), file_(file), src_(src), errors_(errors) {}
-
-  void error_at(size_t offset, std::string message) {
-    LineColumn lc = line_column(text_, offset);
-    errors_.push_back({std::string(file_), lc.line, lc.column, std::move(message)});
-  }
-  void value_error(const std::string& ptr, std::string message) {
-    error_at(src_.value_offset(ptr), std::move(message));
-  }
+  using JsonChecker::JsonChecker;
 
   Rules top(const json& doc) {
     Rules rules;
-    if (!is(doc, json::value_t::object, "", "the rules file", "an object")) return rules;
-    fields(doc, "", "the top level", {"schema", "recipes"});
-    if (const json* schema = field(doc, "", "schema", "the top level")) {
-      if (!schema->is_number_integer() || schema->get<int64_t>() != 1)
-        value_error("/schema", fmt::format("unsupported schema {} (this fpshim reads schema 1)", schema->dump()));
-    }
-    const json* recipes = field(doc, "", "recipes", "the top level");
-    if (!recipes || !is(*recipes, json::value_t::array, "/recipes", "\"recipes\"", "an array"))
-      return rules;
+    const json* recipes = schema_and_list(doc, "the rules file", "recipes");
+    if (!recipes) return rules;
     std::map<std::string, size_t> names;
     for (size_t i = 0; i < recipes->size(); i++) {
       const json& recipe = (*recipes)[i];
@@ -108,49 +81,6 @@ class Checker {
   }
 
  private:
-  bool is(const json& v, json::value_t type, const std::string& ptr, std::string_view what,
-          std::string_view article_type) {
-    bool ok = v.type() == type || (type == json::value_t::number_integer && v.is_number_integer());
-    if (!ok) value_error(ptr, fmt::format("{} must be {}, not {}", what, article_type, type_phrase(v)));
-    return ok;
-  }
-
-  static std::string type_phrase(const json& v) {
-    switch (v.type()) {
-      case json::value_t::object: return "an object";
-      case json::value_t::array: return "an array";
-      case json::value_t::string: return "a string";
-      case json::value_t::boolean: return "a boolean";
-      case json::value_t::null: return "null";
-      default: return "a number";
-    }
-  }
-
-  void fields(const json& obj, const std::string& ptr, std::string_view what,
-              const std::vector<std::string_view>& allowed) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
-      error_at(src_.key_offset(pointer_append(ptr, it.key())),
-               fmt::format("unknown field \"{}\" in {} (expected one of {})", it.key(), what, join(allowed)));
-    }
-  }
-
-  const json* field(const json& obj, const std::string& ptr, std::string_view name, std::string_view what,
-                    bool required = true) {
-    auto it = obj.find(name);
-    if (it != obj.end()) return &*it;
-    if (required) value_error(ptr, fmt::format("{} is missing required field \"{}\"", what, name));
-    return nullptr;
-  }
-
-  std::optional<std::string> string_field(const json& obj, const std::string& ptr, std::string_view name,
-                                          std::string_view what, bool required = true) {
-    const json* v = field(obj, ptr, name, what, required);
-    if (!v) return std::nullopt;
-    if (!is(*v, json::value_t::string, pointer_append(ptr, name), fmt::format("\"{}\"", name), "a string"))
-      return std::nullopt;
-    return v->get<std::string>();
-  }
 
   std::optional<uint32_t> operations(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::array, ptr, "\"operations\"", "an array")) return std::nullopt;
@@ -169,7 +99,7 @@ class Checker {
       auto index = index_of(kOperationNames, v[i].get<std::string>());
       if (!index) {
         value_error(item, fmt::format("unknown operation \"{}\" (expected one of {})", v[i].get<std::string>(),
-                                      join(kOperationNames)));
+                                      join_names(kOperationNames)));
         ok = false;
         continue;
       }
@@ -211,7 +141,7 @@ class Checker {
         r.importance = Importance(*index);
       else
         value_error(ptr + "/importance", fmt::format("importance must be one of {}, not \"{}\"",
-                                                     join(kImportanceNames), *importance));
+                                                     join_names(kImportanceNames), *importance));
     }
     if (const json* mitre = field(v, ptr, "mitre", "recipe");
         mitre && is(*mitre, json::value_t::object, ptr + "/mitre", "\"mitre\"", "an object")) {
@@ -257,12 +187,12 @@ class Checker {
       if (found) {
         error_at(src_.key_offset(pointer_append(ptr, kinds[k])),
                  fmt::format("{} has both \"{}\" and \"{}\" (exactly one of {} is allowed)", what, kinds[*found],
-                             kinds[k], join(kinds)));
+                             kinds[k], join_names(kinds)));
         return std::nullopt;
       }
       found = k;
     }
-    if (!found && !had_unknown_fields) value_error(ptr, fmt::format("{} needs one of {}", what, join(kinds)));
+    if (!found && !had_unknown_fields) value_error(ptr, fmt::format("{} needs one of {}", what, join_names(kinds)));
     return found;
   }
 
@@ -352,10 +282,6 @@ class Checker {
     return x;
   }
 
-  std::string_view text_;
-  std::string_view file_;
-  const SourceJson& src_;
-  std::vector<RulesError>& errors_;
 };
 
 }  // namespace
@@ -386,22 +312,17 @@ LoadedRules parse_rules(std::string_view text, std::string_view file_name) {
     out.rules = checker.top(src.value);
     out.rules.source = std::string(file_name);
   }
-  std::stable_sort(out.errors.begin(), out.errors.end(), [](const RulesError& a, const RulesError& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  sort_by_position(out.errors);
   return out;
 }
 
 LoadedRules load_rules(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    LoadedRules out;
-    out.errors.push_back({path, 0, 0, fmt::format("cannot read the rules file: {}", std::strerror(errno))});
-    return out;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_rules(text.str(), path);
+  RulesError error;
+  std::optional<std::string> text = read_input_file(path, "rules", error);
+  if (text) return parse_rules(*text, path);
+  LoadedRules out;
+  out.errors.push_back(std::move(error));
+  return out;
 }
 
 }  // namespace fpshim

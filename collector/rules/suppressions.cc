@@ -2,17 +2,13 @@
 #include "rules/suppressions.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "base/as_text.h"
-#include "rules/json_source.h"
+#include "rules/json_checker.h"
 
 namespace fpshim {
 
@@ -21,22 +17,6 @@ using nlohmann::json;
 namespace {
 
 
-std::string join(std::initializer_list<std::string_view> names) {
-  std::string out;
-  for (std::string_view n : names) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
-
-std::string type_phrase(const json& v) {
-  switch (v.type()) {
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::null: return "null";
-    default: return "a number";
-  }
-}
 
 // A real calendar date written YYYY-MM-DD.
 bool is_date(const std::string& s) {
@@ -51,64 +31,24 @@ bool is_date(const std::string& s) {
 }
 
 // Walks the parsed document, reporting every problem with its position.
-class Checker {
+class Checker : public JsonChecker {
  public:
-  Checker(std::string_view text, std::string_view file, const SourceJson& src, std::vector<RulesError>& errors)
-      : text_(text), file_(file), src_(src), errors_(errors) {}
-
-  void error_at(size_t offset, std::string message) {
-    LineColumn lc = line_column(text_, offset);
-    errors_.push_back({std::string(file_), lc.line, lc.column, std::move(message)});
-  }
+  using JsonChecker::JsonChecker;
 
   std::vector<Suppression> top(const json& doc) {
     std::vector<Suppression> out;
-    if (!is(doc, json::value_t::object, "", "the suppressions file", "an object")) return out;
-    fields(doc, "", "the top level", {"schema", "suppressions"});
-    if (const json* schema = field(doc, "", "schema", "the top level")) {
-      if (!schema->is_number_integer() || schema->get<int64_t>() != 1)
-        value_error("/schema", fmt::format("unsupported schema {} (this fpshim reads schema 1)", schema->dump()));
-    }
-    const json* entries = field(doc, "", "suppressions", "the top level");
-    if (!entries || !is(*entries, json::value_t::array, "/suppressions", "\"suppressions\"", "an array")) return out;
+    const json* entries = schema_and_list(doc, "the suppressions file", "suppressions");
+    if (!entries) return out;
     for (size_t i = 0; i < entries->size(); i++)
       if (auto e = entry((*entries)[i], pointer_append("/suppressions", i))) out.push_back(std::move(*e));
     return out;
   }
 
  private:
-  void value_error(const std::string& ptr, std::string message) { error_at(src_.value_offset(ptr), std::move(message)); }
-
-  bool is(const json& v, json::value_t type, const std::string& ptr, std::string_view what, std::string_view article_type) {
-    bool ok = v.type() == type;
-    if (!ok) value_error(ptr, fmt::format("{} must be {}, not {}", what, article_type, type_phrase(v)));
-    return ok;
-  }
-
-  void fields(const json& obj, const std::string& ptr, std::string_view what,
-              std::initializer_list<std::string_view> allowed) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
-      error_at(src_.key_offset(pointer_append(ptr, it.key())),
-               fmt::format("unknown field \"{}\" in {} (expected one of {})", it.key(), what, join(allowed)));
-    }
-  }
-
-  const json* field(const json& obj, const std::string& ptr, std::string_view name, std::string_view what,
-                    bool required = true) {
-    auto it = obj.find(name);
-    if (it != obj.end()) return &*it;
-    if (required) value_error(ptr, fmt::format("{} is missing required field \"{}\"", what, name));
-    return nullptr;
-  }
-
+  // A string member of a suppression (optional unless `required`).
   std::optional<std::string> string_field(const json& obj, const std::string& ptr, std::string_view name,
                                           bool required = false) {
-    const json* v = field(obj, ptr, name, "a suppression", required);
-    if (!v) return std::nullopt;
-    if (!is(*v, json::value_t::string, pointer_append(ptr, name), fmt::format("\"{}\"", name), "a string"))
-      return std::nullopt;
-    return v->get<std::string>();
+    return JsonChecker::string_field(obj, ptr, name, "a suppression", required);
   }
 
   std::optional<Suppression> entry(const json& v, const std::string& ptr) {
@@ -155,10 +95,6 @@ class Checker {
     return s;
   }
 
-  std::string_view text_;
-  std::string_view file_;
-  const SourceJson& src_;
-  std::vector<RulesError>& errors_;
 };
 
 // The length of the valid UTF-8 sequence starting at `i`, or 0.
@@ -178,23 +114,18 @@ LoadedSuppressions parse_suppressions(std::string_view text, std::string_view fi
   Checker checker(text, file_name, src, out.errors);
   for (const JsonProblem& p : src.problems) checker.error_at(p.offset, p.message);
   if (!src.syntax_error) out.suppressions.entries = checker.top(src.value);
-  std::stable_sort(out.errors.begin(), out.errors.end(), [](const RulesError& a, const RulesError& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  sort_by_position(out.errors);
   return out;
 }
 
 LoadedSuppressions load_suppressions(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    LoadedSuppressions out;
-    out.suppressions.source = path;
-    out.errors.push_back({path, 0, 0, fmt::format("cannot read the suppressions file: {}", std::strerror(errno))});
-    return out;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_suppressions(text.str(), path);
+  RulesError error;
+  std::optional<std::string> text = read_input_file(path, "suppressions", error);
+  if (text) return parse_suppressions(*text, path);
+  LoadedSuppressions out;
+  out.suppressions.source = path;
+  out.errors.push_back(std::move(error));
+  return out;
 }
 
 std::string glob_literal(std::string_view text) {
