@@ -118,13 +118,13 @@ int line_mentioning(const std::string& file, const std::vector<std::string>& pat
   return best_line;
 }
 
-// The file in the checkout that the chain names, nearest to the reader first: an argument that is a
-// file inside `root` (a script, setup.py), else the build file of a known tool (make: Makefile).
 // `arg` as the process meant it: a relative name is relative to the process's working directory.
 std::string as_named_by(const ProcessRef& p, const std::string& arg) {
   return arg.starts_with('/') || p.cwd.empty() ? arg : p.cwd + "/" + arg;
 }
 
+// The file in the checkout that the chain names, nearest to the reader first: an argument that is a
+// file inside `root` (a script, setup.py), else the build file of a known tool (make: Makefile).
 SourceLocation locate(const Finding& f, const std::string& root, const BuildInfo& build) {
   const std::vector<std::string>& command = build.command;
   std::vector<ProcessRef> chain;
