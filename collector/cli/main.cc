@@ -9,16 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "base/version.h"
 #include "cli/baseline.h"
 #include "cli/env.h"
 #include "cli/report.h"
 #include "cli/run.h"
 #include "cli/serve.h"
 #include "report/syslog.h"
-
-#ifndef FPSHIM_VERSION
-#define FPSHIM_VERSION "unknown"
-#endif
 
 namespace {
 

@@ -14,10 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
-
-#ifndef FPSHIM_VERSION
-#define FPSHIM_VERSION "unknown"
-#endif
+#include "base/version.h"
 
 namespace fpshim {
 

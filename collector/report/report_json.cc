@@ -1,5 +1,6 @@
 #include "report/report_json.h"
 
+#include "base/version.h"
 #include "report/outputs.h"
 
 #include <fcntl.h>
@@ -11,10 +12,6 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
-
-#ifndef FPSHIM_VERSION
-#define FPSHIM_VERSION "unknown"
-#endif
 
 namespace fpshim {
 

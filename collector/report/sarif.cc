@@ -13,11 +13,8 @@
 #include <zlib.h>
 
 #include "base/as_text.h"
+#include "base/version.h"
 #include "report/report_json.h"
-
-#ifndef FPSHIM_VERSION
-#define FPSHIM_VERSION "unknown"
-#endif
 
 namespace fpshim {
 

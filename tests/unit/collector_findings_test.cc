@@ -16,20 +16,12 @@ using namespace fpshim::test;
 
 namespace {
 
-const char* kRules = R"({"schema": 1, "recipes": [
-  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
-   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
-   "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"subtree": "/sys/class/dmi"}, {"path": "/proc/ioports"}]},
-  {"name": "crit", "title": "Crit", "description": "d", "importance": "critical",
+const std::string kRules = rules_json(
+    recipe_json("machine", R"("match": [{"subtree": "/sys/class/dmi"}, {"path": "/proc/ioports"}])") + ", " +
+    R"({"name": "crit", "title": "Crit", "description": "d", "importance": "critical",
    "mitre": {"tactic": {"id": "x", "name": "x"}, "technique": {"id": "y", "name": "y"}},
    "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"path": "/proc/kcore"}]}
-]})";
-
-ProcessRef proc(int32_t pid, std::vector<std::string> argv, std::string exe) {
-  return ProcessRef{pid, true, std::move(exe), std::move(argv)};
-}
+   "match": [{"path": "/proc/kcore"}]})");
 
 // A checkout with a script that reads /proc/ioports on its third line, and a Makefile that runs it.
 struct Checkout {
@@ -46,7 +38,7 @@ struct Checkout {
 };
 
 struct Built {
-  Rules rules = load_rules(kRules);
+  Rules rules = load_rules(kRules.c_str());
   Summary summary;
 
   // cat and head read through sh scripts/gen.sh under make; kcore by a tool the chain does not name.

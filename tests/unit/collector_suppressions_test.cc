@@ -19,25 +19,17 @@ using namespace fpshim::test;
 
 namespace {
 
-const char* kRules = R"({"schema": 1, "recipes": [
-  {"name": "machine", "title": "Machine", "description": "d", "importance": "medium",
-   "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
-   "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"subtree": "/sys/class/dmi"}, {"path": "/proc/ioports"}]},
-  {"name": "net_ids", "title": "Net", "description": "d", "importance": "low",
+const std::string kRules = rules_json(
+    recipe_json("machine", R"("match": [{"subtree": "/sys/class/dmi"}, {"path": "/proc/ioports"}])") + ", " +
+    R"({"name": "net_ids", "title": "Net", "description": "d", "importance": "low",
    "mitre": {"tactic": {"id": "x", "name": "x"}, "technique": {"id": "y", "name": "y"}},
    "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   "match": [{"glob": "/sys/class/net/*/address"}]}
-]})";
-
-ProcessRef proc(int32_t pid, std::vector<std::string> argv, std::string exe) {
-  return ProcessRef{pid, true, std::move(exe), std::move(argv)};
-}
+   "match": [{"glob": "/sys/class/net/*/address"}]})");
 
 // machine: cat over /proc/ioports, cat over two DMI files, and folded DMI accesses; net_ids: cat
 // over two MACs. All under `sh scripts/gen.sh` under `make -j4`.
 struct Built {
-  Rules rules = load_rules(kRules);
+  Rules rules = load_rules(kRules.c_str());
   Summary summary;
 
   Built() {

@@ -34,6 +34,11 @@ inline std::string rules_json(std::string_view recipes) {
   return R"({"schema": 1, "recipes": [)" + std::string(recipes) + "]}";
 }
 
+// A process that said hello: pid, argv and exe.
+inline ProcessRef proc(int32_t pid, std::vector<std::string> argv, std::string exe) {
+  return ProcessRef{pid, true, std::move(exe), std::move(argv), {}};
+}
+
 inline Rules load_rules(const char* text) {
   LoadedRules loaded = parse_rules(text, "rules.json");
   for (const RulesError& e : loaded.errors) MESSAGE(e.str());

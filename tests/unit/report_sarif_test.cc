@@ -30,10 +30,6 @@ const char* kRules = R"({"schema": 1, "recipes": [
    "match": [{"path": "/etc/shadow"}]}
 ]})";
 
-ProcessRef proc(int32_t pid, std::vector<std::string> argv, std::string exe) {
-  return ProcessRef{pid, true, std::move(exe), std::move(argv)};
-}
-
 // A checkout whose script names /etc/hosts, then reads the MACs through a glob.
 struct Checkout {
   std::filesystem::path root;
