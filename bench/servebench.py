@@ -17,6 +17,7 @@ script and its `fpshim status` calls to CPU 1.
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -109,6 +110,7 @@ def throughput(args, builds, per):
     d = Daemon(args.fpshim, work, grace=3600)  # no report while we time: they are written at SIGTERM
     expected = builds * (per + 2)  # hello, records, bye
     cpu0 = cpu_s(d.proc.pid)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     gen = subprocess.Popen(["taskset", "-c", "1", args.loadgen, str(builds), str(per), str(builds * per)],
                            env=sender_env("bench-serve"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     polls = 0
@@ -127,6 +129,8 @@ def throughput(args, builds, per):
     out, err = gen.communicate(timeout=600)
     if gen.returncode != 0:
         raise RuntimeError(f"loadgen failed: {err}")
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    senders_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     kv = {line.split()[0]: float(line.split()[1]) for line in out.splitlines() if len(line.split()) == 2}
     hwm = proc_status(d.proc.pid)
     rc = d.stop()
@@ -140,7 +144,7 @@ def throughput(args, builds, per):
     seconds = t_end - kv["t0_monotonic"]
     return {"builds": builds, "records_per_sender": per, "expected": expected, "status_records": got,
             "status": {k: list(v) for k, v in st.items()}, "seconds": seconds, "records_per_second": expected / seconds,
-            "senders_seconds": kv["seconds"], "daemon_cpu_s": cpu1 - cpu0, "status_polls": polls,
+            "senders_seconds": kv["seconds"], "daemon_cpu_s": cpu1 - cpu0, "senders_cpu_s": senders_cpu, "status_polls": polls,
             "daemon_vmhwm_kb": hwm.get("VmHWM"), "serve_rc": rc, "reports": per_build,
             "serve_log": d.text()[-3000:]}
 
