@@ -16,6 +16,8 @@ Sections (default: calls builds collector storm):
     collector  records/s from 1, 8 and 64 senders; peak RSS after 10M records over 1,000 paths and
                after 1M distinct paths
     storm      1 and 16 processes each opening a watched path 1,000,000 times
+    serve      `fpshim serve` (not in the default set; needs root): records/s with 16 concurrent builds,
+               the daemon on CPU 0; peak RSS with 100 live builds (bench/servebench.py)
 
 Prints one markdown table at the end and writes it, with the machine and the command, to
 bench/out/results.md. Every raw number is kept in bench/out/raw/*.json. These are benchmarks:
@@ -850,6 +852,52 @@ def section_storm(ctx):
 
 
 # ---------------------------------------------------------------------------------------------------
+# 5. fpshim serve (bench/servebench.py does the measuring, in a private mount namespace)
+
+TARGET_SERVE_RECORDS_PER_S = 200_000
+
+
+def section_serve(ctx):
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("taskset"):
+        ctx.row("5 serve", "fpshim serve", "skipped: needs root, unshare and taskset (a private /var/tmp)")
+        return
+    argv = ["unshare", "-m", "--propagation", "private", sys.executable, os.path.join(BENCH, "servebench.py"),
+            "--bin", ctx.bin, "--loadgen", ctx.prog("loadgen")] + (["--quick"] if ctx.quick else [])
+    log("serve: 16 builds' records/s, then 100 live builds' peak RSS (bench/servebench.py)")
+    r = json.loads(run(argv).stdout)
+    ctx.raw["serve"] = r
+    t, m = r["throughput"], r["live"]
+    reps = t["reports"].values()
+    per_build = t["records_per_sender"] + 2
+    exact = (len(t["reports"]) == t["builds"] and t["status_records"] == t["expected"]
+             and all(x.get("records") == per_build and not x.get("lost") and not x.get("capped") for x in reps))
+    rate = t["records_per_second"]
+    ctx.row("5 serve", f"records/s into `fpshim serve`, {t['builds']} concurrent builds × {per_build:,} records "
+            f"(each its own FPSHIM_BUILD, distinct paths), daemon on CPU 0, senders on CPU 1",
+            f"{fmt_int(rate)} records/s end to end ({t['expected']:,} records in {t['seconds']:.2f} s, release → "
+            f"`fpshim status` shows them all); daemon {t['daemon_cpu_s']:.2f} CPU-s = "
+            f"{fmt_int(t['expected'] / max(t['daemon_cpu_s'], 1e-9))} records per daemon CPU-second; senders and "
+            f"status polls {t['senders_cpu_s']:.2f} CPU-s; reports: {len(t['reports'])} × stats.records "
+            f"{', '.join(sorted({str(x.get('records')) for x in reps}))}, lost 0, capped 0: "
+            f"{'exact' if exact else 'NOT EXACT'}",
+            f"≥ {fmt_int(TARGET_SERVE_RECORDS_PER_S)}/s, exact", "yes" if rate >= TARGET_SERVE_RECORDS_PER_S and exact
+            else "no")
+    ctx.row("5 serve", f"peak RSS of the daemon with {m['builds']} live builds (hello + {m['records_per_sender']:,} "
+            "records each, no bye)",
+            f"VmHWM {m['vmhwm_kb'] / 1024:.1f} MiB (VmRSS {m['vmrss_kb'] / 1024:.1f} MiB; idle daemon "
+            f"{m['idle_vmhwm_kb'] / 1024:.1f} MiB); status: {m['status_records']:,} of {m['expected']:,} records, "
+            f"{m['live_builds']} builds live", "—", "—")
+    ctx.notes.append("Serve: bench/servebench.py in `unshare -m` with a fresh tmpfs on /var/tmp (the daemon's "
+                     "default directories /var/tmp/fpshim-<uid>/ are private to the run); `taskset -c 0 fpshim serve "
+                     "--state W/state --reports W/reports --formats json` (--grace 3600 for the timed run: reports at "
+                     "SIGTERM, after timing), `taskset -c 1 loadgen` with LOADGEN_BUILD_EACH=1 (sender i is build "
+                     "\"bench-serve-i\"); end to end = loadgen's release (CLOCK_MONOTONIC) → the `fpshim status` "
+                     "poll (every 20 ms, from CPU 1) that shows every record and every process ended. The 100 live "
+                     "builds: LOADGEN_HOLD=1, VmHWM from /proc/<pid>/status of a fresh daemon after 2 s past the "
+                     "grace.")
+
+
+# ---------------------------------------------------------------------------------------------------
 
 def machine():
     def cmd(argv):
@@ -935,7 +983,7 @@ def main():
     args = ap.parse_args()
     sections = args.sections or ["calls", "builds", "collector", "storm"]
     known = {"calls": section_calls, "builds": section_builds, "collector": section_collector,
-             "storm": section_storm, "check": None}
+             "storm": section_storm, "serve": section_serve, "check": None}
     for s in sections:
         if s not in known:
             ap.error(f"unknown section {s}; known: {', '.join(known)}")

@@ -10,7 +10,14 @@
 // flags O_RDONLY, result 0, strings (resolved, spelled, "open"). Record k (counted over all senders)
 // names path k % DISTINCT_PATHS: /proc/ioports when DISTINCT_PATHS is 1, else /sys/class/dmi/id/p<k>
 // (inside the subtree /sys/class/dmi of the shipped rules, so every record is a hit).
-// Prints: records, seconds (release to last sender reaped), records_per_second, sender_maxrss_kb.
+// Prints: records, seconds (release to last sender reaped), records_per_second, sender_maxrss_kb,
+// t0_monotonic (CLOCK_MONOTONIC seconds at the release, for a caller timing end to end).
+// For `fpshim serve` (bench/servebench.py), two switches in the environment:
+//   LOADGEN_BUILD_EACH=1  FPSHIM_BUILD is a name, and sender i is a build of its own, named
+//                         "<FPSHIM_BUILD>-<i>" (its id wire::build_id_of_name of that)
+//   LOADGEN_HOLD=1        each sender sends its hello and records, then holds its build open (no bye);
+//                         once all have sent, loadgen prints "held" and waits for EOF on its stdin,
+//                         then the senders send their byes and leave
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -96,7 +103,7 @@ struct Sender {
 };
 
 [[noreturn]] void run_sender(int index, long per_sender, long distinct, const char* sock_path, uint64_t build_id,
-                             const char* exe, const char* cwd, int release_fd) {
+                             const char* exe, const char* cwd, int release_fd, int sent_fd, int hold_fd) {
   char go;
   while (read(release_fd, &go, 1) < 0 && errno == EINTR) {
   }
@@ -140,6 +147,12 @@ struct Sender {
     s.send(r);
   }
 
+  if (hold_fd >= 0) {
+    char one = 1;
+    if (write(sent_fd, &one, 1) != 1) _exit(3);
+    while (read(hold_fd, &go, 1) < 0 && errno == EINTR) {
+    }
+  }
   r.begin(w::Kind::bye);
   s.stamp(r);
   r.h.result = 0;
@@ -165,6 +178,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "loadgen: run me under `fpshim run` (FPSHIM_SOCKET and FPSHIM_BUILD are not set)\n");
     return 2;
   }
+  const bool each = getenv("LOADGEN_BUILD_EACH") && *getenv("LOADGEN_BUILD_EACH") == '1';
+  const bool hold = getenv("LOADGEN_HOLD") && *getenv("LOADGEN_HOLD") == '1';
   uint64_t build_id = strtoull(build, nullptr, 16);
   // exe and cwd for the hellos, found without a path-taking call the shim in this process would see
   // (readlink("/proc/self/exe") passes its pre-filter and would add a record per sender).
@@ -175,8 +190,9 @@ int main(int argc, char** argv) {
   else
     snprintf(exe, sizeof exe, "%s/%s", cwd, argv[0]);
 
-  int release[2];
+  int release[2], sent[2] = {-1, -1}, held[2] = {-1, -1};
   if (pipe(release) != 0) return 1;
+  if (hold && (pipe(sent) != 0 || pipe(held) != 0)) return 1;
   for (int i = 0; i < senders; i++) {
     pid_t pid = fork();
     if (pid < 0) {
@@ -185,12 +201,39 @@ int main(int argc, char** argv) {
     }
     if (pid == 0) {
       close(release[1]);
-      run_sender(i, per_sender, distinct, sock, build_id, exe, cwd, release[0]);
+      if (hold) {
+        close(sent[0]);
+        close(held[1]);
+      }
+      if (each) {
+        char name[256];
+        snprintf(name, sizeof name, "%s-%d", build, i);
+        build_id = w::build_id_of_name(name);
+      }
+      run_sender(i, per_sender, distinct, sock, build_id, exe, cwd, release[0], sent[1], held[0]);
     }
   }
   close(release[0]);
   double t0 = monotonic_s();
   close(release[1]);  // every sender's read() returns 0: go
+  if (hold) {
+    close(sent[1]);
+    close(held[0]);
+    char c;
+    for (int n = 0; n < senders;) {
+      ssize_t got = read(sent[0], &c, 1);
+      if (got == 1) n++;
+      else if (got == 0 || errno != EINTR) break;
+    }
+    printf("held\n");
+    fflush(stdout);
+    char buf[256];
+    for (;;) {
+      const ssize_t got = read(0, buf, sizeof buf);
+      if (got == 0 || (got < 0 && errno != EINTR)) break;
+    }
+    close(held[1]);  // every sender's read() returns 0: bye
+  }
   int bad = 0, status;
   while (wait(&status) > 0)
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad++;
@@ -198,7 +241,7 @@ int main(int argc, char** argv) {
   rusage ru{};
   getrusage(RUSAGE_CHILDREN, &ru);
   long records = long(senders) * (per_sender + 2);
-  printf("records %ld\nseconds %.3f\nrecords_per_second %.0f\nsender_maxrss_kb %ld\n", records, secs,
-         double(records) / secs, ru.ru_maxrss);
+  printf("records %ld\nseconds %.3f\nrecords_per_second %.0f\nsender_maxrss_kb %ld\nt0_monotonic %.6f\n", records,
+         secs, double(records) / secs, ru.ru_maxrss, t0);
   return bad ? 1 : 0;
 }
