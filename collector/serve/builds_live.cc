@@ -132,7 +132,10 @@ void UidBuilds::file(const BuildKey& key, const wire::Header& h, std::string_vie
   if (!replaying) {
     if (b->pending.empty()) unwritten_.push_back(b);
     b->pending.append(bytes);
-    if (b->pending.size() >= kWriteOutBytes) write_out(*b);
+    if (b->pending.size() >= kWriteOutBytes) {
+      AsDaemon own_rights;  // the journal is in the daemon's state directory, not the uid's
+      write_out(*b);
+    }
   }
   b->bytes += bytes.size();
   b->records++;
@@ -142,8 +145,8 @@ void UidBuilds::file(const BuildKey& key, const wire::Header& h, std::string_vie
 }
 
 void UidBuilds::write_out(LiveBuild& b) {
+  // The caller acts with the daemon's own rights (AsDaemon): the journal is in its state directory.
   if (b.pending.empty()) return;
-  AsDaemon own_rights;  // the journal is in the daemon's state directory, not the uid's
   if (b.journal < 0) b.journal = open(b.journal_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   const iovec one{b.pending.data(), b.pending.size()};
   if (b.journal < 0 || !append_records(b.journal, std::span<const iovec>(&one, 1))) {
@@ -175,6 +178,8 @@ void UidBuilds::on_torn(const wire::Header& h) {
 }
 
 void UidBuilds::on_batch_end() {
+  if (unwritten_.empty()) return;
+  AsDaemon own_rights;  // once per batch, not once per build: 6 syscalls each (bench/RESULTS.md, serve)
   for (LiveBuild* b : unwritten_) write_out(*b);
   unwritten_.clear();
 }
