@@ -155,8 +155,7 @@ void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wir
   fired_entries(*rules_, matches_->entries(path, hash_bytes(path)), h.op, fired_);
   if (fired_.empty()) return;
   const std::vector<EntryRef> fired = fired_;
-  static const Proc unknown_proc{};
-  Proc unknown = unknown_proc;
+  Proc unknown;  // its hello never came: the pid alone
   unknown.ref.pid = h.pid;
   const auto known = s.procs.find(ProcessKey{h.pid, h.proc_nonce});
   const Proc& p = known != s.procs.end() ? known->second : unknown;
