@@ -24,6 +24,7 @@ constexpr std::string_view kUsage = R"(usage: fpshim run [OPTIONS] [--] COMMAND 
        fpshim env [--rules FILE] [--spool DIR | --socket PATH] [--build NAME] [--format sh|github|dockerfile]
        fpshim serve [--rules FILE] [--socket PATH] [--state DIR] [--reports DIR] [--uid USER]... [--grace SECONDS]
                     [--formats json,txt,sarif,html,events] [--max-builds N] [--max-processes N] [--max-build-bytes N]
+                    [--events FILE|-] [--syslog[=SOCKET]]
        fpshim status [--socket PATH]
        fpshim report --socket PATH --build ID
        fpshim check-rules [--rules FILE]
@@ -78,7 +79,10 @@ serve options (a daemon for a machine that hosts many builds; docs/serve.md):
   --keep SECONDS      a reported build stays this long for late records (default 6 x grace, at least 60)
   --formats LIST      the reports written per build: json,txt (default), sarif, html, events
   --max-builds N, --max-processes N, --max-build-bytes N   caps (defaults 1024, 100000 per build, 1 GiB per build)
-  (--suppress, --fail-on and --syslog apply to every build's report)
+  --events FILE       append an ECS alert event per first access of (build, process, path, recipe) to
+                      FILE ("-": stdout) as the access arrives, and each build's summary event at its end
+  --syslog[=SOCKET]   send the same live events to the local syslog
+  (--suppress and --fail-on apply to every build's report)
 status lists the builds the daemon at --socket holds for your uid; report --socket --build asks it
 for that build's report now and prints the files written.
 
@@ -158,7 +162,7 @@ constexpr Option kOptions[] = {
     {"--sarif", true, kOutputs,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
     {"--html", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
-    {"--events", true, kOutputs,
+    {"--events", true, kGate,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.events = v, std::string()); }},
     {"--syslog", false, kGate,
      [](fpshim::RunOptions& o, const std::string& v) {

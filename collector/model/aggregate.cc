@@ -18,6 +18,22 @@ void insert_sorted(std::vector<T>& v, const T& x) {
 
 }  // namespace
 
+HelloExe exe_of_hello(const wire::Header& h, std::string_view named, const std::string& cwd, const Inspector& inspect) {
+  // The name the kernel executed (AT_EXECFN) becomes what runs, as /proc/self/exe would say: joined
+  // to the cwd, then the inspection's image (symlinks resolved, a script's interpreter).
+  HelloExe out;
+  const bool as_executed = h.flags & wire::flag_exe_as_executed;
+  std::string exe(named);
+  if (as_executed && !exe.starts_with('/') && !cwd.empty()) exe = cwd + "/" + exe;
+  if (exe.starts_with('/')) {
+    const Inspection seen = inspect(exe);
+    out.go = seen.reason == Unmonitored::go;
+    if (as_executed && !seen.image.empty()) exe = seen.image;
+  }
+  out.exe = std::move(exe);
+  return out;
+}
+
 Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector)
     : rules_(rules), stats_(stats), inspect_(std::move(inspector)), matches_(rules) {
   hits_.reserve(rules.recipes.size());
@@ -68,17 +84,9 @@ void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire
   p.ppid = h.ppid;
   p.cwd = view(strings[1]);
   for (const wire::Bytes& arg : strings.subspan(2)) p.argv.emplace_back(view(arg));
-  // The name the kernel executed (AT_EXECFN) becomes what runs, as /proc/self/exe would say: joined
-  // to the cwd, then the inspection's image (symlinks resolved, a script's interpreter).
-  const bool as_executed = h.flags & wire::flag_exe_as_executed;
-  std::string exe(view(strings[0]));
-  if (as_executed && !exe.starts_with('/') && !p.cwd.empty()) exe = p.cwd + "/" + exe;
-  if (exe.starts_with('/')) {
-    const Inspection seen = inspect_(exe);
-    p.go = seen.reason == Unmonitored::go;
-    if (as_executed && !seen.image.empty()) exe = seen.image;
-  }
-  p.exe = std::move(exe);
+  HelloExe seen = exe_of_hello(h, view(strings[0]), p.cwd, inspect_);
+  p.go = seen.go;
+  p.exe = std::move(seen.exe);
 }
 
 void Aggregate::on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
@@ -117,12 +125,7 @@ void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_v
                           std::string_view spelled) {
   const uint64_t hash = hash_bytes(resolved);
   fired_.clear();
-  for (EntryRef ref : matches_.entries(resolved, hash)) {
-    const MatchEntry& entry = rules_.recipes[ref.recipe].match[ref.entry];
-    if ((entry.operations & h.op) &&
-        std::none_of(fired_.begin(), fired_.end(), [&](EntryRef f) { return f.recipe == ref.recipe; }))
-      fired_.push_back(ref);
-  }
+  fired_entries(rules_, matches_.entries(resolved, hash), h.op, fired_);
   if (fired_.empty()) {
     stats_.unmatched++;
     return;

@@ -21,6 +21,14 @@ namespace fpshim {
 // Inspects the executable at an absolute path (inspect_executable, or a cache in front of it).
 using Inspector = std::function<Inspection(const std::string& path)>;
 
+// The executable of a hello (its first string, `named`) as the model records it: the name the
+// kernel executed joined to the process's `cwd` and resolved by the inspection. `go`: a Go binary.
+struct HelloExe {
+  std::string exe;
+  bool go = false;
+};
+HelloExe exe_of_hello(const wire::Header& h, std::string_view named, const std::string& cwd, const Inspector& inspect);
+
 class Aggregate final : public RecordSink {
  public:
   Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {});

@@ -123,6 +123,8 @@ std::string as_named_by(const ProcessRef& p, const std::string& arg) {
   return arg.starts_with('/') || p.cwd.empty() ? arg : p.cwd + "/" + arg;
 }
 
+}  // namespace
+
 // The file in the checkout that the chain names, nearest to the reader first: an argument that is a
 // file inside `root` (a script, setup.py), else the build file of a known tool (make: Makefile).
 SourceLocation locate(const Finding& f, const std::string& root, const BuildInfo& build) {
@@ -172,6 +174,8 @@ const MatchEntry* entry_of(const Recipe& recipe, const std::string& path) {
     if (path_matches(e, path)) return &e;
   return recipe.match.empty() ? nullptr : &recipe.match.front();
 }
+
+namespace {
 
 // The command line a suppression's argv and ancestry patterns are matched against.
 std::string command_line(const ProcessRef& p) {
@@ -275,6 +279,14 @@ void suppress(Findings& findings, const Suppressions& suppressions, const std::s
       use.suppressed++;
     }
   }
+}
+
+std::optional<Suppressed> suppression_of(const Finding& f, const Suppressions& suppressions, const std::string& today) {
+  for (size_t e = 0; e < suppressions.entries.size(); e++) {
+    const Suppression& s = suppressions.entries[e];
+    if (!s.expired(today) && matches(s, f)) return Suppressed{e, s.reason};
+  }
+  return std::nullopt;
 }
 
 Findings find(const Summary& summary, const FindingOptions& options) {

@@ -93,6 +93,17 @@ bool matches(const Suppression& s, const Finding& f);
 // order that matches it and has not expired on `today` (YYYY-MM-DD); fills `suppression_use`.
 void suppress(Findings& findings, const Suppressions& suppressions, const std::string& today);
 
+// The suppressing entry of one finding (the first unexpired entry that matches it), as suppress()
+// decides it; for a writer that has one finding at a time (serve's live events).
+std::optional<Suppressed> suppression_of(const Finding& f, const Suppressions& suppressions, const std::string& today);
+
+// The path group of `path` in `recipe`: its first entry whose pattern matches (operations aside).
+const MatchEntry* entry_of(const Recipe& recipe, const std::string& path);
+
+// Where in the checkout at `root` a finding is located, from its first process's chain and the
+// build's command and cwd (find() calls it for each finding).
+SourceLocation locate(const Finding& f, const std::string& root, const BuildInfo& build);
+
 // A process for humans: its command line (arguments cut at `max_arg`), its exe, or "[pid N]".
 std::string describe(const ProcessRef& p, size_t max_arg = 80);
 

@@ -219,6 +219,42 @@ Json access_event(const AccessEvent& a, const EventHost& host) {
   return out;
 }
 
+Json live_access_event(const LiveAccess& a, const EventHost& host) {
+  const Recipe& recipe = *a.recipe;
+  PathSummary path;
+  path.path = a.path;
+  path.count = std::max<uint64_t>(a.count, 1);
+  path.count_is_lower_bound = true;  // the first record of the path; more may follow
+  path.failed = a.result != 0 ? path.count : 0;
+  if (a.result != 0) path.errors.push_back(a.result);
+  path.operations = a.op;
+  if (!a.spelled.empty()) path.spellings.push_back(a.spelled);
+  path.first_seen_ns = path.last_seen_ns = a.time_ns;
+  ProcessSummary process{a.process, {a.path}, a.ancestry};
+
+  Finding f;
+  f.recipe = &recipe;
+  f.exe = a.process.exe;
+  f.entry = entry_of(recipe, a.path);
+  f.paths = {&path};
+  f.processes = {&process};
+  f.count = path.count;
+  f.count_is_lower_bound = true;
+  f.first_seen_ns = f.last_seen_ns = a.time_ns;
+  f.fingerprint = fmt::format("{:016x}", stable_hash({recipe.name, f.exe, f.entry ? f.entry->text : ""}));
+  // The build as far as the chain tells: its topmost known process stands for the build's command.
+  BuildInfo build;
+  const ProcessRef* top = a.process.known ? &a.process : nullptr;
+  for (const ProcessRef& anc : a.ancestry)
+    if (anc.known) top = &anc;
+  if (top) build.command = top->argv, build.cwd = top->cwd;
+  std::string root = a.source_root.empty() ? build.cwd : a.source_root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  f.location = locate(f, root, build);
+  if (a.suppressions) f.suppressed = suppression_of(f, *a.suppressions, a.today.empty() ? local_date() : a.today);
+  return access_event(AccessEvent{&f, &a.process, &a.ancestry, &path, a.build_id}, host);
+}
+
 Json folded_event(const Finding& f, const std::string& build_id, const EventHost& host) {
   const FoldedSummary& fs = *f.folded;
   const std::string ops = joined(operation_names(fs.operations), ",");

@@ -39,6 +39,29 @@ struct AccessEvent {
 };
 
 Json access_event(const AccessEvent& access, const EventHost& host);
+
+// One access as a live writer (`fpshim serve --events`) has it, when its record arrives: the
+// recipe it fired, the process (from its hello) and its ancestry, the record's path, operations,
+// result and time. live_access_event() makes the finding and path summary this one record stands
+// for (fingerprint, entry, location and suppression as find() would make them) and renders it
+// with access_event(), so both writers give the same fields.
+struct LiveAccess {
+  const Recipe* recipe = nullptr;
+  ProcessRef process;
+  std::vector<ProcessRef> ancestry;  // parent first
+  std::string path;                  // as the shim resolved it
+  std::string spelled;               // as the process named it ("": not told)
+  uint32_t op = 0;                   // wire::Op bits
+  int32_t result = 0;                // 0, else the errno
+  uint64_t count = 1;                // accesses the record stands for
+  uint64_t time_ns = 0;              // CLOCK_REALTIME of the record
+  std::string build_id;
+  std::string source_root;           // where the finding is located ("": the chain's root's cwd)
+  const Suppressions* suppressions = nullptr;
+  std::string today;                 // YYYY-MM-DD for the suppressions' expiry
+};
+
+Json live_access_event(const LiveAccess& access, const EventHost& host);
 // Accesses folded past the recipe's limits: no process, the bucket's counts and example paths.
 Json folded_event(const Finding& finding, const std::string& build_id, const EventHost& host);
 // The build: its command and status, the findings counted, coverage and stats.

@@ -1,5 +1,7 @@
 #include "rules/match.h"
 
+#include <algorithm>
+
 #include <fnmatch.h>
 
 #include <string>
@@ -67,6 +69,16 @@ void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>
     if (!recipe.enabled) continue;
     for (uint32_t e = 0; e < recipe.match.size(); e++)
       if (path_matches(recipe.match[e], path)) out.push_back({r, e});
+  }
+}
+
+void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::vector<EntryRef>& out) {
+  const size_t first = out.size();
+  for (EntryRef ref : matched) {
+    const MatchEntry& entry = rules.recipes[ref.recipe].match[ref.entry];
+    if ((entry.operations & op) &&
+        std::none_of(out.begin() + first, out.end(), [&](EntryRef f) { return f.recipe == ref.recipe; }))
+      out.push_back(ref);
   }
 }
 

@@ -26,6 +26,12 @@ bool excluded(const Recipe& recipe, std::string_view exe);
 // The entries of enabled recipes whose path pattern matches, in rule order (appended to `out`).
 void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>& out);
 
+// The recipes an access with operations `op` (wire::Op bits) fires, from `matched` (match_path's
+// entries for its path): per recipe the first matching entry whose operations include `op`, in
+// rule order (appended to `out`). Exclusions by executable are the caller's (excluded()): the model
+// applies them when it summarizes, a live writer when it knows the process.
+void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::vector<EntryRef>& out);
+
 // The entries of recently seen paths (match_path is a walk over every entry, some of them regexes).
 // Direct-mapped: a path takes the one slot its hash names, so a stream of distinct paths costs
 // no more memory than a few repeated ones.

@@ -19,7 +19,7 @@
 namespace fpshim {
 
 int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rules& rules, const ServeOptions& options,
-                       std::vector<std::string>& files) {
+                       std::vector<std::string>& files, LiveEvents* live) {
   Stats stats;
   Aggregate aggregate(rules, stats);
   Ingest journal(std::nullopt, stats);
@@ -30,6 +30,7 @@ int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rul
   aggregate.summarize(summary);
   describe_builds(summary, split_builds(aggregate.tree(), rules, aggregate.hits()));
   summary.build.id = b.key.build_id;
+  if (live) live->on_report(uid, b, summary);
 
   std::string error;
   const std::string dir = fmt::format("{}/{}", options.reports, uid);
@@ -40,6 +41,9 @@ int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rul
   ReportOutputs outputs = options.outputs;
   outputs.own_status = true;
   outputs.quiet = true;
+  // serve's --events and --syslog are the live stream (serve/live_events.h), never a build's file.
+  outputs.events.reset();
+  if (live) outputs.syslog.reset();
   const std::string base = dir + "/" + b.id;
   for (const std::string& format : options.formats) {
     if (format == "json") outputs.report = base + ".json";

@@ -14,6 +14,7 @@
 #include "base/say.h"
 #include "ingest/record_file.h"
 #include "serve/identity.h"
+#include "serve/live_events.h"
 
 namespace fpshim {
 
@@ -142,6 +143,7 @@ void UidBuilds::file(const BuildKey& key, const wire::Header& h, std::string_vie
   if (b->first_ns == 0 || h.time_ns < b->first_ns) b->first_ns = h.time_ns;
   b->last_ns = now_ns(CLOCK_MONOTONIC);
   b->dirty = true;
+  if (live_) live_->on_filed(uid_, *b, h, bytes, replaying);
 }
 
 void UidBuilds::write_out(LiveBuild& b) {
@@ -241,6 +243,7 @@ void UidBuilds::retire(uint64_t now_mono, uint64_t keep_ns) {
     }
     if (b.journal >= 0) close(b.journal);
     unlink(b.journal_path.c_str());
+    if (live_) live_->forget(uid_, b.id);
     for (const auto& [pk, image] : b.images) {
       image_build_.erase(pk);
       if (auto n = nonce_build_.find(pk.nonce); n != nonce_build_.end() && n->second == b.key) nonce_build_.erase(n);

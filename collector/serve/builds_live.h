@@ -18,6 +18,8 @@
 
 namespace fpshim {
 
+class LiveEvents;
+
 struct LiveBuild {
   struct Image {
     uint64_t max_seq = 0;
@@ -80,6 +82,8 @@ class UidBuilds final : public RecordSink {
   uint64_t dropped_builds() const { return dropped_builds_; }
   uint64_t dropped_pending() const { return dropped_pending_; }
   uint32_t uid() const { return uid_; }
+  // Tells `live` of every record filed (before recover()); nullptr: no live events.
+  void set_live(LiveEvents* live) { live_ = live; }
 
  private:
   struct Pending {
@@ -109,6 +113,7 @@ class UidBuilds final : public RecordSink {
   std::string scratch_;
   uint64_t dropped_builds_ = 0;
   uint64_t dropped_pending_ = 0;
+  LiveEvents* live_ = nullptr;
 };
 
 }  // namespace fpshim

@@ -27,6 +27,7 @@
 #include "serve/builds_live.h"
 #include "serve/control.h"
 #include "serve/identity.h"
+#include "serve/live_events.h"
 #include "serve/state.h"
 
 namespace fpshim {
@@ -84,6 +85,14 @@ class Daemon {
   }
 
   bool start() {
+    if (options_.outputs.events || options_.outputs.syslog) {
+      live_ = std::make_unique<LiveEvents>(options_.outputs);
+      std::string error;
+      if (!live_->open(error)) {
+        say("fpshim serve: {}\n", error);
+        return false;
+      }
+    }
     if (!reload()) return false;
     sigset_t set;
     sigemptyset(&set);
@@ -131,6 +140,12 @@ class Daemon {
       if (now >= next_files) {
         for (auto& s : served_) read_files(*s, kSettleNs);
         next_files = now + kReadFilesEveryNs;
+      } else if (live_ && live_->poll(now, kHelloWaitNs)) {
+        // Live events wait for a hello: the process log now, not at the next second.
+        for (auto& s : served_) {
+          AsUser as(s->uid, s->gid);
+          s->ingest->follow_log(*s->builds);
+        }
       }
       for (auto& s : served_) {
         {
@@ -177,6 +192,7 @@ class Daemon {
       return false;
     }
     rules_ = std::make_shared<Rules>(std::move(loaded.rules));
+    if (live_) live_->set_rules(rules_);
     say("fpshim serve: rules loaded from {} ({} recipes)\n", options_.rules, rules_->recipes.size());
     return true;
   }
@@ -230,6 +246,7 @@ class Daemon {
     s->ingest->set_spool_dir(s->dir + "/" + wire::kDefaultSpool);
     s->ingest->resume_log(s->state.load_log_position());
     s->builds = std::make_unique<UidBuilds>(uid, s->state, options_.limits, held_);
+    s->builds->set_live(live_.get());
     say("fpshim serve: uid {}: receiving on {} (control {}), spool {}/{}\n", uid, s->socket_path, s->control_path, s->dir,
         wire::kDefaultSpool);
     served_.push_back(std::move(s));
@@ -252,7 +269,7 @@ class Daemon {
   std::vector<std::string> report(Served& s, LiveBuild& b) {
     s.builds->on_batch_end();
     std::vector<std::string> files;
-    write_build_report(b, s.uid, s.gid, *rules_, options_, files);
+    write_build_report(b, s.uid, s.gid, *rules_, options_, files, live_.get());
     b.dirty = false;
     b.reported = true;
     say("fpshim serve: uid {}: build {}: {} records from {} processes{}: {}\n", s.uid, b.id, b.records, b.images.size(),
@@ -315,6 +332,7 @@ class Daemon {
 
   const ServeOptions& options_;
   std::shared_ptr<Rules> rules_;
+  std::unique_ptr<LiveEvents> live_;  // --events, --syslog: alerts as they arrive
   std::vector<std::unique_ptr<Served>> served_;
   size_t held_ = 0;
   int signals_ = -1;
