@@ -57,12 +57,8 @@ __attribute__((noinline)) void run_loop(enum cls c, long n, const char *path, ch
         acc += stat(p, &st);
         break;
       }
-      case C_ACCESS:
-        acc += access(p, R_OK);
-        break;
-      case C_CLOSE:
-        acc += close(-1);
-        break;
+      case C_ACCESS: acc += access(p, R_OK); break;
+      case C_CLOSE: acc += close(-1); break;
     }
   }
   sink = acc;

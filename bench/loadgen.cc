@@ -185,10 +185,8 @@ int main(int argc, char** argv) {
   // (readlink("/proc/self/exe") passes its pre-filter and would add a record per sender).
   static char cwd[1024], exe[2048];
   if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "/");
-  if (argv[0][0] == '/')
-    snprintf(exe, sizeof exe, "%s", argv[0]);
-  else
-    snprintf(exe, sizeof exe, "%s/%s", cwd, argv[0]);
+  if (argv[0][0] == '/') snprintf(exe, sizeof exe, "%s", argv[0]);
+  else snprintf(exe, sizeof exe, "%s/%s", cwd, argv[0]);
 
   int release[2], sent[2] = {-1, -1}, held[2] = {-1, -1};
   if (pipe(release) != 0) return 1;
@@ -241,7 +239,7 @@ int main(int argc, char** argv) {
   rusage ru{};
   getrusage(RUSAGE_CHILDREN, &ru);
   long records = long(senders) * (per_sender + 2);
-  printf("records %ld\nseconds %.3f\nrecords_per_second %.0f\nsender_maxrss_kb %ld\nt0_monotonic %.6f\n", records,
-         secs, double(records) / secs, ru.ru_maxrss, t0);
+  printf("records %ld\nseconds %.3f\nrecords_per_second %.0f\nsender_maxrss_kb %ld\nt0_monotonic %.6f\n", records, secs,
+         double(records) / secs, ru.ru_maxrss, t0);
   return bad ? 1 : 0;
 }

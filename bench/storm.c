@@ -29,10 +29,8 @@ int main(int argc, char **argv) {
       long failed = 0;
       for (long i = 0; i < n; i++) {
         int fd = open(path, O_RDONLY);
-        if (fd < 0)
-          failed++;
-        else
-          close(fd);
+        if (fd < 0) failed++;
+        else close(fd);
       }
       exit(failed == n ? 1 : 0);
     }

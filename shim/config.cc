@@ -62,8 +62,8 @@ void preload_entry(const char* preload, char* out, size_t cap) {
     const char* end = p;
     while (*end != '\0' && *end != ':' && *end != ' ') end++;
     const size_t len = size_t(end - p);
-    if (len >= kNameLen && memcmp(end - kNameLen, kName, kNameLen) == 0 && (len == kNameLen || end[-kNameLen - 1] == '/') &&
-        len < cap) {
+    if (len >= kNameLen && memcmp(end - kNameLen, kName, kNameLen) == 0 &&
+        (len == kNameLen || end[-kNameLen - 1] == '/') && len < cap) {
       memcpy(out, p, len);
       out[len] = '\0';
       return;
@@ -108,12 +108,10 @@ void load_config(char* const* envp) {
   }
   if (const char* spool = find_env(envp, wire::kEnvSpool); spool != nullptr && spool[0] != '\0')
     copy_value(spool, c.spool_dir, sizeof c.spool_dir);
-  else
-    default_path(wire::kDefaultSpool, c.spool_dir, sizeof c.spool_dir);
+  else default_path(wire::kDefaultSpool, c.spool_dir, sizeof c.spool_dir);
   if (const char* lib = find_env(envp, wire::kEnvLib); lib != nullptr && lib[0] != '\0')
     copy_value(lib, c.lib, sizeof c.lib);
-  else
-    preload_entry(find_env(envp, "LD_PRELOAD"), c.lib, sizeof c.lib);
+  else preload_entry(find_env(envp, "LD_PRELOAD"), c.lib, sizeof c.lib);
   c.build_id = parse_build(find_env(envp, wire::kEnvBuild));
   const char* filter = find_env(envp, wire::kEnvFilter);
   c.filter.parse(filter != nullptr && filter[0] != '\0' ? filter : kDefaultFilter);

@@ -15,13 +15,13 @@
 namespace fpshim {
 
 struct ExecCall {
-  const char* fn;            // entry point, as reported
-  const char* named;         // the target as the caller named it
+  const char* fn;     // entry point, as reported
+  const char* named;  // the target as the caller named it
   char* const* argv;
-  char* const* envp;         // what the child would get without us
+  char* const* envp;  // what the child would get without us
   int dirfd = AT_FDCWD;
-  bool search = false;       // execvp, posix_spawnp: a name without '/' is looked up in PATH
-  bool empty_path = false;   // fexecve, execveat(AT_EMPTY_PATH): the file open on dirfd
+  bool search = false;      // execvp, posix_spawnp: a name without '/' is looked up in PATH
+  bool empty_path = false;  // fexecve, execveat(AT_EMPTY_PATH): the file open on dirfd
 };
 
 ShimEnv shim_env();

@@ -26,7 +26,8 @@ bool other_class(int dirfd, const char* path, int depth) {
   char head[256];
   const long n = sys::pread(fd, head, sizeof head - 1, 0);
   sys::close(fd);
-  if (n >= EI_NIDENT && memcmp(head, ELFMAG, SELFMAG) == 0) return static_cast<unsigned char>(head[EI_CLASS]) != kOurClass;
+  if (n >= EI_NIDENT && memcmp(head, ELFMAG, SELFMAG) == 0)
+    return static_cast<unsigned char>(head[EI_CLASS]) != kOurClass;
   if (depth > 0 || n < 3 || head[0] != '#' || head[1] != '!') return false;
   head[n] = '\0';
   char* interpreter = head + 2;

@@ -95,7 +95,8 @@ void Filter::publish(const Hot& hot) {
   __atomic_store_n(&hot_.unsettled, hot.unsettled, __ATOMIC_RELAXED);
   memcpy(hot_.second, hot.second, sizeof hot_.second);
   uint8_t first[256];
-  for (unsigned c = 0; c < 256; c++) first[c] = hot.first[c] == kReject && !hot.exact_only ? kRejectFurther : hot.first[c];
+  for (unsigned c = 0; c < 256; c++)
+    first[c] = hot.first[c] == kReject && !hot.exact_only ? kRejectFurther : hot.first[c];
   memcpy(hot_.first, first, sizeof hot_.first);
   __atomic_store_n(&hot_.exact_only, hot.exact_only, __ATOMIC_RELEASE);
   __atomic_store_n(&complete_, true, __ATOMIC_RELEASE);
@@ -148,7 +149,7 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   uint16_t& count = kind == 'P' ? nprefixes_ : npatterns_;
   const bool kept = fits && count < kMaxEntries;
   const bool any_start = kind == 'G' && wire::is_wildcard(text, len, 1);  // "/*/...": any first component
-  if (len == 1 || (any_start && !kept)) {  // "/" matches everything
+  if (len == 1 || (any_start && !kept)) {                                 // "/" matches everything
     allow_all(hot);
     return true;
   }
@@ -244,7 +245,8 @@ __attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::start_known(uint8_t f, cons
   if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8) {
     memcpy(&start, path, 8);  // within the page; bytes after the NUL do not matter
   } else {
-    for (unsigned i = 0; i < 8 && path[i] != '\0'; i++) start |= uint64_t(static_cast<unsigned char>(path[i])) << (8 * i);
+    for (unsigned i = 0; i < 8 && path[i] != '\0'; i++)
+      start |= uint64_t(static_cast<unsigned char>(path[i])) << (8 * i);
   }
   constexpr uint64_t ones = 0x0101010101010101u;
   if (zero_bytes(start) != 0) return true;
@@ -382,8 +384,7 @@ bool Filter::further_candidate(const char* path) const {
   const size_t len = end - begin;
   // Components that normalisation replaces: ".", "..", and the /proc/self spellings.
   if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) return true;
-  if ((len == 4 && memcmp(name, "self", 4) == 0) || (len == 11 && memcmp(name, "thread-self", 11) == 0))
-    return true;
+  if ((len == 4 && memcmp(name, "self", 4) == 0) || (len == 11 && memcmp(name, "thread-self", 11) == 0)) return true;
   return basename_matches(name, len);
 }
 

@@ -37,7 +37,8 @@ class Filter {
   Verdict quick_verdict(const char* path, BaseInteresting base_interesting) const {
     if (path[0] == '/') {
       const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
-      if (__builtin_expect(f == kReject, 1)) return __builtin_expect(Scan::has_dotdot(path), 0) ? Verdict::yes : Verdict::no;
+      if (__builtin_expect(f == kReject, 1))
+        return __builtin_expect(Scan::has_dotdot(path), 0) ? Verdict::yes : Verdict::no;
       if (f == kPass || (f != kRejectFurther && !second_rejects(f, path))) return Verdict::yes;
     } else if (base_interesting()) {
       return Verdict::yes;

@@ -30,7 +30,7 @@
 
 // Defines the exported function `name` without glibc's declaration of it, whose nonnull
 // attributes would let the compiler drop our null checks (closedir(NULL) is an EINVAL, not a crash).
-#define FPSHIM_DEFINE(ret, name, params)   \
+#define FPSHIM_DEFINE(ret, name, params)               \
   FPSHIM_EXPORT ret name##_hook params __asm__(#name); \
   ret name##_hook params
 
@@ -40,8 +40,8 @@
 // behaviour. The C name, fpshim_<name>_<which>, stays local. Off x86-64 the current version is
 // defined without a version and the compat one is not exported.
 #if defined(__x86_64__)
-#define FPSHIM_DEFINE_VERSION(ret, name, which, version, params) \
-  FPSHIM_EXPORT ret fpshim_##name##_##which params;              \
+#define FPSHIM_DEFINE_VERSION(ret, name, which, version, params)  \
+  FPSHIM_EXPORT ret fpshim_##name##_##which params;               \
   __asm__(".symver fpshim_" #name "_" #which ", " #name version); \
   ret fpshim_##name##_##which params
 #else
@@ -60,15 +60,15 @@
 // same register as a named one, so the hook passes it on unread and the real function reads it
 // only when the flags say it was given. No va_list, hence no stack frame.
 #if defined(__x86_64__)
-#define FPSHIM_PATH_HOOK(ret, name, params, args)                                                        \
+#define FPSHIM_PATH_HOOK(ret, name, params, args)                                                         \
   template <class Scan>                                                                                   \
   static ret name##_body params;                                                                          \
-  __attribute__((FPSHIM_AVX2_TARGET, flatten)) static ret name##_avx2 params {                                    \
+  __attribute__((FPSHIM_AVX2_TARGET, flatten)) static ret name##_avx2 params {                            \
     return name##_body<::fpshim::ScanAvx2> args;                                                          \
   }                                                                                                       \
   __attribute__((flatten)) static ret name##_sse2 params { return name##_body<::fpshim::ScanSse2> args; } \
   static ret name##_pick params;                                                                          \
-  constinit static std::atomic<ret(*) params> name##_variant{&name##_pick};                              \
+  constinit static std::atomic<ret(*) params> name##_variant{&name##_pick};                               \
   static ret name##_pick params {                                                                         \
     const auto variant = ::fpshim::cpu_has_avx2() ? &name##_avx2 : &name##_sse2;                          \
     name##_variant.store(variant, std::memory_order_relaxed);                                             \
@@ -78,12 +78,12 @@
   template <class Scan>                                                                                   \
   static ret name##_body params
 #elif defined(__aarch64__)
-#define FPSHIM_PATH_HOOK(ret, name, params, args)                                                          \
-  template <class Scan>                                                                                     \
-  static ret name##_body params;                                                                            \
+#define FPSHIM_PATH_HOOK(ret, name, params, args)                                                            \
+  template <class Scan>                                                                                      \
+  static ret name##_body params;                                                                             \
   __attribute__((flatten)) static ret name##_one params { return name##_body<::fpshim::BaselineScan> args; } \
-  FPSHIM_DEFINE(ret, name, params) { return name##_one args; }                                              \
-  template <class Scan>                                                                                     \
+  FPSHIM_DEFINE(ret, name, params) { return name##_one args; }                                               \
+  template <class Scan>                                                                                      \
   static ret name##_body params
 #else
 #error "fpshim: check how this ABI passes variadic arguments before defining the hooks"
@@ -113,8 +113,7 @@ inline bool base_interesting(int dirfd) { return dirfd == AT_FDCWD ? cwd_interes
 template <class Scan>
 inline bool candidate(int dirfd, const char* path) {
   if (__builtin_expect(path == nullptr, 0)) return false;
-  return g_config.filter.quick_verdict<Scan>(path, [dirfd] { return base_interesting(dirfd); }) !=
-         Filter::Verdict::no;
+  return g_config.filter.quick_verdict<Scan>(path, [dirfd] { return base_interesting(dirfd); }) != Filter::Verdict::no;
 }
 
 // Runs `call` (the real call, then the observation) out of line, keeping the hook frameless.
@@ -139,7 +138,8 @@ __attribute__((cold, noinline)) void observe_fopen(const char* fn, const char* p
 __attribute__((cold, noinline)) void observe_list(const char* fn, int dirfd, const char* path, bool failed, int fd);
 // stat, access, readlink, realpath: op_stat. An empty `path` is the dirfd itself with
 // AT_EMPTY_PATH in `at_flags`, else nothing.
-__attribute__((cold, noinline)) void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, bool failed);
+__attribute__((cold, noinline)) void observe_stat(const char* fn, int dirfd, const char* path, int at_flags,
+                                                  bool failed);
 
 // Writes to `out` the absolute, lexically normalised path `path` names relative to `dirfd` (null
 // `path`: the directory of `dirfd`), /proc/self spelled with our pid; returns its length, or -1.

@@ -34,13 +34,13 @@ void collect_args(char** argv, size_t n, const char* first, va_list* ap) {
 
 // Declares `argv`: the variadic arguments from `first` and their null, in a stack array. Leaves `ap`
 // open just after the null (execle finds its environment there); the caller va_ends it.
-#define FPSHIM_STACK_ARGV(argv, first, ap)         \
-  va_list ap;                                      \
-  va_start(ap, first);                             \
+#define FPSHIM_STACK_ARGV(argv, first, ap)           \
+  va_list ap;                                        \
+  va_start(ap, first);                               \
   const size_t argv##_count = count_args(first, ap); \
-  va_end(ap);                                      \
-  char* argv[argv##_count + 1];                    \
-  va_start(ap, first);                             \
+  va_end(ap);                                        \
+  char* argv[argv##_count + 1];                      \
+  va_start(ap, first);                               \
   collect_args(argv, argv##_count, first, &ap)
 
 FPSHIM_DEFINE(int, execve, (const char* path, char* const* argv, char* const* envp)) {

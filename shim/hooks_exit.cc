@@ -45,13 +45,15 @@ int main_noting_status(int argc, char** argv, char** envp) {
 }  // namespace
 
 FPSHIM_DEFINE_VERSION(int, __libc_start_main, current, "@@GLIBC_2.34",
-                      (Main main, int argc, char** argv, Function init, Function fini, Function rtld_fini, void* stack_end)) {
+                      (Main main, int argc, char** argv, Function init, Function fini, Function rtld_fini,
+                       void* stack_end)) {
   g_main = main;
   return real::__libc_start_main_current()(main_noting_status, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 FPSHIM_DEFINE_VERSION(int, __libc_start_main, compat, "@GLIBC_2.2.5",
-                      (Main main, int argc, char** argv, Function init, Function fini, Function rtld_fini, void* stack_end)) {
+                      (Main main, int argc, char** argv, Function init, Function fini, Function rtld_fini,
+                       void* stack_end)) {
   g_main = main;
   return real::__libc_start_main_compat()(main_noting_status, argc, argv, init, fini, rtld_fini, stack_end);
 }

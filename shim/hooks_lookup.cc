@@ -61,7 +61,8 @@ FPSHIM_PATH_HOOK(ssize_t, readlinkat, (int dirfd, const char* path, char* buf, s
   });
 }
 
-FPSHIM_PATH_HOOK(ssize_t, __readlink_chk, (const char* path, char* buf, size_t len, size_t buf_len), (path, buf, len, buf_len)) {
+FPSHIM_PATH_HOOK(ssize_t, __readlink_chk, (const char* path, char* buf, size_t len, size_t buf_len),
+                 (path, buf, len, buf_len)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::__readlink_chk()(path, buf, len, buf_len);
   return observed([=] {
     const ssize_t r = real::__readlink_chk()(path, buf, len, buf_len);
@@ -70,7 +71,8 @@ FPSHIM_PATH_HOOK(ssize_t, __readlink_chk, (const char* path, char* buf, size_t l
   });
 }
 
-FPSHIM_PATH_HOOK(ssize_t, __readlinkat_chk, (int dirfd, const char* path, char* buf, size_t len, size_t buf_len), (dirfd, path, buf, len, buf_len)) {
+FPSHIM_PATH_HOOK(ssize_t, __readlinkat_chk, (int dirfd, const char* path, char* buf, size_t len, size_t buf_len),
+                 (dirfd, path, buf, len, buf_len)) {
   if (!candidate<Scan>(dirfd, path)) return real::__readlinkat_chk()(dirfd, path, buf, len, buf_len);
   return observed([=] {
     const ssize_t r = real::__readlinkat_chk()(dirfd, path, buf, len, buf_len);
@@ -88,7 +90,8 @@ FPSHIM_PATH_HOOK(char*, canonicalize_file_name, (const char* path), (path)) {
   });
 }
 
-FPSHIM_PATH_HOOK(char*, __realpath_chk, (const char* path, char* resolved, size_t resolved_len), (path, resolved, resolved_len)) {
+FPSHIM_PATH_HOOK(char*, __realpath_chk, (const char* path, char* resolved, size_t resolved_len),
+                 (path, resolved, resolved_len)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::__realpath_chk()(path, resolved, resolved_len);
   return observed([=] {
     char* r = real::__realpath_chk()(path, resolved, resolved_len);

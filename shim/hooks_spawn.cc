@@ -38,34 +38,33 @@ using SpawnAttr = const posix_spawnattr_t*;
 template <class Real>
 int spawn_via(const char* fn, bool search, Real real, pid_t* pid, const char* path, SpawnActions actions,
               SpawnAttr attr, char* const* argv, char* const* envp) {
-  return spawn(ExecCall{fn, path, argv, envp, AT_FDCWD, search}, pid, [&](char* const* env, pid_t* child) {
-    return real(child, path, actions, attr, argv, env);
-  });
+  return spawn(ExecCall{fn, path, argv, envp, AT_FDCWD, search}, pid,
+               [&](char* const* env, pid_t* child) { return real(child, path, actions, attr, argv, env); });
 }
 
 }  // namespace
 
 FPSHIM_DEFINE_VERSION(int, posix_spawn, current, "@@GLIBC_2.15",
-                      (pid_t* pid, const char* path, SpawnActions actions, SpawnAttr attr, char* const* argv,
+                      (pid_t * pid, const char* path, SpawnActions actions, SpawnAttr attr, char* const* argv,
                        char* const* envp)) {
   return spawn_via("posix_spawn", false, real::posix_spawn_current(), pid, path, actions, attr, argv, envp);
 }
 
 // The GLIBC_2.2.5 versions run an ENOEXEC target through /bin/sh.
 FPSHIM_DEFINE_VERSION(int, posix_spawn, compat, "@GLIBC_2.2.5",
-                      (pid_t* pid, const char* path, SpawnActions actions, SpawnAttr attr, char* const* argv,
+                      (pid_t * pid, const char* path, SpawnActions actions, SpawnAttr attr, char* const* argv,
                        char* const* envp)) {
   return spawn_via("posix_spawn", false, real::posix_spawn_compat(), pid, path, actions, attr, argv, envp);
 }
 
 FPSHIM_DEFINE_VERSION(int, posix_spawnp, current, "@@GLIBC_2.15",
-                      (pid_t* pid, const char* file, SpawnActions actions, SpawnAttr attr, char* const* argv,
+                      (pid_t * pid, const char* file, SpawnActions actions, SpawnAttr attr, char* const* argv,
                        char* const* envp)) {
   return spawn_via("posix_spawnp", true, real::posix_spawnp_current(), pid, file, actions, attr, argv, envp);
 }
 
 FPSHIM_DEFINE_VERSION(int, posix_spawnp, compat, "@GLIBC_2.2.5",
-                      (pid_t* pid, const char* file, SpawnActions actions, SpawnAttr attr, char* const* argv,
+                      (pid_t * pid, const char* file, SpawnActions actions, SpawnAttr attr, char* const* argv,
                        char* const* envp)) {
   return spawn_via("posix_spawnp", true, real::posix_spawnp_compat(), pid, file, actions, attr, argv, envp);
 }
@@ -185,7 +184,9 @@ pid_t new_child(const char* before, const char* after) {
   int fresh = 0;
   each_pid(after, [&](const char* pid, size_t len) {
     bool old = false;
-    each_pid(before, [&](const char* other, size_t other_len) { old = old || (other_len == len && memcmp(other, pid, len) == 0); });
+    each_pid(before, [&](const char* other, size_t other_len) {
+      old = old || (other_len == len && memcmp(other, pid, len) == 0);
+    });
     if (old) return;
     fresh++;
     found = 0;

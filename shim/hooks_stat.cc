@@ -53,7 +53,8 @@ FPSHIM_PATH_HOOK(int, fstatat, (int dirfd, const char* path, struct stat* buf, i
   });
 }
 
-FPSHIM_PATH_HOOK(int, fstatat64, (int dirfd, const char* path, struct stat64* buf, int flags), (dirfd, path, buf, flags)) {
+FPSHIM_PATH_HOOK(int, fstatat64, (int dirfd, const char* path, struct stat64* buf, int flags),
+                 (dirfd, path, buf, flags)) {
   if (!candidate<Scan>(dirfd, path)) return real::fstatat64()(dirfd, path, buf, flags);
   return observed([=] {
     const int r = real::fstatat64()(dirfd, path, buf, flags);
@@ -62,7 +63,8 @@ FPSHIM_PATH_HOOK(int, fstatat64, (int dirfd, const char* path, struct stat64* bu
   });
 }
 
-FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned mask, struct statx* buf), (dirfd, path, flags, mask, buf)) {
+FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned mask, struct statx* buf),
+                 (dirfd, path, flags, mask, buf)) {
   if (!candidate<Scan>(dirfd, path)) return real::statx()(dirfd, path, flags, mask, buf);
   return observed([=] {
     const int r = real::statx()(dirfd, path, flags, mask, buf);
@@ -109,7 +111,8 @@ FPSHIM_PATH_HOOK(int, __lxstat64, (int ver, const char* path, struct stat64* buf
   });
 }
 
-FPSHIM_PATH_HOOK(int, __fxstatat, (int ver, int dirfd, const char* path, struct stat* buf, int flags), (ver, dirfd, path, buf, flags)) {
+FPSHIM_PATH_HOOK(int, __fxstatat, (int ver, int dirfd, const char* path, struct stat* buf, int flags),
+                 (ver, dirfd, path, buf, flags)) {
   if (!candidate<Scan>(dirfd, path)) return real::__fxstatat()(ver, dirfd, path, buf, flags);
   return observed([=] {
     const int r = real::__fxstatat()(ver, dirfd, path, buf, flags);
@@ -118,7 +121,8 @@ FPSHIM_PATH_HOOK(int, __fxstatat, (int ver, int dirfd, const char* path, struct 
   });
 }
 
-FPSHIM_PATH_HOOK(int, __fxstatat64, (int ver, int dirfd, const char* path, struct stat64* buf, int flags), (ver, dirfd, path, buf, flags)) {
+FPSHIM_PATH_HOOK(int, __fxstatat64, (int ver, int dirfd, const char* path, struct stat64* buf, int flags),
+                 (ver, dirfd, path, buf, flags)) {
   if (!candidate<Scan>(dirfd, path)) return real::__fxstatat64()(ver, dirfd, path, buf, flags);
   return observed([=] {
     const int r = real::__fxstatat64()(ver, dirfd, path, buf, flags);

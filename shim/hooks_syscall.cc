@@ -28,8 +28,8 @@ constexpr long kFileCalls[] = {
 #ifdef __NR_readlink
     __NR_readlink,
 #endif
-    __NR_openat,      __NR_openat2,   __NR_newfstatat, __NR_statx,  __NR_faccessat,
-    __NR_faccessat2,  __NR_readlinkat, __NR_execve,    __NR_execveat,
+    __NR_openat,     __NR_openat2,    __NR_newfstatat, __NR_statx,    __NR_faccessat,
+    __NR_faccessat2, __NR_readlinkat, __NR_execve,     __NR_execveat,
 };
 
 struct CallSet {
@@ -68,8 +68,9 @@ __attribute__((cold, noinline)) long decoded(long n, long a, long b, long c, lon
     });
   if (n == __NR_execveat) {
     const bool empty = (e & AT_EMPTY_PATH) && b != 0 && text(b)[0] == '\0';
-    return exec_in_place(ExecCall{"syscall(execveat)", text(b), strings(c), strings(d), int(a), false, empty},
-                         [&](char* const* env) { return int(real::syscall()(n, a, b, c, reinterpret_cast<long>(env), e, f)); });
+    return exec_in_place(
+        ExecCall{"syscall(execveat)", text(b), strings(c), strings(d), int(a), false, empty},
+        [&](char* const* env) { return int(real::syscall()(n, a, b, c, reinterpret_cast<long>(env), e, f)); });
   }
   const bool at = n == __NR_openat || n == __NR_openat2 || n == __NR_newfstatat || n == __NR_statx ||
                   n == __NR_faccessat || n == __NR_faccessat2 || n == __NR_readlinkat;

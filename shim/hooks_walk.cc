@@ -47,7 +47,8 @@ int tree_walk(const char* fn, Real real, const char* dir, Args... args) {
 template <class Real, class Compare>
 auto fts_via(const char* fn, Real real, char* const* roots, int options, Compare compare) {
   bool any = false;
-  for (size_t i = 0; roots != nullptr && roots[i] != nullptr && !any; i++) any = candidate<BaselineScan>(AT_FDCWD, roots[i]);
+  for (size_t i = 0; roots != nullptr && roots[i] != nullptr && !any; i++)
+    any = candidate<BaselineScan>(AT_FDCWD, roots[i]);
   if (!any) return real(roots, options, compare);
   return observed([&] {
     const auto fts = real(roots, options, compare);
@@ -73,7 +74,8 @@ FPSHIM_DEFINE_VERSION(int, glob64, current, "@@GLIBC_2.27",
   return glob_via("glob64", real::glob64_current(), pattern, flags, err, g);
 }
 
-FPSHIM_DEFINE_VERSION(int, glob64, compat, "@GLIBC_2.2.5", (const char* pattern, int flags, GlobError err, glob64_t* g)) {
+FPSHIM_DEFINE_VERSION(int, glob64, compat, "@GLIBC_2.2.5",
+                      (const char* pattern, int flags, GlobError err, glob64_t* g)) {
   return glob_via("glob64", real::glob64_compat(), pattern, flags, err, g);
 }
 
@@ -95,7 +97,9 @@ FPSHIM_DEFINE_VERSION(int, nftw64, compat, "@GLIBC_2.2.5", (const char* dir, __n
   return tree_walk("nftw64", real::nftw64_compat(), dir, fn, fds, flags);
 }
 
-FPSHIM_DEFINE(int, ftw, (const char* dir, __ftw_func_t fn, int fds)) { return tree_walk("ftw", real::ftw(), dir, fn, fds); }
+FPSHIM_DEFINE(int, ftw, (const char* dir, __ftw_func_t fn, int fds)) {
+  return tree_walk("ftw", real::ftw(), dir, fn, fds);
+}
 
 FPSHIM_DEFINE(int, ftw64, (const char* dir, __ftw64_func_t fn, int fds)) {
   return tree_walk("ftw64", real::ftw64(), dir, fn, fds);

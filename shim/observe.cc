@@ -55,8 +55,8 @@ void observe(const Call& call, bool failed, int new_fd) {
     if (new_fd >= 0 && found.interesting_dir) flag_fd(new_fd, call.op == wire::op_list);
     if (found.matches) {
       const char* spelled = call.path != nullptr ? call.path : resolved;
-      report::access(AccessText{call.fn, call.op, call.open_flags, failed ? saved : 0, resolved, uint32_t(len),
-                                spelled, uint32_t(strlen(spelled)), false});
+      report::access(AccessText{call.fn, call.op, call.open_flags, failed ? saved : 0, resolved, uint32_t(len), spelled,
+                                uint32_t(strlen(spelled)), false});
     }
   }
   errno = saved;

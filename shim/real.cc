@@ -9,7 +9,7 @@ namespace fpshim::real {
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"  // glibc's nonnull on the function types
-#define FPSHIM_DEFINE_SLOT(name)          \
+#define FPSHIM_DEFINE_SLOT(name)        \
   constexpr char name_##name[] = #name; \
   constinit std::atomic<name##_slot::Pointer> slot_##name{&name##_slot::first_call<slot_##name, name_##name>};
 FPSHIM_REAL_FUNCTIONS(FPSHIM_DEFINE_SLOT)
@@ -20,10 +20,10 @@ FPSHIM_REAL_FUNCTIONS(FPSHIM_DEFINE_SLOT)
 #else
 #define FPSHIM_VERSION(version) ""
 #endif
-#define FPSHIM_DEFINE_VERSIONED_SLOT(name, which, version)                                                    \
-  constexpr char name_##name##_##which[] = #name;                                                            \
-  constexpr char version_##name##_##which[] = FPSHIM_VERSION(version);                                       \
-  constinit std::atomic<Slot<decltype(&::name)>::Pointer> slot_##name##_##which{                             \
+#define FPSHIM_DEFINE_VERSIONED_SLOT(name, which, version)                       \
+  constexpr char name_##name##_##which[] = #name;                                \
+  constexpr char version_##name##_##which[] = FPSHIM_VERSION(version);           \
+  constinit std::atomic<Slot<decltype(&::name)>::Pointer> slot_##name##_##which{ \
       &Slot<decltype(&::name)>::first_call<slot_##name##_##which, name_##name##_##which, version_##name##_##which>};
 FPSHIM_REAL_VERSIONED(FPSHIM_DEFINE_VERSIONED_SLOT)
 #undef FPSHIM_DEFINE_VERSIONED_SLOT

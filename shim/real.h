@@ -36,6 +36,8 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
                       void (*rtld_fini)(), void* stack_end);
 }
 
+// One line per family of entry points.
+// clang-format off
 #define FPSHIM_REAL_FUNCTIONS(X)                                                                  \
   X(open) X(open64) X(openat) X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) \
   X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)                                 \
@@ -49,9 +51,11 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
   X(ftw) X(ftw64) X(fts_open) X(fts64_open)                                                       \
   X(execve) X(execvpe) X(execveat) X(fexecve) X(system) X(popen)                                  \
   X(exit) X(_exit) X(_Exit)
+// clang-format on
 
 // The functions libc exports in two versions, as (name, slot, version). The versions are
 // x86-64's; elsewhere both slots take the default version.
+// clang-format off
 #define FPSHIM_REAL_VERSIONED(X)                                                \
   X(realpath, current, "GLIBC_2.3") X(realpath, compat, "GLIBC_2.2.5")          \
   X(glob, current, "GLIBC_2.27") X(glob, compat, "GLIBC_2.2.5")                 \
@@ -61,6 +65,7 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
   X(posix_spawn, current, "GLIBC_2.15") X(posix_spawn, compat, "GLIBC_2.2.5")   \
   X(posix_spawnp, current, "GLIBC_2.15") X(posix_spawnp, compat, "GLIBC_2.2.5") \
   X(__libc_start_main, current, "GLIBC_2.34") X(__libc_start_main, compat, "GLIBC_2.2.5")
+// clang-format on
 
 namespace fpshim::real {
 
@@ -96,17 +101,17 @@ struct Slot<R (*)(A..., ...) noexcept(NE)> {
   }
 };
 
-#define FPSHIM_DECLARE_REAL(name)                                                                \
-  using name##_slot = Slot<decltype(&::name)>;                                                   \
-  extern std::atomic<name##_slot::Pointer> slot_##name;                                          \
-  inline decltype(&::name) name() {                                                              \
-    return reinterpret_cast<decltype(&::name)>(slot_##name.load(std::memory_order_relaxed));     \
+#define FPSHIM_DECLARE_REAL(name)                                                            \
+  using name##_slot = Slot<decltype(&::name)>;                                               \
+  extern std::atomic<name##_slot::Pointer> slot_##name;                                      \
+  inline decltype(&::name) name() {                                                          \
+    return reinterpret_cast<decltype(&::name)>(slot_##name.load(std::memory_order_relaxed)); \
   }
 FPSHIM_REAL_FUNCTIONS(FPSHIM_DECLARE_REAL)
 #undef FPSHIM_DECLARE_REAL
 
-#define FPSHIM_DECLARE_REAL_VERSIONED(name, which, version)                                             \
-  extern std::atomic<Slot<decltype(&::name)>::Pointer> slot_##name##_##which;                            \
+#define FPSHIM_DECLARE_REAL_VERSIONED(name, which, version)                                            \
+  extern std::atomic<Slot<decltype(&::name)>::Pointer> slot_##name##_##which;                          \
   inline decltype(&::name) name##_##which() {                                                          \
     return reinterpret_cast<decltype(&::name)>(slot_##name##_##which.load(std::memory_order_relaxed)); \
   }

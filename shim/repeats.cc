@@ -48,15 +48,21 @@ void RepeatTable::save(unsigned i, const AccessText& a) {
   const size_t spelled_len = a.spelled_len < kText - a.resolved_len ? a.spelled_len : kText - a.resolved_len;
   memcpy(text_[i], a.resolved, a.resolved_len);
   memcpy(text_[i] + a.resolved_len, a.spelled, spelled_len);
-  saved_[i] = Saved{a.fn, a.op, a.open_flags, a.result, uint16_t(a.resolved_len), uint16_t(spelled_len),
-                     a.spelled_cut || spelled_len < a.spelled_len};
+  saved_[i] = Saved{a.fn,
+                    a.op,
+                    a.open_flags,
+                    a.result,
+                    uint16_t(a.resolved_len),
+                    uint16_t(spelled_len),
+                    a.spelled_cut || spelled_len < a.spelled_len};
   ready_[i].store(true, std::memory_order_release);
 }
 
 AccessText RepeatTable::saved(unsigned i) const {
   const Saved& s = saved_[i];
-  return AccessText{s.fn, s.op, s.open_flags, s.result, text_[i], s.resolved_len, text_[i] + s.resolved_len, s.spelled_len,
-                    s.spelled_cut};
+  return AccessText{
+      s.fn,          s.op,         s.open_flags, s.result, text_[i], s.resolved_len, text_[i] + s.resolved_len,
+      s.spelled_len, s.spelled_cut};
 }
 
 void RepeatTable::reset() {

@@ -110,9 +110,12 @@ void send_access(const Sender& s, const AccessText& a, SendDecision d) {
             (a.spelled_cut || spelled_len < a.spelled_len ? uint32_t{wire::flag_truncated} : 0u);
   uint32_t lens[3] = {a.resolved_len, spelled_len, fn_len};
   const iovec iov[7] = {{&h, sizeof h},
-                        {&lens[0], sizeof lens[0]}, {const_cast<char*>(a.resolved), a.resolved_len},
-                        {&lens[1], sizeof lens[1]}, {const_cast<char*>(a.spelled), spelled_len},
-                        {&lens[2], sizeof lens[2]}, {const_cast<char*>(a.fn), fn_len}};
+                        {&lens[0], sizeof lens[0]},
+                        {const_cast<char*>(a.resolved), a.resolved_len},
+                        {&lens[1], sizeof lens[1]},
+                        {const_cast<char*>(a.spelled), spelled_len},
+                        {&lens[2], sizeof lens[2]},
+                        {const_cast<char*>(a.fn), fn_len}};
   if (deliver(s, iov, 7, false) == transport::Outcome::sent && !s.borrowed) send_lost(s);
 }
 

@@ -41,7 +41,8 @@ std::string baseline_suppressions(const json& report, std::string_view report_na
   for (const json& f : report["findings"]) {
     if (!f.is_object() || !f.value("suppressed", json()).is_null() || !f.contains("recipe")) continue;
     Json entry = {{"recipe", f["recipe"].get<std::string>()}};
-    if (f.contains("exe")) entry["exe"] = glob_literal(bytes_of(f["exe"], f.contains("exe_hex") ? &f["exe_hex"] : nullptr));
+    if (f.contains("exe"))
+      entry["exe"] = glob_literal(bytes_of(f["exe"], f.contains("exe_hex") ? &f["exe_hex"] : nullptr));
     Json paths = Json::array();
     const json texts = f.value("paths", json::array());
     const json* hexes = f.contains("paths_hex") ? &f["paths_hex"] : nullptr;

@@ -12,8 +12,8 @@ namespace fpshim {
 // The suppressions file (rules/suppressions.h) with one entry per unsuppressed finding of `report`:
 // its recipe, its executable and its paths as exact patterns, and the reason
 // "baseline of REPORT_NAME on DATE: review". "" and `error` set if the report has no findings array.
-std::string baseline_suppressions(const nlohmann::json& report, std::string_view report_name,
-                                  std::string_view date, std::string& error);
+std::string baseline_suppressions(const nlohmann::json& report, std::string_view report_name, std::string_view date,
+                                  std::string& error);
 
 // Reads the report at `report_path` and prints its baseline on stdout; 0, or kExitSetupError.
 int baseline(const std::string& report_path);

@@ -30,8 +30,7 @@ std::string preload_value(std::string_view existing, const std::string& library)
 }  // namespace
 
 std::vector<std::string> child_environment(const char* const* env, const ChildSettings& s) {
-  const std::string_view ours[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter,
-                                   wire::kEnvLib};
+  const std::string_view ours[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter, wire::kEnvLib};
   std::vector<std::string> out;
   std::string_view preload;
   for (; env && *env; ++env) {

@@ -11,7 +11,7 @@ struct ChildSettings {
   std::string library;  // absolute path of libfpshim.so
   std::string socket;
   std::string spool;
-  std::string build;    // 16 lowercase hex digits
+  std::string build;  // 16 lowercase hex digits
   std::string filter;
 };
 

@@ -108,8 +108,8 @@ struct VerbName {
   std::string_view name;
   Verb verb;
 };
-constexpr VerbName kVerbs[] = {{"run", kRun},     {"check-rules", kCheckRules}, {"report", kReport},
-                               {"env", kEnv},     {"serve", kServe},            {"status", kStatus}};
+constexpr VerbName kVerbs[] = {{"run", kRun},     {"check-rules", kCheckRules}, {"report", kReport}, {"env", kEnv},
+                               {"serve", kServe}, {"status", kStatus}};
 
 // Every option, once: its name, whether it takes a value, the verbs it belongs to, and what it sets.
 struct Option {
@@ -125,7 +125,8 @@ std::string set(std::optional<std::string>& field, const std::string& v) { retur
 std::string seconds(double& field, const std::string& name, const std::string& v) {
   char* end = nullptr;
   field = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || !(field >= 0)) return fmt::format("{} wants a number of seconds, not \"{}\"", name, v);
+  if (v.empty() || *end != '\0' || !(field >= 0))
+    return fmt::format("{} wants a number of seconds, not \"{}\"", name, v);
   return std::string();
 }
 
@@ -147,8 +148,7 @@ constexpr Option kOptions[] = {
      [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.source_root, v); }},
     {"--quiet", false, kOutputs,
      [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.quiet = true, std::string()); }},
-    {"--suppress", true, kGate,
-     [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.suppress, v); }},
+    {"--suppress", true, kGate, [](fpshim::RunOptions& o, const std::string& v) { return set(o.outputs.suppress, v); }},
     {"--fail-on", true, kGate,
      [](fpshim::RunOptions& o, const std::string& v) {
        o.outputs.fail_on.reset();
@@ -161,7 +161,8 @@ constexpr Option kOptions[] = {
      }},
     {"--sarif", true, kOutputs,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.sarif = v, std::string()); }},
-    {"--html", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
+    {"--html", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.html = v, std::string()); }},
     {"--events", true, kGate,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.events = v, std::string()); }},
     {"--syslog", false, kGate,
@@ -176,9 +177,11 @@ constexpr Option kOptions[] = {
      [](fpshim::RunOptions& o, const std::string&) { return (o.outputs.github = false, std::string()); }},
     {"--gitlab-codequality", true, kOutputs,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.gitlab_codequality = v, std::string()); }},
-    {"--junit", true, kOutputs, [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.junit = v, std::string()); }},
+    {"--junit", true, kOutputs,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.outputs.junit = v, std::string()); }},
     {"--spool", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.spool, v); }},
-    {"--socket", true, kEnv | kServe | kStatus | kReport, [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
+    {"--socket", true, kEnv | kServe | kStatus | kReport,
+     [](fpshim::RunOptions& o, const std::string& v) { return set(o.socket, v); }},
     {"--build", true, kReport | kEnv, [](fpshim::RunOptions& o, const std::string& v) { return set(o.build, v); }},
     {"--root", true, kReport,
      [](fpshim::RunOptions& o, const std::string& v) {
@@ -188,7 +191,8 @@ constexpr Option kOptions[] = {
        o.root_pid = int(pid);
        return std::string();
      }},
-    {"--consume", false, kReport, [](fpshim::RunOptions& o, const std::string&) { return (o.consume = true, std::string()); }},
+    {"--consume", false, kReport,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.consume = true, std::string()); }},
     {"--format", true, kEnv,
      [](fpshim::RunOptions& o, const std::string& v) {
        if (v != "sh" && v != "github" && v != "dockerfile")
@@ -196,7 +200,8 @@ constexpr Option kOptions[] = {
        o.format = v;
        return std::string();
      }},
-    {"--state", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return (o.serve.state = v, std::string()); }},
+    {"--state", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return (o.serve.state = v, std::string()); }},
     {"--reports", true, kServe,
      [](fpshim::RunOptions& o, const std::string& v) { return (o.serve.reports = v, std::string()); }},
     {"--uid", true, kServe,
@@ -212,9 +217,12 @@ constexpr Option kOptions[] = {
        o.serve.uids.push_back(pw->pw_uid);
        return std::string();
      }},
-    {"--grace", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.grace_seconds, "--grace", v); }},
-    {"--idle", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.idle_seconds, "--idle", v); }},
-    {"--keep", true, kServe, [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.keep_seconds, "--keep", v); }},
+    {"--grace", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.grace_seconds, "--grace", v); }},
+    {"--idle", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.idle_seconds, "--idle", v); }},
+    {"--keep", true, kServe,
+     [](fpshim::RunOptions& o, const std::string& v) { return seconds(o.serve.keep_seconds, "--keep", v); }},
     {"--formats", true, kServe,
      [](fpshim::RunOptions& o, const std::string& v) {
        o.serve.formats.clear();
@@ -233,7 +241,9 @@ constexpr Option kOptions[] = {
     {"--max-processes", true, kServe,
      [](fpshim::RunOptions& o, const std::string& v) { return count(o.serve.limits.processes, "--max-processes", v); }},
     {"--max-build-bytes", true, kServe,
-     [](fpshim::RunOptions& o, const std::string& v) { return count(o.serve.limits.build_bytes, "--max-build-bytes", v); }},
+     [](fpshim::RunOptions& o, const std::string& v) {
+       return count(o.serve.limits.build_bytes, "--max-build-bytes", v);
+     }},
     {"--linger", true, kRun,
      [](fpshim::RunOptions& o, const std::string& v) {
        char* end = nullptr;
@@ -298,7 +308,8 @@ int main(int argc, char** argv) {
   if (named->verb != kRun) {
     if (i < argc) return usage_error(fmt::format("{} takes no command", verb));
     if (named->verb == kCheckRules) return fpshim::check_rules(options.rules);
-    if (named->verb == kReport) return options.socket ? fpshim::report_from_serve(options) : fpshim::report_spool(options);
+    if (named->verb == kReport)
+      return options.socket ? fpshim::report_from_serve(options) : fpshim::report_spool(options);
     if (named->verb == kServe) return fpshim::serve_command(options);
     if (named->verb == kStatus) return fpshim::status_command(options);
     return fpshim::print_env(options);

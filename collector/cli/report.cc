@@ -68,12 +68,14 @@ bool spool_is_ours(const std::string& dir, std::string& why) {
   if (lstat(dir.c_str(), &st) != 0) return false;
   if (!S_ISDIR(st.st_mode)) why = fmt::format("{} is not a directory", dir);
   else if (st.st_uid != getuid()) why = fmt::format("{} belongs to uid {}, not to uid {}", dir, st.st_uid, getuid());
-  else if (st.st_mode & (S_IWGRP | S_IWOTH)) why = fmt::format("{} is writable by others (mode {:o})", dir, st.st_mode & 07777);
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    why = fmt::format("{} is writable by others (mode {:o})", dir, st.st_mode & 07777);
   return why.empty();
 }
 
 std::optional<uint64_t> parse_build_id(const std::string& s) {
-  if (s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos) return std::stoull(s, nullptr, 16);
+  if (s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos)
+    return std::stoull(s, nullptr, 16);
   return std::nullopt;
 }
 
@@ -159,7 +161,8 @@ int report_spool(const RunOptions& options) {
   std::set<BuildKey> keys = select(parts, options, chosen);
   if (keys.empty()) {
     std::vector<std::string> ids;
-    for (const BuildPart& p : parts) ids.push_back(fmt::format("{} (pid {}: {})", p.id, p.root.pid, fmt::join(p.root.argv, " ")));
+    for (const BuildPart& p : parts)
+      ids.push_back(fmt::format("{} (pid {}: {})", p.id, p.root.pid, fmt::join(p.root.argv, " ")));
     say("fpshim: no build in {} matches; there are: {}\n", dir, fmt::join(ids, "; "));
     return kExitSetupError;
   }

@@ -101,8 +101,9 @@ int run_build(const RunOptions& options) {
 
   int socket = bind_socket(dir.socket(), error);
   if (socket < 0) return fail(error);
-  CollectorSetup setup{&*rules, options.command, find_program(options.command[0], build.cwd),
-                       outputs, dir, build.id, build.cwd, getpid(), socket};
+  CollectorSetup setup{
+      &*rules,  options.command, find_program(options.command[0], build.cwd), outputs, dir, build.id, build.cwd,
+      getpid(), socket};
   Supervisor supervisor(build, options.linger_seconds, options.outputs.quiet,
                         [&setup](int control_fd, int ready_fd) { return run_collector(setup, control_fd, ready_fd); });
   if (options.outputs.writes_stdout()) supervisor.keep_stdout_for_reports();

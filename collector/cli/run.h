@@ -13,9 +13,9 @@
 namespace fpshim {
 
 struct RunOptions {
-  std::optional<std::string> rules;   // default: find_default_rules()
+  std::optional<std::string> rules;  // default: find_default_rules()
   ReportOutputs outputs;
-  double linger_seconds = 30;         // how long to wait for descendants after the command exits
+  double linger_seconds = 30;  // how long to wait for descendants after the command exits
   std::vector<std::string> command;
   // report and env
   std::optional<std::string> spool;   // default: default_spool_dir()

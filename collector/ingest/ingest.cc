@@ -142,7 +142,8 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       const msghdr& m = msgs[i].msg_hdr;
       const ucred* cred = nullptr;
       for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) cred = reinterpret_cast<ucred*>(CMSG_DATA(c));
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+          cred = reinterpret_cast<ucred*>(CMSG_DATA(c));
       const char* data = static_cast<const char*>(iovs[i].iov_base);
       wire::Header h;
       int nstrings;
@@ -212,7 +213,8 @@ void Ingest::follow_log(RecordSink& sink) {
     struct stat st;
     if (log_.fd >= 0 && fstat(log_.fd, &st) == 0) {
       log_position_ = {uint64_t(st.st_dev), uint64_t(st.st_ino), 0};
-      if (resume_.dev == log_position_.dev && resume_.ino == log_position_.ino && resume_.offset <= uint64_t(st.st_size))
+      if (resume_.dev == log_position_.dev && resume_.ino == log_position_.ino &&
+          resume_.offset <= uint64_t(st.st_size))
         log_.offset = resume_.offset;
     }
   }

@@ -35,7 +35,10 @@ class Ingest {
   void set_journal(Journal* journal) { journal_ = journal; }
   // Whose records these are: datagrams must carry this uid's credentials and spool files must be
   // owned by it (default: our own uid; `fpshim serve` running as root serves other uids too).
-  void set_owner(uint32_t uid) { uid_ = uid; owner_set_ = true; }
+  void set_owner(uint32_t uid) {
+    uid_ = uid;
+    owner_set_ = true;
+  }
 
   // Where the process log has been read up to, so that a daemon's successor resumes there instead
   // of taking again what was already taken (records up to `offset` of the file dev/ino).
@@ -128,11 +131,11 @@ class Ingest {
   std::string spool_dir_;
   std::vector<Claimed> claimed_;
   Claimed log_{"", -1, 0, 0};
-  std::vector<char> buffers_;          // kBatch datagrams of up to kMaxRecord bytes
-  std::vector<char> control_;          // their SCM_CREDENTIALS
-  std::vector<wire::Bytes> strings_;   // decode output, reused
-  std::vector<iovec> accepted_;        // the records of one batch, to journal
-  std::vector<Decoded> batch_;         // ... and to deliver
+  std::vector<char> buffers_;         // kBatch datagrams of up to kMaxRecord bytes
+  std::vector<char> control_;         // their SCM_CREDENTIALS
+  std::vector<wire::Bytes> strings_;  // decode output, reused
+  std::vector<iovec> accepted_;       // the records of one batch, to journal
+  std::vector<Decoded> batch_;        // ... and to deliver
   std::vector<wire::Bytes> batch_strings_;
 };
 

@@ -61,7 +61,8 @@ Inspection judge_elf(int fd, const struct stat& st, const ElfFacts& elf, Credent
   Inspection out;
   out.readable = true;
   const ElfFacts& own = own_facts();
-  bool foreign = own.elf_class != 0 && (elf.elf_class != own.elf_class || !elf.native_byte_order || elf.machine != own.machine);
+  bool foreign = own.elf_class != 0 &&
+                 (elf.elf_class != own.elf_class || !elf.native_byte_order || elf.machine != own.machine);
   if (!elf.executable) {
     return out;
   } else if (elf.go) {
@@ -131,8 +132,7 @@ std::string unmonitored_detail(Unmonitored reason) {
              "died before the shim started)";
     case Unmonitored::elf_class:
       return "another ELF class than libfpshim.so: the shim left itself out of its LD_PRELOAD";
-    default:
-      return std::string(unmonitored_name(reason));
+    default: return std::string(unmonitored_name(reason));
   }
 }
 

@@ -14,8 +14,8 @@ namespace fpshim {
 struct Inspection {
   bool readable = false;  // the file was there and could be examined
   Unmonitored reason = Unmonitored::none;
-  std::string detail;     // a human sentence when there is a reason
-  std::string image;      // canonical path of what will run: the file, or a script's interpreter
+  std::string detail;  // a human sentence when there is a reason
+  std::string image;   // canonical path of what will run: the file, or a script's interpreter
 };
 
 struct Credentials {

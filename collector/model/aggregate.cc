@@ -53,23 +53,15 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
   stats_.records++;
   if (h.flags & wire::flag_from_spool) stats_.late++;
   switch (wire::Kind(h.kind)) {
-    case wire::Kind::hello:
-      on_hello(p, h, strings);
-      break;
-    case wire::Kind::access:
-      on_access(p, h, view(strings[0]), view(strings[1]));
-      break;
+    case wire::Kind::hello: on_hello(p, h, strings); break;
+    case wire::Kind::access: on_access(p, h, view(strings[0]), view(strings[1])); break;
     case wire::Kind::bye:
       p.said_bye = true;
       p.bye_ns = h.time_ns;
       p.bye_status = h.result;
       break;
-    case wire::Kind::lost:
-      p.reported_lost += h.count;
-      break;
-    case wire::Kind::exec:
-      on_exec(p, h, strings);
-      break;
+    case wire::Kind::lost: p.reported_lost += h.count; break;
+    case wire::Kind::exec: on_exec(p, h, strings); break;
   }
 }
 

@@ -27,7 +27,8 @@ BuildKey build_of(const ProcessTree& tree, const Process& p) {
   return BuildKey{0, cur->pid, cur->nonce};
 }
 
-std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules, const std::vector<RecipeHits>& recipes) {
+std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
+                                    const std::vector<RecipeHits>& recipes) {
   std::map<BuildKey, size_t> index;
   std::unordered_map<const Process*, size_t> member;
   std::vector<BuildPart> parts;
@@ -67,10 +68,11 @@ std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
       if (auto m = member.find(t.process); m != member.end()) fired[m->second][r].insert(t.path);
   for (size_t i = 0; i < parts.size(); i++) {
     for (const auto& [r, paths] : fired[i]) parts[i].recipes.push_back({&rules.recipes[r], paths.size()});
-    std::sort(parts[i].recipes.begin(), parts[i].recipes.end(), [](const BuildPart::Fired& a, const BuildPart::Fired& b) {
-      if (a.recipe->importance != b.recipe->importance) return a.recipe->importance > b.recipe->importance;
-      return a.recipe->name < b.recipe->name;
-    });
+    std::sort(parts[i].recipes.begin(), parts[i].recipes.end(),
+              [](const BuildPart::Fired& a, const BuildPart::Fired& b) {
+                if (a.recipe->importance != b.recipe->importance) return a.recipe->importance > b.recipe->importance;
+                return a.recipe->name < b.recipe->name;
+              });
   }
   return parts;
 }

@@ -20,7 +20,8 @@ BuildKey build_of(const ProcessTree& tree, const Process& p);
 
 // Every build in the tree, in start order, with the recipes each one fired (distinct listed paths
 // reached by its processes, per recipe). `recipes[i]` and `rules.recipes[i]` go together.
-std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules, const std::vector<RecipeHits>& recipes);
+std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
+                                    const std::vector<RecipeHits>& recipes);
 
 // What a report says of the build made of `parts` (in start order): the first part's root command,
 // cwd and status; from the earliest start to the latest end; and, when there are several, each listed

@@ -25,14 +25,14 @@ struct ToolFile {
   std::string_view file;
 };
 constexpr ToolFile kToolFiles[] = {
-    {"make", "Makefile"},     {"gmake", "Makefile"},      {"cmake", "CMakeLists.txt"},
-    {"npm", "package.json"},  {"yarn", "package.json"},   {"pnpm", "package.json"},
-    {"node", "package.json"}, {"pip", "setup.py"},        {"pip3", "setup.py"},
-    {"cargo", "Cargo.toml"},  {"go", "go.mod"},           {"ninja", "build.ninja"},
+    {"make", "Makefile"},     {"gmake", "Makefile"},    {"cmake", "CMakeLists.txt"},
+    {"npm", "package.json"},  {"yarn", "package.json"}, {"pnpm", "package.json"},
+    {"node", "package.json"}, {"pip", "setup.py"},      {"pip3", "setup.py"},
+    {"cargo", "Cargo.toml"},  {"go", "go.mod"},         {"ninja", "build.ninja"},
 };
 // When the ancestry names nothing in the checkout: the first of these that exists, else the last.
-constexpr std::string_view kFallbackFiles[] = {"Makefile", "CMakeLists.txt", "package.json", "setup.py",
-                                               "pyproject.toml", "Dockerfile", "fpshim-build"};
+constexpr std::string_view kFallbackFiles[] = {"Makefile",       "CMakeLists.txt", "package.json", "setup.py",
+                                               "pyproject.toml", "Dockerfile",     "fpshim-build"};
 constexpr size_t kMaxScannedBytes = 1 << 20;
 
 std::string basename_of(std::string_view path) {
@@ -309,7 +309,8 @@ Findings find(const Summary& summary, const FindingOptions& options) {
         auto [it, fresh] = index.try_emplace({ps.process.exe, entry}, found.size());
         if (fresh) found.push_back(new_finding(recipe, ps.process.exe, entry));
         Finding& f = found[it->second];
-        if (std::find(f.paths.begin(), f.paths.end(), listed->second) == f.paths.end()) f.paths.push_back(listed->second);
+        if (std::find(f.paths.begin(), f.paths.end(), listed->second) == f.paths.end())
+          f.paths.push_back(listed->second);
         if (std::find(f.processes.begin(), f.processes.end(), &ps) == f.processes.end()) f.processes.push_back(&ps);
       }
     }
@@ -326,10 +327,12 @@ Findings find(const Summary& summary, const FindingOptions& options) {
       for (const PathSummary* p : f.paths) {
         f.count += p->count;
         f.count_is_lower_bound |= p->count_is_lower_bound;
-        if (f.first_seen_ns == 0 || (p->first_seen_ns && p->first_seen_ns < f.first_seen_ns)) f.first_seen_ns = p->first_seen_ns;
+        if (f.first_seen_ns == 0 || (p->first_seen_ns && p->first_seen_ns < f.first_seen_ns))
+          f.first_seen_ns = p->first_seen_ns;
         f.last_seen_ns = std::max(f.last_seen_ns, p->last_seen_ns);
       }
-      std::sort(f.paths.begin(), f.paths.end(), [](const PathSummary* a, const PathSummary* b) { return a->path < b->path; });
+      std::sort(f.paths.begin(), f.paths.end(),
+                [](const PathSummary* a, const PathSummary* b) { return a->path < b->path; });
       f.fingerprint = fmt::format("{:016x}", stable_hash({recipe.name, f.exe, f.entry ? f.entry->text : ""}));
       f.location = locate(f, out.source_root, summary.build);
       out.items.push_back(std::move(f));

@@ -29,12 +29,12 @@ struct Suppressed {
 
 struct Finding {
   const Recipe* recipe = nullptr;
-  std::string exe;                 // the executable that reached the paths; "" for folded accesses
-  const MatchEntry* entry = nullptr;  // the path group: the first entry of the recipe the paths matched
-  std::vector<const PathSummary*> paths;           // listed paths of the group this executable reached
-  const FoldedSummary* folded = nullptr;           // accesses folded past the recipe's limits (exe "")
-  std::vector<const ProcessSummary*> processes;    // the processes of this executable that reached them
-  uint64_t count = 0;                              // accesses
+  std::string exe;                               // the executable that reached the paths; "" for folded accesses
+  const MatchEntry* entry = nullptr;             // the path group: the first entry of the recipe the paths matched
+  std::vector<const PathSummary*> paths;         // listed paths of the group this executable reached
+  const FoldedSummary* folded = nullptr;         // accesses folded past the recipe's limits (exe "")
+  std::vector<const ProcessSummary*> processes;  // the processes of this executable that reached them
+  uint64_t count = 0;                            // accesses
   bool count_is_lower_bound = false;
   uint64_t first_seen_ns = 0;
   uint64_t last_seen_ns = 0;
@@ -50,16 +50,16 @@ struct Finding {
 };
 
 struct FindingOptions {
-  std::string source_root;  // where locations are looked for; default: the build's cwd
+  std::string source_root;                     // where locations are looked for; default: the build's cwd
   const Suppressions* suppressions = nullptr;  // must outlive the findings
-  std::string today;        // YYYY-MM-DD that expiry is judged on; "" is local_date()
+  std::string today;                           // YYYY-MM-DD that expiry is judged on; "" is local_date()
 };
 
 // How one suppression entry fared against the findings of a build.
 struct SuppressionUse {
-  size_t matched = 0;    // findings the entry matches, whether or not an earlier entry suppressed them first
-  size_t suppressed = 0; // findings it is the suppressing entry of (the first unexpired entry that matches)
-  bool expired = false;  // past its `expires` day: it suppresses nothing
+  size_t matched = 0;     // findings the entry matches, whether or not an earlier entry suppressed them first
+  size_t suppressed = 0;  // findings it is the suppressing entry of (the first unexpired entry that matches)
+  bool expired = false;   // past its `expires` day: it suppresses nothing
 
   bool unused() const { return matched == 0; }
 };
@@ -67,9 +67,9 @@ struct SuppressionUse {
 struct Findings {
   const Summary* summary = nullptr;
   std::string source_root;
-  std::vector<Finding> items;  // by importance (critical first), recipe, executable, entry
-  const Suppressions* suppressions = nullptr;  // null: none were given
-  std::vector<SuppressionUse> suppression_use; // one per entry of *suppressions
+  std::vector<Finding> items;                   // by importance (critical first), recipe, executable, entry
+  const Suppressions* suppressions = nullptr;   // null: none were given
+  std::vector<SuppressionUse> suppression_use;  // one per entry of *suppressions
 
   size_t unsuppressed() const;
   // Unsuppressed findings whose recipe's importance is `level` or above: what the gate counts.

@@ -101,7 +101,7 @@ std::vector<ProcessTree::Launch> ProcessTree::launches() {
     for (size_t i = 0; i < p.execs.size(); i++) {
       const ExecEvent& e = p.execs[i];
       if (e.result != 0) continue;  // the report of a failed exec
-      if (e.child_pid > 0) {  // spawned
+      if (e.child_pid > 0) {        // spawned
         out.push_back(Launch{&p, &e, e.child_pid, p.pid, false});
         continue;
       }

@@ -55,9 +55,9 @@ struct Process {
   std::string cwd;
   std::vector<std::string> argv;
   SeqSet seqs;
-  uint64_t reported_lost = 0;    // the sum of its lost records
+  uint64_t reported_lost = 0;        // the sum of its lost records
   std::optional<uint64_t> torn_seq;  // the highest seq of its records torn in a spool file
-  std::vector<ExecEvent> execs;  // by seq
+  std::vector<ExecEvent> execs;      // by seq
 
   // Worked out by ProcessTree::resolve():
   bool from_exec_record = false;  // never reported: known only from the exec record that started it
@@ -128,7 +128,7 @@ class ProcessTree {
   int32_t root_ppid_ = 0;
   std::optional<ExecEvent> root_launch_;
   std::optional<std::pair<int, uint64_t>> root_exit_;
-  std::unordered_map<const Process*, Process*> replacement_;     // image -> the image its exec started
+  std::unordered_map<const Process*, Process*> replacement_;        // image -> the image its exec started
   std::unordered_map<const Process*, const Process*> vfork_owner_;  // vfork child -> the parent image
 };
 

@@ -85,11 +85,8 @@ void RecipeHits::count_folded_path(Bucket& b, std::string_view path, uint64_t pa
       b.exact_paths++;
       if (b.examples.size() < kFoldedExamples) b.examples.emplace_back(path);
       break;
-    case BoundedHashSet::Insert::present:
-      break;
-    case BoundedHashSet::Insert::full:
-      b.paths_exact = false;
-      break;
+    case BoundedHashSet::Insert::present: break;
+    case BoundedHashSet::Insert::full: b.paths_exact = false; break;
   }
 }
 

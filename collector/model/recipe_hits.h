@@ -80,8 +80,8 @@ class RecipeHits {
 
   // An access that fired the recipe through `entry`, the first of its entries that matched;
   // `path_hash` is hash_bytes(path).
-  void add(const Process& p, const wire::Header& h, std::string_view path, std::string_view spelled,
-           uint64_t path_hash, uint32_t entry);
+  void add(const Process& p, const wire::Header& h, std::string_view path, std::string_view spelled, uint64_t path_hash,
+           uint32_t entry);
 
   bool empty() const { return paths_.empty() && buckets_.empty(); }
   const std::vector<KeptPath>& paths() const { return paths_; }

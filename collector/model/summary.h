@@ -37,9 +37,9 @@ struct PathSummary {
 // recipe had reached its limit of distinct paths (or of path-process pairs; see RecipeHits).
 struct FoldedSummary {
   const MatchEntry* entry = nullptr;
-  uint32_t entry_index = 0;  // in Recipe::match
-  uint64_t paths = 0;        // distinct paths folded that are not listed in RecipeSummary::paths
-  bool paths_exact = true;   // false: `paths` is an estimate (about 2% off)
+  uint32_t entry_index = 0;           // in Recipe::match
+  uint64_t paths = 0;                 // distinct paths folded that are not listed in RecipeSummary::paths
+  bool paths_exact = true;            // false: `paths` is an estimate (about 2% off)
   std::vector<std::string> examples;  // a few of those paths, sorted
   uint64_t records = 0;
   uint64_t count = 0;
@@ -54,8 +54,8 @@ struct FoldedSummary {
 
 struct ProcessSummary {
   ProcessRef process;
-  std::vector<std::string> paths;   // the recipe's listed paths this process reached (not the folded ones)
-  std::vector<ProcessRef> ancestry; // parent first, up to the build's root command
+  std::vector<std::string> paths;    // the recipe's listed paths this process reached (not the folded ones)
+  std::vector<ProcessRef> ancestry;  // parent first, up to the build's root command
 };
 
 struct RecipeSummary {
@@ -73,7 +73,7 @@ struct ProcessEntry {
   ProcessRef process;
   int32_t ppid = 0;
   uint64_t started_ns = 0;
-  uint64_t ended_ns = 0;             // 0 if unknown
+  uint64_t ended_ns = 0;  // 0 if unknown
   std::optional<int> exit_status;
   Unmonitored reason = Unmonitored::none;  // none: monitored
   std::optional<std::string> execed_from;  // the exe of the image this one replaced
@@ -98,7 +98,7 @@ struct BuildInfo {
   std::string cwd;
   uint64_t started_ns = 0;
   uint64_t finished_ns = 0;
-  int exit_code = 0;           // -1 if unknown (fpshim's supervisor went away; a spool root that sent no bye)
+  int exit_code = 0;          // -1 if unknown (fpshim's supervisor went away; a spool root that sent no bye)
   std::optional<int> signal;  // the signal the command died of
   bool linger_expired = false;
   std::vector<ProcessRef> still_running;  // at the linger cutoff
@@ -119,31 +119,31 @@ struct BuildKey {
 // One build among several in a spool (model/builds.h): `fpshim report` lists each.
 struct BuildPart {
   BuildKey key;
-  std::string id;                      // key.str()
-  uint64_t build_id = 0;               // FPSHIM_BUILD's id, 0 if the processes carried none
-  ProcessRef root;                     // its root command
+  std::string id;         // key.str()
+  uint64_t build_id = 0;  // FPSHIM_BUILD's id, 0 if the processes carried none
+  ProcessRef root;        // its root command
   std::string cwd;
   uint64_t started_ns = 0;
-  uint64_t ended_ns = 0;               // 0: unknown (a root that only said hello sends no bye, or still runs)
-  uint64_t last_seen_ns = 0;           // the latest start or end of any of its processes
-  std::optional<int> exit_status;      // the root's
+  uint64_t ended_ns = 0;           // 0: unknown (a root that only said hello sends no bye, or still runs)
+  uint64_t last_seen_ns = 0;       // the latest start or end of any of its processes
+  std::optional<int> exit_status;  // the root's
   uint64_t processes = 0;
   uint64_t unmonitored = 0;
   struct Fired {
     const Recipe* recipe = nullptr;
-    uint64_t paths = 0;                // distinct listed paths its processes reached
+    uint64_t paths = 0;  // distinct listed paths its processes reached
   };
-  std::vector<Fired> recipes;          // by importance, then name
+  std::vector<Fired> recipes;  // by importance, then name
 };
 
 struct Summary {
   BuildInfo build;
-  std::vector<RecipeSummary> recipes;  // fired ones, by importance (critical first), then name
-  uint64_t processes_seen = 0;         // distinct processes that sent any record
-  std::vector<ProcessEntry> processes; // every process image, in start order
+  std::vector<RecipeSummary> recipes;   // fired ones, by importance (critical first), then name
+  uint64_t processes_seen = 0;          // distinct processes that sent any record
+  std::vector<ProcessEntry> processes;  // every process image, in start order
   Coverage coverage;
   Stats stats;
-  std::vector<BuildPart> builds;       // `fpshim report` of a spool with several builds; empty otherwise
+  std::vector<BuildPart> builds;  // `fpshim report` of a spool with several builds; empty otherwise
 };
 
 }  // namespace fpshim

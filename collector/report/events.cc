@@ -174,8 +174,9 @@ Json access_event(const AccessEvent& a, const EventHost& host) {
 
   std::string chain = describe(proc, 80);
   for (const ProcessRef& anc : *a.ancestry) chain += " <- " + describe(anc, 80);
-  out["message"] = fmt::format("{}: {} {} {} ({})", f.recipe->title, proc.known ? basename_of(proc.exe) : describe(proc),
-                               ops.empty() ? "accessed" : ops, escape_invalid_utf8(p.path), escape_invalid_utf8(chain));
+  out["message"] = fmt::format("{}: {} {} {} ({})", f.recipe->title,
+                               proc.known ? basename_of(proc.exe) : describe(proc), ops.empty() ? "accessed" : ops,
+                               escape_invalid_utf8(p.path), escape_invalid_utf8(chain));
   out["log"] = {{"level", level_of(f.importance())}};
 
   json& event = out["event"];
@@ -204,7 +205,9 @@ Json access_event(const AccessEvent& a, const EventHost& host) {
 
   json ancestry = json::array();
   for (const ProcessRef& anc : *a.ancestry) ancestry.push_back(process_fields(anc));
-  json access = {{"count", p.count}, {"count_is_lower_bound", p.count_is_lower_bound}, {"failed", p.failed},
+  json access = {{"count", p.count},
+                 {"count_is_lower_bound", p.count_is_lower_bound},
+                 {"failed", p.failed},
                  {"errors", errors_json(p.errors)}};
   json ops_list = json::array();
   for (std::string_view op : operation_names(p.operations)) ops_list.push_back(std::string(op));
@@ -260,8 +263,8 @@ Json folded_event(const Finding& f, const std::string& build_id, const EventHost
   const std::string ops = joined(operation_names(fs.operations), ",");
   json out = common(iso_time(fs.first_seen_ns), "fpshim.folded", host);
   out["message"] = fmt::format("{}: {}{} more paths {} by {} processes, not listed one by one (limit reached)",
-                               f.recipe->title, fs.paths_exact ? "" : "about ", fs.paths, ops.empty() ? "accessed" : ops,
-                               fs.processes);
+                               f.recipe->title, fs.paths_exact ? "" : "about ", fs.paths,
+                               ops.empty() ? "accessed" : ops, fs.processes);
   out["log"] = {{"level", level_of(f.importance())}};
   json& event = out["event"];
   event["kind"] = "alert";
@@ -297,9 +300,10 @@ Json summary_event(const Findings& findings, size_t access_events, const EventHo
 
   const size_t suppressed = findings.items.size() - findings.unsuppressed();
   std::string status = b.signal ? "died of " + signal_name(*b.signal) : fmt::format("exited {}", b.exit_code);
-  out["message"] = fmt::format("build `{}` {}: {} findings ({} suppressed) from {} recipes; {} processes monitored, {} not",
-                               shell_command(b.command, 80), status, findings.items.size(), suppressed, s.recipes.size(),
-                               s.coverage.monitored, s.coverage.unmonitored.size());
+  out["message"] = fmt::format(
+      "build `{}` {}: {} findings ({} suppressed) from {} recipes; {} processes monitored, {} not",
+      shell_command(b.command, 80), status, findings.items.size(), suppressed, s.recipes.size(), s.coverage.monitored,
+      s.coverage.unmonitored.size());
   auto worst = findings.worst();
   out["log"] = {{"level", worst ? level_of(*worst) : "info"}};
   json& event = out["event"];
@@ -365,14 +369,10 @@ Json summary_event(const Findings& findings, size_t access_events, const EventHo
   build["signal"] = b.signal ? json(signal_name(*b.signal)) : json(nullptr);
   build["linger_expired"] = b.linger_expired;
   build["still_running"] = b.still_running.size();
-  out["fpshim"] = {{"version", FPSHIM_VERSION},
-                   {"build", std::move(build)},
-                   {"findings", std::move(counts)},
-                   {"recipes", std::move(recipes)},
-                   {"events", access_events},
-                   {"processes_seen", s.processes_seen},
-                   {"coverage", std::move(coverage)},
-                   {"stats", report_json(s)["stats"]}};
+  out["fpshim"] = {{"version", FPSHIM_VERSION},       {"build", std::move(build)},
+                   {"findings", std::move(counts)},   {"recipes", std::move(recipes)},
+                   {"events", access_events},         {"processes_seen", s.processes_seen},
+                   {"coverage", std::move(coverage)}, {"stats", report_json(s)["stats"]}};
   return out;
 }
 
@@ -394,8 +394,9 @@ std::vector<Json> all_events(const Findings& findings, const EventHost& host) {
       }
     }
   }
-  std::sort(timed.begin(), timed.end(),
-            [](const auto& x, const auto& y) { return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y)); });
+  std::sort(timed.begin(), timed.end(), [](const auto& x, const auto& y) {
+    return std::tie(std::get<0>(x), std::get<1>(x)) < std::tie(std::get<0>(y), std::get<1>(y));
+  });
   std::vector<Json> out;
   out.reserve(timed.size() + 1);
   for (auto& t : timed) out.push_back(std::move(std::get<2>(t)));

@@ -56,9 +56,9 @@ struct LiveAccess {
   uint64_t count = 1;                // accesses the record stands for
   uint64_t time_ns = 0;              // CLOCK_REALTIME of the record
   std::string build_id;
-  std::string source_root;           // where the finding is located ("": the chain's root's cwd)
+  std::string source_root;  // where the finding is located ("": the chain's root's cwd)
   const Suppressions* suppressions = nullptr;
-  std::string today;                 // YYYY-MM-DD for the suppressions' expiry
+  std::string today;  // YYYY-MM-DD for the suppressions' expiry
 };
 
 Json live_access_event(const LiveAccess& access, const EventHost& host);

@@ -124,9 +124,9 @@ std::string outcome(const BuildInfo& b) {
 std::string header(const Findings& f) {
   const Summary& s = *f.summary;
   size_t suppressed = f.items.size() - f.unsuppressed();
-  std::string out = fmt::format("## fpshim: {}\n\n", f.unsuppressed() ? "fingerprinting detected"
-                                                    : f.items.empty() ? "no fingerprinting detected"
-                                                                      : "only suppressed findings");
+  std::string out = fmt::format("## fpshim: {}\n\n", f.unsuppressed()  ? "fingerprinting detected"
+                                                     : f.items.empty() ? "no fingerprinting detected"
+                                                                       : "only suppressed findings");
   out += fmt::format("The build {} {}. ", code(shell_command(s.build.command, 80)), outcome(s.build));
   if (!f.items.empty())
     out += fmt::format("**{} fired: {}**{}. ", plural(s.recipes.size(), "recipe", "recipes"),
@@ -217,8 +217,8 @@ std::string render_github_summary(const Findings& findings, size_t budget) {
   bool first = true;
   for (const Finding& f : findings.items) {
     if (!f.suppressed) continue;
-    std::string text =
-        first ? "### Suppressed findings\n\nAccepted by the suppressions file; they do not count.\n\n" : "";
+    std::string text = first ? "### Suppressed findings\n\nAccepted by the suppressions file; they do not count.\n\n"
+                             : "";
     first = false;
     middle.push_back({text + fmt::format("- `{}` {} on {}: suppressed ({})\n", f.recipe->name,
                                          f.exe.empty() ? exe_label(f) : code(f.exe),
@@ -237,9 +237,10 @@ std::string render_github_summary(const Findings& findings, size_t budget) {
     middle.back().text += "\n";
   }
   std::string head = header(findings);
-  std::string tail = stats_block(s) + fmt::format("<sub>fpshim; every path and process is in the JSON report "
-                                                  "(`--report`). Source root: {}</sub>\n",
-                                                  code(findings.source_root));
+  std::string tail = stats_block(s) + fmt::format(
+                                          "<sub>fpshim; every path and process is in the JSON report "
+                                          "(`--report`). Source root: {}</sub>\n",
+                                          code(findings.source_root));
   if (head.size() + tail.size() + kTruncationReserve > budget) {
     std::string line = "fpshim: the step summary was full; see the JSON report\n";
     return line.size() <= budget ? line : "";
@@ -258,10 +259,11 @@ std::string render_github_summary(const Findings& findings, size_t budget) {
       left_gaps += middle[j].gaps;
       left_bytes += middle[j].text.size();
     }
-    out += fmt::format("\n> **Truncated:** {} and {} ({} bytes) were left out to keep this summary under GitHub's "
-                       "1 MiB limit; the JSON report has them all.\n\n",
-                       plural(left_findings, "finding", "findings"), plural(left_gaps, "unmonitored process",
-                                                                          "unmonitored processes"), left_bytes);
+    out += fmt::format(
+        "\n> **Truncated:** {} and {} ({} bytes) were left out to keep this summary under GitHub's "
+        "1 MiB limit; the JSON report has them all.\n\n",
+        plural(left_findings, "finding", "findings"), plural(left_gaps, "unmonitored process", "unmonitored processes"),
+        left_bytes);
   }
   return out + tail;
 }
@@ -331,10 +333,11 @@ std::string render_github_annotations(const Findings& findings) {
                        github_escape(title, true), github_escape(message, false));
   }
   if (left > 0)
-    out += fmt::format("::notice title={}::{} more {} not annotated (GitHub shows at most {} errors and {} warnings "
-                       "per step); see the step summary\n",
-                       github_escape("fpshim", true), left, left == 1 ? "finding" : "findings",
-                       kGithubAnnotationsPerKind, kGithubAnnotationsPerKind);
+    out += fmt::format(
+        "::notice title={}::{} more {} not annotated (GitHub shows at most {} errors and {} warnings "
+        "per step); see the step summary\n",
+        github_escape("fpshim", true), left, left == 1 ? "finding" : "findings", kGithubAnnotationsPerKind,
+        kGithubAnnotationsPerKind);
   return out;
 }
 

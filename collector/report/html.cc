@@ -133,9 +133,9 @@ void write_headline(const Findings& fs, std::string& out) {
     detail = "No recipe fired, and every process of the build was monitored.";
   } else if (s.recipes.empty()) {
     cls = "gaps", title = "No fingerprinting detected in monitored processes";
-    detail =
-        fmt::format("But {} ran unmonitored: what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
-                    plural(unmonitored, "process", "processes"));
+    detail = fmt::format(
+        "But {} ran unmonitored: what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
+        plural(unmonitored, "process", "processes"));
   } else {
     cls = fs.unsuppressed() == 0 && !fs.items.empty() ? "accepted" : "detected";
     title = cls == "detected" ? "Fingerprinting detected" : "Fingerprinting detected; every finding is suppressed";
@@ -188,24 +188,24 @@ void write_glance(const Findings& fs, std::string& out) {
     const Finding& f = fs.items[i];
     const std::vector<std::string> paths = f.path_names();
     std::string_view level = importance_name(f.importance());
-    out +=
-        fmt::format("<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} reached <code>{}</code>{}",
-                    f.suppressed ? " class=\"suppressed\"" : "", level, level, h(f.fingerprint), h(f.recipe->name),
-                    f.exe.empty() ? std::string("folded accesses") : "<code>" + h(f.exe) + "</code>",
-                    paths.empty() ? std::string() : h(paths.front()),
-                    paths.size() > 1 ? fmt::format(" and {} more", paths.size() - 1) : std::string());
+    out += fmt::format(
+        "<li{}><span class=\"badge {}\">{}</span> <a href=\"#f-{}\">{}</a>: {} reached <code>{}</code>{}",
+        f.suppressed ? " class=\"suppressed\"" : "", level, level, h(f.fingerprint), h(f.recipe->name),
+        f.exe.empty() ? std::string("folded accesses") : "<code>" + h(f.exe) + "</code>",
+        paths.empty() ? std::string() : h(paths.front()),
+        paths.size() > 1 ? fmt::format(" and {} more", paths.size() - 1) : std::string());
     out += fmt::format(" <span class=\"muted\">at <code>{}:{}</code>{}</span></li>\n", h(f.location.uri),
                        f.location.line, f.suppressed ? " (suppressed)" : "");
   }
   if (fs.items.size() > kMaxFindings)
-    out +=
-        fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n", fs.items.size() - kMaxFindings);
+    out += fmt::format("<li class=\"muted\">... and {} more (see the JSON report)</li>\n",
+                       fs.items.size() - kMaxFindings);
   out += "</ul>\n</section>\n";
 }
 
 void write_finding(const Finding& f, std::string& out) {
-  out +=
-      fmt::format("<article class=\"finding{}\" id=\"f-{}\">\n", f.suppressed ? " suppressed" : "", h(f.fingerprint));
+  out += fmt::format("<article class=\"finding{}\" id=\"f-{}\">\n", f.suppressed ? " suppressed" : "",
+                     h(f.fingerprint));
   std::string who = f.exe.empty() ? std::string("accesses folded past the recipe's limits") : h(f.exe);
   out += fmt::format("<h4>{}{}</h4>\n", f.exe.empty() ? who : "<code>" + who + "</code>",
                      f.suppressed ? " <span class=\"muted\">(suppressed)</span>" : "");
@@ -288,16 +288,14 @@ void write_recipes(const Findings& fs, std::string& out) {
     out += fmt::format("<p>{}</p>\n", h(recipe.description));
     out += fmt::format("<dl><dt>MITRE ATT&amp;CK</dt><dd>{} {} (tactic {} {})</dd>\n", h(recipe.technique.id),
                        h(recipe.technique.name), h(recipe.tactic.id), h(recipe.tactic.name));
-    out +=
-        fmt::format("<dt>In CI</dt><dd>{}</dd><dt>In staging</dt><dd>{}</dd><dt>In production</dt><dd>{}</dd></dl>\n",
-                    h(recipe.guidance.ci), h(recipe.guidance.staging), h(recipe.guidance.production));
+    out += fmt::format(
+        "<dt>In CI</dt><dd>{}</dd><dt>In staging</dt><dd>{}</dd><dt>In production</dt><dd>{}</dd></dl>\n",
+        h(recipe.guidance.ci), h(recipe.guidance.staging), h(recipe.guidance.production));
     size_t left = 0;
     for (const Finding& f : fs.items) {
       if (f.recipe != &recipe) continue;
-      if (shown < kMaxFindings)
-        write_finding(f, out), shown++;
-      else
-        left++;
+      if (shown < kMaxFindings) write_finding(f, out), shown++;
+      else left++;
     }
     if (left)
       out += fmt::format("<p class=\"muted\">... and {} more (see the JSON report)</p>\n",
@@ -345,10 +343,8 @@ void write_tree(const Summary& s, std::string& out) {
       Touched& t = touched[match];
       for (const std::string& path : p.paths) {
         auto [it, fresh] = t.index.try_emplace(path, t.paths.size());
-        if (fresh)
-          t.paths.emplace_back(path, r.recipe->name);
-        else
-          t.paths[it->second].second += ", " + r.recipe->name;
+        if (fresh) t.paths.emplace_back(path, r.recipe->name);
+        else t.paths[it->second].second += ", " + r.recipe->name;
       }
     }
   }
@@ -373,14 +369,10 @@ void write_tree(const Summary& s, std::string& out) {
   size_t hidden_roots = 0;
   for (size_t i = 0; i < n; i++) {
     if (parent[i] < 0) {
-      if (keep[i])
-        roots.push_back(i);
-      else
-        hidden_roots++;
-    } else if (keep[i])
-      children[size_t(parent[i])].push_back(i);
-    else if (keep[size_t(parent[i])])
-      hidden[size_t(parent[i])]++;
+      if (keep[i]) roots.push_back(i);
+      else hidden_roots++;
+    } else if (keep[i]) children[size_t(parent[i])].push_back(i);
+    else if (keep[size_t(parent[i])]) hidden[size_t(parent[i])]++;
   }
 
   out += "<section id=\"tree\"><h2>Process tree</h2>\n";
@@ -517,26 +509,15 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : escape_invalid_utf8(text)) {
     switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
       default:
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
           out += fmt::format("\\x{:02x}", int(c));
-        else
-          out += c;
+        else out += c;
     }
   }
   return out;

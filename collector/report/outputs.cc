@@ -69,8 +69,8 @@ int apply_gate(const Findings& findings, const ReportOutputs& outputs, int statu
     if (!f.suppressed && f.importance() >= level &&
         std::find(recipes.begin(), recipes.end(), f.recipe->name) == recipes.end())
       recipes.push_back(f.recipe->name);
-  say("fpshim: failing the build: {} unsuppressed {} at {} or above ({})\n", count,
-      count == 1 ? "finding" : "findings", importance_name(level), fmt::join(recipes, ", "));
+  say("fpshim: failing the build: {} unsuppressed {} at {} or above ({})\n", count, count == 1 ? "finding" : "findings",
+      importance_name(level), fmt::join(recipes, ", "));
   return kExitGate;
 }
 
@@ -84,10 +84,8 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     std::string (*render)(const Findings&);
   };
   const FileFormat formats[] = {
-      {outputs.sarif, render_sarif},
-      {outputs.html, render_html},
-      {outputs.events, render_events},
-      {outputs.gitlab_codequality, render_gitlab_codequality},
+      {outputs.sarif, render_sarif},   {outputs.html, render_html},
+      {outputs.events, render_events}, {outputs.gitlab_codequality, render_gitlab_codequality},
       {outputs.junit, render_junit},
   };
   int status = 0;

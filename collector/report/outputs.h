@@ -18,13 +18,13 @@ struct ReportOutputs {
   std::optional<std::string> source_root;  // where findings are located (default: the build's cwd)
   std::optional<std::string> suppress;     // --suppress FILE (default: .fpshim-suppressions.json in the source root)
   std::shared_ptr<const Suppressions> suppressions;  // loaded (and checked) from it before the build runs
-  std::optional<Importance> fail_on;       // --fail-on LEVEL; unset ("none"): the gate never fails a build
-  bool own_status = false;                 // fpshim's status is its own, not the build's (`report`): the
-                                           // gate applies whatever the build's status was
-  std::optional<std::string> sarif;        // SARIF 2.1.0 file for code scanning
-  std::optional<std::string> html;         // self-contained HTML report file
-  std::optional<std::string> events;       // ECS events, one JSON object per line ("-": stdout)
-  std::optional<std::string> syslog;       // the events to this syslog socket as RFC 5424 messages
+  std::optional<Importance> fail_on;                 // --fail-on LEVEL; unset ("none"): the gate never fails a build
+  bool own_status = false;                           // fpshim's status is its own, not the build's (`report`): the
+                                                     // gate applies whatever the build's status was
+  std::optional<std::string> sarif;                  // SARIF 2.1.0 file for code scanning
+  std::optional<std::string> html;                   // self-contained HTML report file
+  std::optional<std::string> events;                 // ECS events, one JSON object per line ("-": stdout)
+  std::optional<std::string> syslog;                 // the events to this syslog socket as RFC 5424 messages
 
   // Whether a file output is "-" (stdout); each file output belongs in this list.
   bool writes_stdout() const {
@@ -32,7 +32,7 @@ struct ReportOutputs {
       if (*file && **file == "-") return true;
     return false;
   }
-  std::optional<bool> github;              // --github/--no-github; unset: on when GITHUB_ACTIONS=true
+  std::optional<bool> github;                     // --github/--no-github; unset: on when GITHUB_ACTIONS=true
   std::optional<std::string> gitlab_codequality;  // GitLab Code Quality JSON file
   std::optional<std::string> junit;               // JUnit XML file
 };

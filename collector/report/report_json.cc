@@ -184,7 +184,8 @@ json builds_json(const std::vector<BuildPart>& parts) {
     b["unmonitored"] = p.unmonitored;
     json fired = json::array();
     for (const BuildPart::Fired& f : p.recipes)
-      fired.push_back({{"name", f.recipe->name}, {"importance", importance_name(f.recipe->importance)}, {"paths", f.paths}});
+      fired.push_back(
+          {{"name", f.recipe->name}, {"importance", importance_name(f.recipe->importance)}, {"paths", f.paths}});
     b["recipes"] = std::move(fired);
     out.push_back(std::move(b));
   }
@@ -301,7 +302,8 @@ json report_json(const Findings& findings) {
 
 bool write_json_report(const Findings& findings, const std::string& path, std::string& error) {
   // Every string is valid UTF-8 by construction; `replace` only guards against a slip.
-  return write_atomically(path, report_json(findings).dump(2, ' ', false, json::error_handler_t::replace) + "\n", error);
+  return write_atomically(path, report_json(findings).dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                          error);
 }
 
 }  // namespace fpshim

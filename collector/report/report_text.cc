@@ -21,7 +21,8 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 }
 
 std::string outcome(const BuildInfo& b) {
-  if (b.exit_code < 0) return "ended with an unknown status (fpshim run went away, or the root process reported no exit)";
+  if (b.exit_code < 0)
+    return "ended with an unknown status (fpshim run went away, or the root process reported no exit)";
   if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
   return fmt::format("exited with {}", b.exit_code);
 }
@@ -38,7 +39,8 @@ void write_path(const PathSummary& p, std::FILE* out) {
   std::vector<std::string> ops;
   for (std::string_view op : operation_names(p.operations)) ops.emplace_back(op);
   std::string line = fmt::format("    {}  [{}] {}{} {}", escape_invalid_utf8(p.path), join(ops, ","), p.count,
-                                 p.count_is_lower_bound ? "+" : "", p.count == 1 && !p.count_is_lower_bound ? "time" : "times");
+                                 p.count_is_lower_bound ? "+" : "",
+                                 p.count == 1 && !p.count_is_lower_bound ? "time" : "times");
   fmt::print(out, "{}{}\n", line, errors_text(p.failed, p.errors));
 }
 
@@ -47,9 +49,10 @@ void write_folded(const FoldedSummary& f, std::FILE* out) {
   std::string entry = fmt::format("entry {} {}", match_kind_name(f.entry->kind), f.entry->text);
   std::string accesses = fmt::format("{}{} {}", f.count, f.count_is_lower_bound ? "+" : "",
                                      f.count == 1 && !f.count_is_lower_bound ? "access" : "accesses");
-  std::string line = f.paths > 0 ? fmt::format("    ... and {}{} more {} folded ({}): {}", f.paths_exact ? "" : "about ",
-                                               f.paths, f.paths == 1 ? "path" : "paths", entry, accesses)
-                                 : fmt::format("    ... and {} by more processes folded ({})", accesses, entry);
+  std::string line = f.paths > 0
+                         ? fmt::format("    ... and {}{} more {} folded ({}): {}", f.paths_exact ? "" : "about ",
+                                       f.paths, f.paths == 1 ? "path" : "paths", entry, accesses)
+                         : fmt::format("    ... and {} by more processes folded ({})", accesses, entry);
   fmt::print(out, "{}{}\n", line, errors_text(f.failed, f.errors));
 }
 
@@ -60,7 +63,8 @@ void write_recipe(const RecipeSummary& r, std::FILE* out) {
              recipe.tactic.name, r.hits, r.hits == 1 ? "hit" : "hits");
   fmt::print(out, "  paths:\n");
   for (size_t i = 0; i < r.paths.size() && i < kMaxPaths; i++) write_path(r.paths[i], out);
-  if (r.paths.size() > kMaxPaths) fmt::print(out, "    ... and {} more (see the JSON report)\n", r.paths.size() - kMaxPaths);
+  if (r.paths.size() > kMaxPaths)
+    fmt::print(out, "    ... and {} more (see the JSON report)\n", r.paths.size() - kMaxPaths);
   for (const FoldedSummary& f : r.folded) write_folded(f, out);
   fmt::print(out, "  processes:\n");
   for (size_t i = 0; i < r.processes.size() && i < kMaxProcesses; i++) {
@@ -89,7 +93,8 @@ void write_coverage(const Coverage& c, std::FILE* out) {
   fmt::print(out, "\n");
 }
 
-// "  build 25493-17...: `sh -c './fp.sh'` in /src, 12:00:01 to 12:00:03, exit 0, 7 processes: machine_fingerprint (2 paths)"
+// "  build 25493-17...: `sh -c './fp.sh'` in /src, 12:00:01 to 12:00:03, exit 0, 7 processes: machine_fingerprint (2
+// paths)"
 void write_builds(const std::vector<BuildPart>& parts, std::FILE* out) {
   fmt::print(out, "fpshim: {} builds in the spool\n", parts.size());
   for (const BuildPart& p : parts) {
@@ -109,7 +114,8 @@ void write_builds(const std::vector<BuildPart>& parts, std::FILE* out) {
 }  // namespace
 
 void write_text_report(const Summary& s, std::FILE* out) {
-  if (s.builds.empty()) fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
+  if (s.builds.empty())
+    fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
   else write_builds(s.builds, out);
   if (s.build.linger_expired) {
     fmt::print(out, "fpshim: stopped waiting; {} process(es) of the build still running:\n",
@@ -149,8 +155,10 @@ void write_text_report(const Summary& s, std::FILE* out) {
     fmt::print(out, "fpshim: counts marked + are lower bounds (a process did not say bye{})\n",
                st.folded_records > 0 ? ", or part of the count was folded" : "");
   if (st.folded_records > 0)
-    fmt::print(out, "fpshim: {} record(s) were folded into counts per rule entry (a recipe lists at most {} paths one by one)\n",
-               st.folded_records, RecipeHits::kMaxPaths);
+    fmt::print(
+        out,
+        "fpshim: {} record(s) were folded into counts per rule entry (a recipe lists at most {} paths one by one)\n",
+        st.folded_records, RecipeHits::kMaxPaths);
   if (st.lost > 0) fmt::print(out, "fpshim: {} record(s) were lost; some accesses may be missing\n", st.lost);
   if (st.capped > 0)
     fmt::print(out, "fpshim: {} record(s) were dropped at a cap of fpshim serve; some accesses may be missing\n",

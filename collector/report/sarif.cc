@@ -24,7 +24,7 @@ using json = Json;
 
 constexpr std::string_view kSchema = "https://json.schemastore.org/sarif-2.1.0.json";
 constexpr std::string_view kSrcRoot = "%SRCROOT%";
-constexpr size_t kMaxDescription = 1024;  // GitHub: short and full descriptions
+constexpr size_t kMaxDescription = 1024;   // GitHub: short and full descriptions
 constexpr size_t kMaxMessagePaths = 3;     // paths named in a message
 constexpr size_t kMaxListed = 100;         // paths, pids and arguments listed in a result's properties
 constexpr size_t kMaxArg = 200;            // bytes of one argument in the properties
@@ -77,9 +77,8 @@ std::string pascal_case(std::string_view name) {
 
 // The ATT&CK page of a technique id ("T1082", "T1552.001"), "" for anything else.
 std::string mitre_uri(std::string_view id) {
-  if (id.size() < 2 || id[0] != 'T' || !std::all_of(id.begin() + 1, id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || c == '.';
-      }))
+  if (id.size() < 2 || id[0] != 'T' ||
+      !std::all_of(id.begin() + 1, id.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }))
     return "";
   std::string path(id);
   std::replace(path.begin(), path.end(), '.', '/');
@@ -89,10 +88,11 @@ std::string mitre_uri(std::string_view id) {
 json rule_of(const Recipe& r) {
   const std::string mitre = fmt::format("MITRE ATT&CK: {} {} (tactic {} {})", r.technique.id, r.technique.name,
                                         r.tactic.id, r.tactic.name);
-  std::string text = fmt::format("{}\n\n{}\n\nImportance: {}. {}\n\nWhat to do\nIn CI: {}\nIn staging: {}\n"
-                                 "In production: {}\n",
-                                 r.title, r.description, importance_name(r.importance), mitre, r.guidance.ci,
-                                 r.guidance.staging, r.guidance.production);
+  std::string text = fmt::format(
+      "{}\n\n{}\n\nImportance: {}. {}\n\nWhat to do\nIn CI: {}\nIn staging: {}\n"
+      "In production: {}\n",
+      r.title, r.description, importance_name(r.importance), mitre, r.guidance.ci, r.guidance.staging,
+      r.guidance.production);
   std::string markdown = fmt::format(
       "# {}\n\n{}\n\n**Importance:** {}. **MITRE ATT&CK:** {} {} (tactic {} {}).\n\n## What to do\n\n"
       "- **In CI:** {}\n- **In staging:** {}\n- **In production:** {}\n",
@@ -111,12 +111,12 @@ json rule_of(const Recipe& r) {
   };
   if (std::string uri = mitre_uri(r.technique.id); !uri.empty()) rule["helpUri"] = uri;
   rule["defaultConfiguration"] = {{"level", level_of(r.importance)}};
-  rule["properties"] = {{"tags", std::move(tags)},
-                        {"security-severity", security_severity_of(r.importance)},
-                        {"precision", "high"},
-                        {"problem.severity",
-                         level_of(r.importance) == "note" ? "recommendation" : level_of(r.importance)},
-                        {"importance", importance_name(r.importance)}};
+  rule["properties"] = {
+      {"tags", std::move(tags)},
+      {"security-severity", security_severity_of(r.importance)},
+      {"precision", "high"},
+      {"problem.severity", level_of(r.importance) == "note" ? "recommendation" : level_of(r.importance)},
+      {"importance", importance_name(r.importance)}};
   return rule;
 }
 
@@ -202,15 +202,14 @@ json result_of(const Finding& f, size_t rule_index) {
       {"ruleIndex", rule_index},
       {"level", level_of(f.importance())},
       {"message", {{"text", message_of(f)}}},
-      {"locations",
-       json::array({{{"physicalLocation",
-                      {{"artifactLocation", {{"uri", percent_encode_path(uri)}, {"uriBaseId", kSrcRoot}}},
-                       {"region", {{"startLine", std::max(1, f.location.line)}}}}}}})},
+      {"locations", json::array({{{"physicalLocation",
+                                   {{"artifactLocation", {{"uri", percent_encode_path(uri)}, {"uriBaseId", kSrcRoot}}},
+                                    {"region", {{"startLine", std::max(1, f.location.line)}}}}}}})},
       {"partialFingerprints", {{"primaryLocationLineHash", f.fingerprint + ":1"}}},
   };
   if (f.suppressed)
-    result["suppressions"] = json::array({{{"kind", "external"}, {"status", "accepted"},
-                                           {"justification", f.suppressed->reason}}});
+    result["suppressions"] = json::array(
+        {{{"kind", "external"}, {"status", "accepted"}, {"justification", f.suppressed->reason}}});
   result["properties"] = properties_of(f);
   return result;
 }
@@ -240,9 +239,10 @@ json invocation_of(const Findings& findings) {
     notes.push_back({{"level", "warning"}, {"message", {{"text", std::move(text)}}}});
   }
   if (unmonitored.size() > kMaxNotifications)
-    notes.push_back({{"level", "warning"},
-                     {"message", {{"text", fmt::format("{} more processes were not monitored.",
-                                                       unmonitored.size() - kMaxNotifications)}}}});
+    notes.push_back(
+        {{"level", "warning"},
+         {"message",
+          {{"text", fmt::format("{} more processes were not monitored.", unmonitored.size() - kMaxNotifications)}}}});
   if (!notes.empty()) inv["toolExecutionNotifications"] = std::move(notes);
   return inv;
 }
@@ -332,12 +332,9 @@ std::string render_log(const Findings& findings, const json& rules, const std::v
   json listed = json::array();
   for (size_t i = 0; i < kept; i++) listed.push_back(results[i]);
   run["results"] = std::move(listed);
-  run["properties"] = {{"findings", findings.items.size()},
-                       {"results", kept},
-                       {"results_dropped", dropped},
-                       {"build_id", fmt::format("{:016x}", s.build.id)},
-                       {"processes_seen", s.processes_seen},
-                       {"records_lost", s.stats.lost}};
+  run["properties"] = {{"findings", findings.items.size()},  {"results", kept},
+                       {"results_dropped", dropped},         {"build_id", fmt::format("{:016x}", s.build.id)},
+                       {"processes_seen", s.processes_seen}, {"records_lost", s.stats.lost}};
   if (dropped)
     run["properties"]["results_dropped_why"] = fmt::format(
         "GitHub rejects a run over {} results or a file over 10 MB gzipped: the {} least important findings "

@@ -13,7 +13,7 @@ struct SarifOptions {
   std::string category = "fpshim";  // automationDetails.id is CATEGORY/BUILD-ID
   // GitHub's limits (the whole upload is rejected over them); smaller values are for tests.
   size_t max_results = 25'000;
-  size_t max_gzipped_bytes = 9'500'000;    // the file gzipped, under GitHub's 10 MB with a margin
+  size_t max_gzipped_bytes = 9'500'000;         // the file gzipped, under GitHub's 10 MB with a margin
   size_t max_result_bytes = size_t(256) << 20;  // all results, compact JSON: bounds the memory it takes
 };
 

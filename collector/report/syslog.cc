@@ -16,7 +16,7 @@ namespace {
 
 using json = Json;
 
-constexpr size_t kCutStrings = 1024;    // first shortening: strings longer than this are cut
+constexpr size_t kCutStrings = 1024;     // first shortening: strings longer than this are cut
 constexpr size_t kMinimalStrings = 256;  // second: only identifying fields, strings this long
 constexpr int kSendTimeoutSeconds = 5;   // a syslog daemon that takes no message for this long is stuck
 
@@ -72,12 +72,33 @@ void trim(json& j, size_t max) {
 
 // The fields that identify an event and what it is about; everything else is dropped.
 json minimal(const json& event) {
-  static const char* const kKept[] = {
-      "/@timestamp", "/ecs", "/message", "/log", "/event", "/rule/id", "/rule/name", "/threat/technique/id",
-      "/host/name", "/host/id", "/user/id", "/process/pid", "/process/executable", "/process/name",
-      "/process/parent/pid", "/process/parent/name", "/process/exit_code", "/file/path", "/file/name",
-      "/fpshim/build", "/fpshim/finding/fingerprint", "/fpshim/suppressed", "/fpshim/findings", "/fpshim/events",
-      "/fpshim/coverage/monitored", "/fpshim/coverage/unmonitored", "/fpshim/folded/paths"};
+  static const char* const kKept[] = {"/@timestamp",
+                                      "/ecs",
+                                      "/message",
+                                      "/log",
+                                      "/event",
+                                      "/rule/id",
+                                      "/rule/name",
+                                      "/threat/technique/id",
+                                      "/host/name",
+                                      "/host/id",
+                                      "/user/id",
+                                      "/process/pid",
+                                      "/process/executable",
+                                      "/process/name",
+                                      "/process/parent/pid",
+                                      "/process/parent/name",
+                                      "/process/exit_code",
+                                      "/file/path",
+                                      "/file/name",
+                                      "/fpshim/build",
+                                      "/fpshim/finding/fingerprint",
+                                      "/fpshim/suppressed",
+                                      "/fpshim/findings",
+                                      "/fpshim/events",
+                                      "/fpshim/coverage/monitored",
+                                      "/fpshim/coverage/unmonitored",
+                                      "/fpshim/folded/paths"};
   json out = json::object();
   for (const char* pointer : kKept) {
     json::json_pointer p(pointer);
@@ -136,7 +157,8 @@ SyslogSent send_syslog(const std::vector<json>& events, const std::string& socke
     const std::string before = syslog_message(event, procid);
     if (!shorten_event(event, procid, limit, message)) {
       out.dropped++;
-      if (first_error.empty()) first_error = fmt::format("an event of {} bytes does not fit in {} even shortened", before.size(), limit);
+      if (first_error.empty())
+        first_error = fmt::format("an event of {} bytes does not fit in {} even shortened", before.size(), limit);
       continue;
     }
     ssize_t n;
@@ -144,7 +166,8 @@ SyslogSent send_syslog(const std::vector<json>& events, const std::string& socke
     while (n < 0 && errno == EINTR);
     if (n < 0) {
       out.dropped++;
-      if (first_error.empty()) first_error = fmt::format("syslog at {} refused an event: {}", socket_path, strerror(errno));
+      if (first_error.empty())
+        first_error = fmt::format("syslog at {} refused an event: {}", socket_path, strerror(errno));
       if (errno == EAGAIN || errno == ECONNREFUSED || errno == ENOTCONN) {  // stuck or gone: the rest would fail too
         out.dropped += size_t(&events.back() - &original);
         break;
@@ -155,7 +178,8 @@ SyslogSent send_syslog(const std::vector<json>& events, const std::string& socke
     if (message.size() != before.size()) out.shortened++;
   }
   close(fd);
-  if (out.dropped) out.error = fmt::format("{} of {} events not sent to syslog ({})", out.dropped, events.size(), first_error);
+  if (out.dropped)
+    out.error = fmt::format("{} of {} events not sent to syslog ({})", out.dropped, events.size(), first_error);
   return out;
 }
 

@@ -34,9 +34,7 @@ std::string pointer_append(const std::string& pointer, std::string_view token) {
   return out;
 }
 
-std::string pointer_append(const std::string& pointer, size_t index) {
-  return pointer + '/' + std::to_string(index);
-}
+std::string pointer_append(const std::string& pointer, size_t index) { return pointer + '/' + std::to_string(index); }
 
 size_t SourceJson::value_offset(const std::string& pointer) const {
   auto it = where.find(pointer);
@@ -105,8 +103,7 @@ class PositionRecorder {
     key_offset_ = token_start();
     mark_end();
     Frame& f = stack_.back();
-    if (!f.keys.insert(k).second)
-      out_.problems.push_back({key_offset_, "duplicate key \"" + k + "\""});
+    if (!f.keys.insert(k).second) out_.problems.push_back({key_offset_, "duplicate key \"" + k + "\""});
     key_ = std::move(k);
     return true;
   }
@@ -132,8 +129,8 @@ class PositionRecorder {
 
   size_t token_start() const {
     size_t i = last_end_;
-    while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' ||
-                                text_[i] == '\r' || text_[i] == ':' || text_[i] == ','))
+    while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r' ||
+                                text_[i] == ':' || text_[i] == ','))
       i++;
     return i;
   }

@@ -29,8 +29,7 @@ static std::string_view literal_head(std::string_view pattern) {
 bool path_matches(const MatchEntry& e, std::string_view path) {
   if (path.find('\0') != std::string_view::npos) return false;
   switch (e.kind) {
-    case MatchKind::path:
-      return path == e.text;
+    case MatchKind::path: return path == e.text;
     case MatchKind::subtree:
       return path.starts_with(e.text) && (path.size() == e.text.size() || path[e.text.size()] == '/');
     case MatchKind::basename: {

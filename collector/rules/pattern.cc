@@ -39,8 +39,7 @@ static bool escaped_at(std::string_view s, size_t pos) {
 
 std::string_view strip_anchors(std::string_view regex) {
   if (!regex.empty() && regex.front() == '^') regex.remove_prefix(1);
-  if (!regex.empty() && regex.back() == '$' && !escaped_at(regex, regex.size() - 1))
-    regex.remove_suffix(1);
+  if (!regex.empty() && regex.back() == '$' && !escaped_at(regex, regex.size() - 1)) regex.remove_suffix(1);
   return regex;
 }
 
@@ -166,8 +165,7 @@ std::string regex_filter_pattern(std::string_view re) {
       // "\." and friends are literals; "\w", "\<" and other letter or GNU escapes are not.
       if (i + 1 >= re.size()) break;
       char next = re[i + 1];
-      if (std::isalnum(static_cast<unsigned char>(next)) || next == '<' || next == '>' ||
-          next == '`' || next == '\'')
+      if (std::isalnum(static_cast<unsigned char>(next)) || next == '<' || next == '>' || next == '`' || next == '\'')
         break;
       out += next;
       i += 2;

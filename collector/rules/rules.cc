@@ -43,9 +43,8 @@ std::optional<size_t> index_of(const std::string_view (&names)[N], std::string_v
 }
 
 bool is_identifier(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 bool under_proc_self(std::string_view path) {
@@ -71,8 +70,8 @@ class Checker : public JsonChecker {
         auto [it, fresh] = names.emplace(recipe["name"].get<std::string>(), src_.value_offset(ptr + "/name"));
         if (!fresh) {
           LineColumn first = line_column(text_, it->second);
-          value_error(ptr + "/name", fmt::format("duplicate recipe name \"{}\" (first defined at {}:{})",
-                                                 it->first, first.line, first.column));
+          value_error(ptr + "/name", fmt::format("duplicate recipe name \"{}\" (first defined at {}:{})", it->first,
+                                                 first.line, first.column));
         }
       }
       if (auto parsed = parse_recipe(recipe, ptr)) rules.recipes.push_back(std::move(*parsed));
@@ -81,7 +80,6 @@ class Checker : public JsonChecker {
   }
 
  private:
-
   std::optional<uint32_t> operations(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::array, ptr, "\"operations\"", "an array")) return std::nullopt;
     if (v.empty()) {
@@ -122,8 +120,9 @@ class Checker : public JsonChecker {
 
   std::optional<Recipe> parse_recipe(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::object, ptr, "a recipe", "an object")) return std::nullopt;
-    fields(v, ptr, "recipe", {"name", "enabled", "title", "description", "importance", "mitre", "guidance",
-                              "operations", "match", "exclude"});
+    fields(v, ptr, "recipe",
+           {"name", "enabled", "title", "description", "importance", "mitre", "guidance", "operations", "match",
+            "exclude"});
     size_t errors_before = errors_.size();
     Recipe r;
     if (auto name = string_field(v, ptr, "name", "recipe")) {
@@ -137,11 +136,10 @@ class Checker : public JsonChecker {
     r.title = string_field(v, ptr, "title", "recipe").value_or("");
     r.description = string_field(v, ptr, "description", "recipe").value_or("");
     if (auto importance = string_field(v, ptr, "importance", "recipe")) {
-      if (auto index = index_of(kImportanceNames, *importance))
-        r.importance = Importance(*index);
+      if (auto index = index_of(kImportanceNames, *importance)) r.importance = Importance(*index);
       else
-        value_error(ptr + "/importance", fmt::format("importance must be one of {}, not \"{}\"",
-                                                     join_names(kImportanceNames), *importance));
+        value_error(ptr + "/importance",
+                    fmt::format("importance must be one of {}, not \"{}\"", join_names(kImportanceNames), *importance));
     }
     if (const json* mitre = field(v, ptr, "mitre", "recipe");
         mitre && is(*mitre, json::value_t::object, ptr + "/mitre", "\"mitre\"", "an object")) {
@@ -224,20 +222,18 @@ class Checker : public JsonChecker {
         if (!e.text.starts_with('/')) value_error(vp, fmt::format("{} \"{}\" must be absolute", kind_name, e.text));
         e.text = normalize_path(e.text);
         e.prefix = e.text;
-        if (e.kind == MatchKind::subtree && e.text == "/")
-          value_error(vp, "subtree \"/\" would watch every path");
+        if (e.kind == MatchKind::subtree && e.text == "/") value_error(vp, "subtree \"/\" would watch every path");
         break;
       case MatchKind::basename:
         if (e.text.empty() || e.text.find('/') != std::string::npos || e.text == "." || e.text == "..")
           value_error(vp, fmt::format("basename \"{}\" must be a single file name without '/'", e.text));
         break;
-      case MatchKind::glob:
-        e.prefix = glob_filter_pattern(e.text);
-        break;
+      case MatchKind::glob: e.prefix = glob_filter_pattern(e.text); break;
       case MatchKind::regex:
         if (has_top_level_alternation(strip_anchors(e.text)))
           value_error(vp, fmt::format("regex \"{}\" has a top-level '|'; write one entry per alternative "
-                                      "or put the alternatives in a group after a literal path", e.text));
+                                      "or put the alternatives in a group after a literal path",
+                                      e.text));
         e.prefix = regex_filter_pattern(e.text);
         e.regex = regex(e.text, vp);
         break;
@@ -281,7 +277,6 @@ class Checker : public JsonChecker {
     if (errors_.size() != errors_before) return std::nullopt;
     return x;
   }
-
 };
 
 }  // namespace

@@ -65,9 +65,9 @@ std::vector<std::string_view> operation_names(uint32_t ops);
 
 struct MatchEntry {
   MatchKind kind;
-  std::string text;    // the path, directory, name or pattern as written (paths normalised)
-  std::string prefix;  // filter pattern every matching path starts with (absolute kinds; see pattern.h)
-  uint32_t operations; // already narrowed by the recipe's
+  std::string text;     // the path, directory, name or pattern as written (paths normalised)
+  std::string prefix;   // filter pattern every matching path starts with (absolute kinds; see pattern.h)
+  uint32_t operations;  // already narrowed by the recipe's
   std::string note;
   std::shared_ptr<const Regex> regex;
 };

@@ -17,7 +17,6 @@ using nlohmann::json;
 namespace {
 
 
-
 // A real calendar date written YYYY-MM-DD.
 bool is_date(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
@@ -94,7 +93,6 @@ class Checker : public JsonChecker {
     if (errors_.size() != errors_before) return std::nullopt;
     return s;
   }
-
 };
 
 // The length of the valid UTF-8 sequence starting at `i`, or 0.

@@ -53,10 +53,12 @@ int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rul
     else if (format == "events") outputs.events = base + ".events.jsonl";
   }
   const int status = write_reports(summary, outputs);
-  for (const std::optional<std::string>* file : {&outputs.report, &outputs.text, &outputs.sarif, &outputs.html, &outputs.events}) {
+  for (const std::optional<std::string>* file :
+       {&outputs.report, &outputs.text, &outputs.sarif, &outputs.html, &outputs.events}) {
     if (!*file) continue;
     // Readable by the build's uid alone (the directory is 0700 and theirs too).
-    if (geteuid() == 0 && chown((*file)->c_str(), uid, gid) != 0) say("fpshim serve: cannot give {} to uid {}\n", **file, uid);
+    if (geteuid() == 0 && chown((*file)->c_str(), uid, gid) != 0)
+      say("fpshim serve: cannot give {} to uid {}\n", **file, uid);
     chmod((*file)->c_str(), 0600);
     files.push_back(**file);
   }

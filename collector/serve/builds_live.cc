@@ -69,7 +69,8 @@ const BuildKey* UidBuilds::route(const wire::Header& h, bool give_up) {
     if (auto it = newest_image_.find(h.pid); it != newest_image_.end()) {
       const BuildKey& k = image_build_.at(it->second);
       if (auto b = builds_.find(k); b != builds_.end())
-        if (auto img = b->second.images.find(it->second); img != b->second.images.end() && !img->second.said_bye) key = k;
+        if (auto img = b->second.images.find(it->second); img != b->second.images.end() && !img->second.said_bye)
+          key = k;
     }
     if (!key)
       if (auto it = newest_image_.find(h.ppid); it != newest_image_.end()) key = image_build_.at(it->second);
@@ -92,8 +93,8 @@ LiveBuild* UidBuilds::build_for(const BuildKey& key) {
   if (auto it = builds_.find(key); it != builds_.end()) return &it->second;
   if (held_ >= limits_.builds || builds_.size() >= limits_.builds_per_uid) {
     if (dropped_builds_++ == 0)
-      say("fpshim serve: uid {}: at the cap of {} builds ({} for the daemon); records of new builds are dropped\n", uid_,
-          limits_.builds_per_uid, limits_.builds);
+      say("fpshim serve: uid {}: at the cap of {} builds ({} for the daemon); records of new builds are dropped\n",
+          uid_, limits_.builds_per_uid, limits_.builds);
     return nullptr;
   }
   LiveBuild& b = builds_[key];
@@ -149,7 +150,8 @@ void UidBuilds::file(const BuildKey& key, const wire::Header& h, std::string_vie
 void UidBuilds::write_out(LiveBuild& b) {
   // The caller acts with the daemon's own rights (AsDaemon): the journal is in its state directory.
   if (b.pending.empty()) return;
-  if (b.journal < 0) b.journal = open(b.journal_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (b.journal < 0)
+    b.journal = open(b.journal_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   const iovec one{b.pending.data(), b.pending.size()};
   if (b.journal < 0 || !append_records(b.journal, std::span<const iovec>(&one, 1))) {
     say("fpshim serve: uid {}: cannot write the journal {}: {}; the build's report will miss records\n", uid_,

@@ -37,8 +37,8 @@ struct LiveBuild {
   std::string pending;  // records not yet written to the journal (one write per batch)
   uint64_t bytes = 0;
   uint64_t records = 0;
-  uint64_t capped = 0;  // records dropped at a cap (processes, bytes)
-  uint64_t torn = 0;    // records torn at the end of a spool file
+  uint64_t capped = 0;    // records dropped at a cap (processes, bytes)
+  uint64_t torn = 0;      // records torn at the end of a spool file
   uint64_t first_ns = 0;  // CLOCK_REALTIME of its first record
   uint64_t last_ns = 0;   // CLOCK_MONOTONIC when its last record arrived
   std::unordered_map<ProcessKey, Image, ProcessKeyHash> images;

@@ -109,7 +109,8 @@ class Daemon {
       s->builds->recover();
       read_files(*s, kSettleNs);
       if (!s->builds->builds().empty())
-        say("fpshim serve: uid {}: took back {} build(s) from the state and the spool\n", s->uid, s->builds->builds().size());
+        say("fpshim serve: uid {}: took back {} build(s) from the state and the spool\n", s->uid,
+            s->builds->builds().size());
     }
     return true;
   }
@@ -247,8 +248,8 @@ class Daemon {
     s->ingest->resume_log(s->state.load_log_position());
     s->builds = std::make_unique<UidBuilds>(uid, s->state, options_.limits, held_);
     s->builds->set_live(live_.get());
-    say("fpshim serve: uid {}: receiving on {} (control {}), spool {}/{}\n", uid, s->socket_path, s->control_path, s->dir,
-        wire::kDefaultSpool);
+    say("fpshim serve: uid {}: receiving on {} (control {}), spool {}/{}\n", uid, s->socket_path, s->control_path,
+        s->dir, wire::kDefaultSpool);
     served_.push_back(std::move(s));
     return true;
   }
@@ -293,8 +294,7 @@ class Daemon {
       while (line.size() < 512 && read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
       if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || (cred.uid != s.uid && cred.uid != 0))
         reply = fmt::format("error uid {} may not ask about uid {}'s builds\n", cred.uid, s.uid);
-      else
-        reply = handle(s, line);
+      else reply = handle(s, line);
       if (write(fd, reply.data(), reply.size()) < 0) {
         // the asker went away
       }

@@ -225,7 +225,8 @@ void LiveEvents::on_report(uint32_t uid, const LiveBuild& b, const Summary& summ
   event["fpshim"]["live"] = {{"events", c.written}, {"past_cap", c.past_cap}, {"cap", cap_}};
   if (c.past_cap)
     event["message"] = event["message"].get<std::string>() +
-                       fmt::format("; {} accesses past the cap of {} live events were counted, not written", c.past_cap, cap_);
+                       fmt::format("; {} accesses past the cap of {} live events were counted, not written", c.past_cap,
+                                   cap_);
   write(event);
 }
 

@@ -23,8 +23,8 @@ std::optional<BuildKey> parse_build_key(const std::string& text) {
   const size_t dash = text.find('-');
   if (dash == std::string::npos || dash == 0 || dash + 1 == text.size()) return std::nullopt;
   const std::string pid = text.substr(0, dash), nonce = text.substr(dash + 1);
-  if (pid.find_first_not_of("0123456789") != std::string::npos || nonce.find_first_not_of("0123456789") != std::string::npos ||
-      pid.size() > 9 || nonce.size() > 19)
+  if (pid.find_first_not_of("0123456789") != std::string::npos ||
+      nonce.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9 || nonce.size() > 19)
     return std::nullopt;
   return BuildKey{0, int32_t(std::stol(pid)), std::stoull(nonce)};
 }
@@ -51,7 +51,8 @@ bool ensure_dir(const std::string& path, unsigned mode, uint32_t uid, uint32_t g
   }
   if (!S_ISDIR(st.st_mode)) error = fmt::format("{} is not a directory", path);
   else if (st.st_uid != uid) error = fmt::format("{} belongs to uid {}, not to uid {}", path, st.st_uid, uid);
-  else if (st.st_mode & (S_IWGRP | S_IWOTH)) error = fmt::format("{} is writable by others (mode {:o})", path, st.st_mode & 07777);
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    error = fmt::format("{} is writable by others (mode {:o})", path, st.st_mode & 07777);
   return error.empty();
 }
 

@@ -32,8 +32,7 @@ constexpr uint64_t kReadFilesEveryNs = 1'000'000'000;
 class Collector {
  public:
   explicit Collector(CollectorSetup setup)
-      : setup_(std::move(setup)),
-        inspections_(own_credentials()),
+      : setup_(std::move(setup)), inspections_(own_credentials()),
         aggregate_(*setup_.rules, stats_, [this](const std::string& path) { return inspections_.inspect(path); }),
         ingest_(setup_.build_id, stats_) {}
 

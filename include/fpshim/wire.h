@@ -44,20 +44,20 @@ enum Op : uint32_t {
 };
 
 enum RecordFlags : uint32_t {
-  flag_truncated = 1u << 0,     // a string (argv, a path) was cut to fit kMaxRecord
-  flag_repeat = 1u << 1,        // access: a count update for an access reported before
-  flag_from_spool = 1u << 2,    // set by the collector when it read the record from a spool file
+  flag_truncated = 1u << 0,   // a string (argv, a path) was cut to fit kMaxRecord
+  flag_repeat = 1u << 1,      // access: a count update for an access reported before
+  flag_from_spool = 1u << 2,  // set by the collector when it read the record from a spool file
   // 1u << 3 is free: no record ever carried it
-  flag_env_restored = 1u << 4,   // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
-  flag_preload_dropped = 1u << 5, // exec: the target is of another ELF class; the shim left itself out
-  flag_exe_as_executed = 1u << 6  // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_env_restored = 1u << 4,     // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
+  flag_preload_dropped = 1u << 5,  // exec: the target is of another ELF class; the shim left itself out
+  flag_exe_as_executed = 1u << 6   // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
 };
 
 struct Header {
   uint32_t magic;
   uint16_t version;
-  uint16_t kind;        // Kind
-  uint32_t size;        // bytes of the whole record, this header included
+  uint16_t kind;  // Kind
+  uint32_t size;  // bytes of the whole record, this header included
   uint32_t nstrings;
   uint64_t build_id;    // from FPSHIM_BUILD
   uint64_t time_ns;     // CLOCK_REALTIME when the record was made
@@ -66,12 +66,12 @@ struct Header {
   int32_t pid;
   int32_t ppid;
   int32_t tid;
-  uint32_t op;          // access: Op bits
-  int32_t open_flags;   // access: the flags argument of open-like calls, else 0
-  int32_t result;       // access, exec: 0 on success, else the errno; bye: exit status or -1
-  uint32_t count;       // access: accesses this record stands for (>= 1); lost: records lost;
-                        // exec: the spawned child's pid, or 0 when this process's image is replaced
-  uint32_t flags;       // RecordFlags
+  uint32_t op;         // access: Op bits
+  int32_t open_flags;  // access: the flags argument of open-like calls, else 0
+  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1
+  uint32_t count;      // access: accesses this record stands for (>= 1); lost: records lost;
+                       // exec: the spawned child's pid, or 0 when this process's image is replaced
+  uint32_t flags;      // RecordFlags
 };
 static_assert(sizeof(Header) == 80, "wire header layout is part of the protocol");
 
@@ -106,14 +106,14 @@ inline int decode(const void* buf, size_t n, Header* h, Bytes* out, uint32_t max
 inline constexpr uint32_t encoded_size(uint32_t len) { return uint32_t(sizeof(uint32_t)) + len; }
 
 // Environment the collector gives every process of a build (and the shim restores in exec'd children).
-inline constexpr const char* kEnvSocket = "FPSHIM_SOCKET";  // path of the collector's datagram socket
-inline constexpr const char* kEnvSpool = "FPSHIM_SPOOL";    // directory for records that could not be sent
-                                                            // and for the process log:
+inline constexpr const char* kEnvSocket = "FPSHIM_SOCKET";     // path of the collector's datagram socket
+inline constexpr const char* kEnvSpool = "FPSHIM_SPOOL";       // directory for records that could not be sent
+                                                               // and for the process log:
 inline constexpr const char* kProcessLog = "processes.spool";  // hello, exec, bye and lost records of every
                                                                // process, appended; read like a spool file
-inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex digits
-inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
-inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so
+inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";       // build id, 16 hex digits
+inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";     // the compiled pre-filter (see below)
+inline constexpr const char* kEnvLib = "FPSHIM_LIB";           // absolute path of libfpshim.so
 
 // A process that has nothing but LD_PRELOAD (no FPSHIM_SOCKET) reports to the documented defaults,
 // in a directory per uid: "/var/tmp/fpshim-<uid>/" + kDefaultSocket (a `fpshim serve` for this uid),

@@ -12,10 +12,8 @@
 #include <unistd.h>
 
 static void show(const char *what, const char *path, long result, int err) {
-  if (result < 0)
-    printf("%s %s = -1 %s\n", what, path, strerrorname_np(err));
-  else
-    printf("%s %s = %ld\n", what, path, result);
+  if (result < 0) printf("%s %s = -1 %s\n", what, path, strerrorname_np(err));
+  else printf("%s %s = %ld\n", what, path, result);
 }
 
 static void list_fds(void) {
@@ -68,7 +66,8 @@ int main(int argc, char **argv) {
       long n = atol(rest), failures = 0;
       for (long k = 0; k < n; k++) {
         int fd = open(path, O_RDONLY);
-        if (fd < 0) failures++; else close(fd);
+        if (fd < 0) failures++;
+        else close(fd);
       }
       printf("repeat %s = %ld opens, %ld failed\n", path, n, failures);
     } else if (!strcmp(arg, "fds")) {

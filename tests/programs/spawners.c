@@ -45,7 +45,8 @@ static void run(const char *mode) {
   } else if (!strcmp(mode, "popen")) {
     FILE *f = popen("cat /sys/class/dmi/id/product_uuid 2>&1", "r");
     char buf[256];
-    while (f && fgets(buf, sizeof buf, f)) {}
+    while (f && fgets(buf, sizeof buf, f)) {
+    }
     if (f) pclose(f);
   } else if (!strcmp(mode, "execve_empty_env")) {
     pid_t pid = fork();

@@ -72,8 +72,8 @@ TEST_CASE("CI writers: suppressed findings, severities, escaping") {
   SUBCASE("GitHub annotations: only unsuppressed ones, critical is an error, properties escaped") {
     std::string a = render_github_annotations(findings);
     CHECK(count(a, "\n") == 1);
-    CHECK(a.starts_with(
-        "::error file=fpshim-build,line=1,title=fpshim%3A kcore (critical)::Crit: /usr/bin/py<&> read "));
+    CHECK(
+        a.starts_with("::error file=fpshim-build,line=1,title=fpshim%3A kcore (critical)::Crit: /usr/bin/py<&> read "));
     CHECK(a.find("a\\x0ab\\xff<&>\"'`|%25,:\\x01") != std::string::npos);
     CHECK(a.find("%0Aprocess chain: py x.py <- make -j4%0A") != std::string::npos);
     CHECK(github_escape("a%b\r\nc:d,e", true) == "a%25b%0D%0Ac%3Ad%2Ce");

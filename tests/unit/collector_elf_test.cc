@@ -68,7 +68,8 @@ std::string make_elf(const ElfSpec& spec) {
   std::string out;
   const std::string interp = "/lib64/ld-linux-x86-64.so.2";
   const std::string owner = spec.go_note ? std::string("Go\0\0", 4) : std::string("GNU\0", 4);
-  const std::string names = std::string("\0.shstrtab\0", 11) + (spec.go_section ? ".note.go.buildid" : ".note.x") + '\0';
+  const std::string names = std::string("\0.shstrtab\0", 11) + (spec.go_section ? ".note.go.buildid" : ".note.x") +
+                            '\0';
   const size_t phoff = sizeof(Ehdr), nph = 2;
   const size_t interp_at = phoff + nph * sizeof(Phdr), note_at = interp_at + 64, names_at = note_at + 64;
   const size_t shoff = names_at + 64, nsh = 3;
@@ -161,7 +162,9 @@ TEST_CASE("ELF facts from hand-made headers") {
   CHECK(f.machine == EM_386);
 
   CHECK_FALSE(facts(dir.write("text", "#!/bin/sh\necho hi\n")));
-  CHECK_FALSE(facts(dir.write("short", "\x7f" "EL")));
+  CHECK_FALSE(facts(dir.write("short",
+                              "\x7f"
+                              "EL")));
   std::string truncated = elf64({});
   truncated.resize(100);  // the program headers are cut off
   CHECK_FALSE(facts(dir.write("truncated", truncated)));

@@ -50,12 +50,15 @@ struct Built {
     summary.build.command = {"make", "-j4"};
     RecipeSummary m;
     m.recipe = &machine;
-    m.paths = {PathSummary{.path = "/proc/ioports", .count = 2}, PathSummary{.path = "/sys/class/dmi/id/product_uuid", .count = 1},
+    m.paths = {PathSummary{.path = "/proc/ioports", .count = 2},
+               PathSummary{.path = "/sys/class/dmi/id/product_uuid", .count = 1},
                PathSummary{.path = "/sys/class/dmi/id/board_serial", .count = 1}};
-    m.processes = {ProcessSummary{proc(12, {"cat", "/proc/ioports"}, "/bin/cat"), {"/proc/ioports"}, {sh, make}},
-                   ProcessSummary{proc(13, {"cat", "x"}, "/bin/cat"),
-                                  {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_serial"}, {sh, make}},
-                   ProcessSummary{proc(14, {"head", "y"}, "/usr/bin/head"), {"/sys/class/dmi/id/board_serial"}, {sh, make}}};
+    m.processes = {
+        ProcessSummary{proc(12, {"cat", "/proc/ioports"}, "/bin/cat"), {"/proc/ioports"}, {sh, make}},
+        ProcessSummary{proc(13, {"cat", "x"}, "/bin/cat"),
+                       {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_serial"},
+                       {sh, make}},
+        ProcessSummary{proc(14, {"head", "y"}, "/usr/bin/head"), {"/sys/class/dmi/id/board_serial"}, {sh, make}}};
     RecipeSummary c;
     c.recipe = &crit;
     c.paths = {PathSummary{.path = "/proc/kcore", .count = 1}};
@@ -76,8 +79,8 @@ TEST_CASE("a finding is one recipe, one executable and one rule entry; critical 
   // machine: cat over /proc/ioports, cat over the DMI subtree, head over the DMI subtree
   CHECK(f.items[1].exe == "/bin/cat");
   CHECK(f.items[1].entry->text == "/sys/class/dmi");
-  CHECK(f.items[1].path_names() == std::vector<std::string>{"/sys/class/dmi/id/board_serial",
-                                                             "/sys/class/dmi/id/product_uuid"});
+  CHECK(f.items[1].path_names() ==
+        std::vector<std::string>{"/sys/class/dmi/id/board_serial", "/sys/class/dmi/id/product_uuid"});
   CHECK(f.items[1].count == 2);
   CHECK(f.items[2].exe == "/bin/cat");
   CHECK(f.items[2].entry->text == "/proc/ioports");

@@ -34,10 +34,21 @@ std::string plausible(std::mt19937& rng) {
   RecordSpec s;
   switch (pick(5)) {
     case 0: s = hello(pid, int32_t(100 + pick(8)), nonce, pick(2) ? "/usr/bin/cat" : "/bin/sh", {"cat", "x"}); break;
-    case 1: s = access(pid, nonce, pick(2) ? "/proc/ioports" : "/sys/class/net/eth0/address", 1u << pick(5), int32_t(pick(3)), pick(4)); break;
+    case 1:
+      s = access(pid, nonce, pick(2) ? "/proc/ioports" : "/sys/class/net/eth0/address", 1u << pick(5), int32_t(pick(3)),
+                 pick(4));
+      break;
     case 2: s = bye(pid, nonce, int32_t(pick(3)) - 1); break;
-    case 3: s = exec(pid, nonce, nonce + pick(300), pick(2) ? "/usr/bin/cat" : "rel", {"cat", "x"}, pick(3) ? 0 : 100 + pick(8), int32_t(pick(2)), pick(64)); break;
-    default: s.kind = wire::Kind::lost; s.pid = pid; s.nonce = nonce; s.count = pick(10); break;
+    case 3:
+      s = exec(pid, nonce, nonce + pick(300), pick(2) ? "/usr/bin/cat" : "rel", {"cat", "x"},
+               pick(3) ? 0 : 100 + pick(8), int32_t(pick(2)), pick(64));
+      break;
+    default:
+      s.kind = wire::Kind::lost;
+      s.pid = pid;
+      s.nonce = nonce;
+      s.count = pick(10);
+      break;
   }
   s.seq = pick(12);
   return encode(s);
@@ -84,8 +95,7 @@ TEST_CASE("random bytes and damaged records never crash the decode and aggregate
         if (rng() % 2) bytes.resize(rng() % bytes.size());
         else bytes += std::string(1 + rng() % 8, '\0');
         break;
-      default:
-        bytes = plausible(rng);
+      default: bytes = plausible(rng);
     }
     ingest.deliver(bytes.data(), bytes.size(), rng() % 4 ? 0 : int32_t(rng() % 200), rng() % 5 == 0, aggregate);
     delivered++;

@@ -165,8 +165,7 @@ TEST_CASE("a restarted collector replays the journal and never counts a record t
   REQUIRE(dir.create(error));
   const int pid = getpid();
   std::string spooled = encode(numbered(hello(123, 1, 7, "/bin/cat", {"cat"}), 0)) +
-                        encode(numbered(access(123, 7, "/etc/machine-id"), 1)) +
-                        encode(numbered(bye(123, 7), 2));
+                        encode(numbered(access(123, 7, "/etc/machine-id"), 1)) + encode(numbered(bye(123, 7), 2));
   Summary before;
   {
     Collector first(rules, dir);

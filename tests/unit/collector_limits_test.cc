@@ -82,11 +82,11 @@ TEST_CASE("paths beyond the limit are folded per rule entry with exact counts") 
   Fixture fx;
   fx.feed(hello(100, 1, 1000, "/bin/find", {"find", "/sys"}));
   fx.feed(hello(200, 1, 2000, "/bin/cat", {"cat"}));
-  fx.read_dmi(100, 1000, 0, kLimit);               // fills the limit
-  fx.read_dmi(100, 1000, kLimit, 1000);            // folded: 1000 new paths
-  fx.read_dmi(200, 2000, kLimit + 500, 700, ENOENT);  // 500 of them again, 200 more, all failing
+  fx.read_dmi(100, 1000, 0, kLimit);                                        // fills the limit
+  fx.read_dmi(100, 1000, kLimit, 1000);                                     // folded: 1000 new paths
+  fx.read_dmi(200, 2000, kLimit + 500, 700, ENOENT);                        // 500 of them again, 200 more, all failing
   fx.feed(access(200, 2000, "/sys/class/dmi/id/p7", wire::op_read, 0, 3));  // a listed path still counts
-  fx.feed(access(200, 2000, "/sys/class/net/eth0/address"));  // another entry's first new path
+  fx.feed(access(200, 2000, "/sys/class/net/eth0/address"));                // another entry's first new path
   fx.feed(bye(100, 1000));
   fx.feed(bye(200, 2000));
 
@@ -148,9 +148,11 @@ TEST_CASE("paths beyond the limit are folded per rule entry with exact counts") 
   CHECK(j["stats"]["folded_records"] == 1701);
 
   std::string text = text_report(s);
-  CHECK(contains(text, "    ... and 1200 more paths folded (entry subtree /sys/class/dmi): 1700 accesses, 700 failed: ENOENT\n"));
+  CHECK(contains(
+      text, "    ... and 1200 more paths folded (entry subtree /sys/class/dmi): 1700 accesses, 700 failed: ENOENT\n"));
   CHECK(contains(text, "    ... and 1 more path folded (entry glob /sys/class/net/*/address): 1 access\n"));
-  CHECK(contains(text, "fpshim: 1701 record(s) were folded into counts per rule entry (a recipe lists at most 4096 paths"));
+  CHECK(contains(text,
+                 "fpshim: 1701 record(s) were folded into counts per rule entry (a recipe lists at most 4096 paths"));
 }
 
 TEST_CASE("folded counts leave out excluded executables and mark processes without bye") {

@@ -80,7 +80,7 @@ TEST_CASE("live events: once per (process, path, recipe), exclusions, and the ca
   f.feed(b, access(101, 1100, "/proc/ioports", wire::op_stat));  // same key: no second event
   f.feed(b, access(101, 1100, "/etc/passwd"));                   // no recipe
   f.feed(b, hello(102, 100, 1200, "/usr/bin/lspci", {"lspci"}));
-  f.feed(b, access(102, 1200, "/proc/ioports"));                 // excluded executable
+  f.feed(b, access(102, 1200, "/proc/ioports"));  // excluded executable
   std::vector<json> ev = f.lines();
   REQUIRE(ev.size() == 1);
   CHECK(ev[0]["rule"]["id"] == "machine");
@@ -93,7 +93,7 @@ TEST_CASE("live events: once per (process, path, recipe), exclusions, and the ca
   CHECK(ev[0]["fpshim"]["build"]["id"] == "00000000000000b1");
   CHECK(ev[0]["fpshim"]["ancestry"].size() == 1);
 
-  f.feed(b, access(100, 1000, "/proc/ioports"));          // another process: its own event
+  f.feed(b, access(100, 1000, "/proc/ioports"));           // another process: its own event
   f.feed(b, access(101, 1100, "/sys/class/dmi/id/uuid"));  // past the cap of 2: counted
   f.feed(b, access(101, 1100, "/sys/class/dmi/id/uuid"));
   CHECK(f.lines().size() == 2);

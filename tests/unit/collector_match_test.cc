@@ -79,7 +79,8 @@ TEST_CASE("glob uses FNM_PATHNAME on the whole path") {
 }
 
 TEST_CASE("regex matches the whole path, with or without anchors") {
-  Rules r = rules_of(recipe("r", "", R"({"regex": "^/proc/[0-9]+/net/(dev|tcp)$"}, {"regex": "/sys/devices/.+/uevent"})"));
+  Rules r = rules_of(
+      recipe("r", "", R"({"regex": "^/proc/[0-9]+/net/(dev|tcp)$"}, {"regex": "/sys/devices/.+/uevent"})"));
   CHECK(fired(r, "/proc/12/net/dev") == V{0});
   CHECK(fired(r, "/proc/12/net/tcp") == V{0});
   CHECK(fired(r, "/proc/12/net/dev2").empty());
@@ -148,16 +149,16 @@ TEST_CASE("literal prefixes of globs and regexes") {
   CHECK(regex_filter_pattern("^/proc/[0-9]+/net/dev$") == "/proc/*/net/dev");
   CHECK(regex_filter_pattern("^/proc/[0-9]+/task/[^/]+/net/") == "/proc/*/task/*/net/");
   CHECK(regex_filter_pattern("^/proc/[0-9]+$") == "/proc/*");
-  CHECK(regex_filter_pattern("^/proc/[a-z/]+/x") == "/proc/");      // may match '/': not one component
-  CHECK(regex_filter_pattern("^/proc/[0-9]+x/y") == "/proc/");      // not a whole component
-  CHECK(regex_filter_pattern("^/proc/[0-9]*/y") == "/proc/");       // may be empty
+  CHECK(regex_filter_pattern("^/proc/[a-z/]+/x") == "/proc/");  // may match '/': not one component
+  CHECK(regex_filter_pattern("^/proc/[0-9]+x/y") == "/proc/");  // not a whole component
+  CHECK(regex_filter_pattern("^/proc/[0-9]*/y") == "/proc/");   // may be empty
   CHECK(glob_filter_pattern("/sys/class/net/*/address") == "/sys/class/net/*/address");
   CHECK(glob_filter_pattern("/sys/class/net/*x/address") == "/sys/class/net/");
   CHECK(regex_filter_pattern("/abc*") == "/ab");
   CHECK(regex_filter_pattern("/abc?") == "/ab");
   CHECK(regex_filter_pattern("/abc{2}") == "/ab");
   CHECK(regex_filter_pattern("/abc+") == "/abc");
-  CHECK(regex_filter_pattern("/a\\.*") == "/a");   // the escaped '.' is quantified
+  CHECK(regex_filter_pattern("/a\\.*") == "/a");         // the escaped '.' is quantified
   CHECK(regex_filter_pattern("/proc/\\d") == "/proc/");  // letter escapes are not literals
   CHECK(regex_filter_pattern("/tmp/\\$x") == "/tmp/$x");
   CHECK(regex_filter_pattern("/a|/b") == "/a");
@@ -182,18 +183,18 @@ TEST_CASE("anchors and normalisation") {
 }
 
 TEST_CASE("compile_filter: prefixes deduplicated and shortest kept, then basenames, escaped") {
-  Rules r = rules_of(
-      recipe("a", "",
-             R"({"subtree": "/sys/class/net"}, {"glob": "/sys/class/net/*/address"},
+  Rules r = rules_of(recipe("a", "",
+                            R"({"subtree": "/sys/class/net"}, {"glob": "/sys/class/net/*/address"},
                 {"regex": "^/sys/class/hwmon/hwmon[0-9]+/.*$"}, {"path": "/proc/ioports"},
                 {"regex": "^/etc/systemd/network/.*\\.network$"}, {"basename": "authorized_keys"},
                 {"path": "/weird/a:b%c"})") +
-      "," +
-      recipe("b", "",
-             R"({"path": "/proc/ioports"}, {"regex": "^/proc/[0-9]+/net/dev$"}, {"basename": "id_rsa"},
+                     "," +
+                     recipe("b", "",
+                            R"({"path": "/proc/ioports"}, {"regex": "^/proc/[0-9]+/net/dev$"}, {"basename": "id_rsa"},
                 {"basename": "authorized_keys"}, {"path": "/sys/class/netx"})"));
   CHECK(compile_filter(r) ==
-        "v1:P/etc/systemd/network/:G/proc/*/net/dev:P/proc/ioports:P/sys/class/hwmon/hwmon:P/sys/class/net:P/weird/a%3Ab%25c"
+        "v1:P/etc/systemd/network/:G/proc/*/net/dev:P/proc/ioports:P/sys/class/hwmon/hwmon:P/sys/class/net:P/weird/"
+        "a%3Ab%25c"
         ":Bauthorized_keys:Bid_rsa");
 }
 

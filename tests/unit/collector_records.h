@@ -82,8 +82,8 @@ inline RecordSpec hello(int32_t pid, int32_t ppid, uint64_t nonce, std::string e
   return s;
 }
 
-inline RecordSpec access(int32_t pid, uint64_t nonce, std::string path, uint32_t op = wire::op_read,
-                         int32_t result = 0, uint32_t count = 1) {
+inline RecordSpec access(int32_t pid, uint64_t nonce, std::string path, uint32_t op = wire::op_read, int32_t result = 0,
+                         uint32_t count = 1) {
   RecordSpec s;
   s.pid = pid;
   s.nonce = nonce;

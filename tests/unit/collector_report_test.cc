@@ -73,7 +73,10 @@ TEST_CASE("invalid UTF-8 is escaped and kept exactly in a _hex sibling") {
   CHECK(obj["path"] == "/tmp/ok/é");
   CHECK_FALSE(obj.contains("path_hex"));
 
-  put_bytes(obj, "path", std::string("/tmp/\xff\xfe" "a\xc3", 9));
+  put_bytes(obj, "path",
+            std::string("/tmp/\xff\xfe"
+                        "a\xc3",
+                        9));
   CHECK(obj["path"] == "/tmp/\\xff\\xfea\\xc3");
   CHECK(obj["path_hex"] == "2f746d702ffffe61c3");
   CHECK_NOTHROW((void)obj.dump());
@@ -109,8 +112,8 @@ TEST_CASE("aggregation: counts, failures, lower bounds, ancestry, exclusions") {
   repeat.time_ns = 5000;
   fx.feed(repeat);
   fx.feed(access(102, 1200, "/sys/class/dmi/id/board_serial", wire::op_read, EACCES, 2));
-  fx.feed(access(102, 1200, "/proc/cpuinfo"));                       // only the filter's superset
-  fx.feed(access(102, 1200, "/etc/resolv.conf", wire::op_stat));     // operation not watched
+  fx.feed(access(102, 1200, "/proc/cpuinfo"));                    // only the filter's superset
+  fx.feed(access(102, 1200, "/etc/resolv.conf", wire::op_stat));  // operation not watched
   fx.feed(bye(102, 1200));
 
   // A process that never says bye: its counts are lower bounds.
@@ -170,13 +173,13 @@ TEST_CASE("ancestry picks the right image of a reused or exec'd pid and stops at
   fx.feed(hello(50, 40, 1000, "/bin/sh", {"sh", "build.sh"}));
   fx.feed(hello(60, 50, 2000, "/bin/sh", {"sh", "-c", "old"}));
   fx.feed(bye(60, 2000));
-  fx.feed(hello(60, 50, 3000, "/usr/bin/env", {"env", "new"}));  // pid 60 reused
+  fx.feed(hello(60, 50, 3000, "/usr/bin/env", {"env", "new"}));     // pid 60 reused
   fx.feed(hello(60, 50, 3500, "/usr/bin/node", {"node", "x.js"}));  // env exec'd node
   fx.feed(hello(70, 60, 4000, "/bin/cat", {"cat"}));
   fx.feed(access(70, 4000, "/proc/ioports"));
   fx.feed(hello(71, 999, 4100, "/bin/cat", {"cat"}));  // parent unknown (e.g. a static binary)
   fx.feed(access(71, 4100, "/proc/ioports"));
-  fx.feed(access(50, 1000, "/proc/ioports"));          // the root itself
+  fx.feed(access(50, 1000, "/proc/ioports"));  // the root itself
 
   Summary s = fx.summary();
   const RecipeSummary& m = *find_recipe(s, "machine");
@@ -287,12 +290,12 @@ TEST_CASE("a hello's exe as executed resolves as /proc/self/exe would") {
     fx.feed(h);
     return fx.aggregate.tree().find(ProcessKey{pid, 1000 + uint64_t(pid)})->exe;
   };
-  CHECK(exe_of("/", dir + "/link") == real("/bin/true"));   // symlinks resolved
-  CHECK(exe_of(dir, "link") == real("/bin/true"));          // relative to the cwd
-  CHECK(exe_of(dir, "./script.sh") == real("/bin/sh"));     // a script: its interpreter
-  CHECK(exe_of(dir, "bare.sh") == real("/bin/sh"));         // no newline after it
+  CHECK(exe_of("/", dir + "/link") == real("/bin/true"));  // symlinks resolved
+  CHECK(exe_of(dir, "link") == real("/bin/true"));         // relative to the cwd
+  CHECK(exe_of(dir, "./script.sh") == real("/bin/sh"));    // a script: its interpreter
+  CHECK(exe_of(dir, "bare.sh") == real("/bin/sh"));        // no newline after it
   CHECK(exe_of(dir, "plain.txt") == dir + "/plain.txt");
-  CHECK(exe_of(dir, "gone") == dir + "/gone");              // no longer there: as joined
+  CHECK(exe_of(dir, "gone") == dir + "/gone");  // no longer there: as joined
   CHECK(exe_of("", "relative") == "relative");
   std::filesystem::remove_all(dir);
 }

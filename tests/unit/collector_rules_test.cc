@@ -118,7 +118,8 @@ TEST_CASE("an invalid regex reports regerror's text at the value") {
 
 TEST_CASE("wrong types point at the value") {
   std::string text = replaced(kGood, R"("title": "Demo",)", R"("title": "Demo", "enabled": "yes",)");
-  CHECK(first_error(text) == "rules.json:" + position(text, "\"yes\"") + ": \"enabled\" must be a boolean, not a string");
+  CHECK(first_error(text) ==
+        "rules.json:" + position(text, "\"yes\"") + ": \"enabled\" must be a boolean, not a string");
 
   text = replaced(kGood, R"("match": [)", R"("match": {"path": "/x"}, "m": [)");
   CHECK(first_error(text).starts_with("rules.json:11:16: \"match\" must be an array, not an object"));
@@ -137,8 +138,8 @@ TEST_CASE("missing fields point at the object") {
   text = replaced(kGood, R"("name": "SID"})", R"("nam": "SID"})");
   LoadedRules loaded = parse_rules(text, "rules.json");
   REQUIRE(loaded.errors.size() == 2);
-  CHECK(loaded.errors[0].str() == "rules.json:" + position(text, "{\"id\": \"T1082\"") +
-                                      ": \"technique\" is missing required field \"name\"");
+  CHECK(loaded.errors[0].str() ==
+        "rules.json:" + position(text, "{\"id\": \"T1082\"") + ": \"technique\" is missing required field \"name\"");
   CHECK(loaded.errors[1].message.starts_with("unknown field \"nam\""));
 }
 
@@ -146,15 +147,16 @@ TEST_CASE("duplicate recipe names point at the second name") {
   std::string recipe = kGood.substr(kGood.find("    {\n      \"name\""));
   recipe = recipe.substr(0, recipe.find("\n  ]\n}"));
   std::string text = replaced(kGood, "\n  ]\n}", ",\n" + recipe + "\n  ]\n}");
-  CHECK(first_error(text) == "rules.json:" + position(text, "\"demo\"", 1) +
-                                 ": duplicate recipe name \"demo\" (first defined at 5:15)");
+  CHECK(first_error(text) ==
+        "rules.json:" + position(text, "\"demo\"", 1) + ": duplicate recipe name \"demo\" (first defined at 5:15)");
 }
 
 TEST_CASE("bad enum values and identifiers") {
   std::string text = replaced(kGood, R"("importance": "medium")", R"("importance": "urgent")");
   CHECK(first_error(text) == "rules.json:8:21: importance must be one of low, medium, high, critical, not \"urgent\"");
 
-  text = replaced(kGood, R"({"path": "/proc/ioports"})", R"({"path": "/proc/ioports", "operations": ["read", "open"]})");
+  text = replaced(kGood, R"({"path": "/proc/ioports"})",
+                  R"({"path": "/proc/ioports", "operations": ["read", "open"]})");
   CHECK(first_error(text) == "rules.json:" + position(text, "\"open\"") +
                                  ": unknown operation \"open\" (expected one of read, write, list, stat, exec)");
 

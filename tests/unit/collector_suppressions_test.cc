@@ -39,11 +39,13 @@ struct Built {
     summary.build.cwd = "/nonexistent";
     RecipeSummary m;
     m.recipe = &rules.recipes[0];
-    m.paths = {PathSummary{.path = "/proc/ioports", .count = 2}, PathSummary{.path = "/sys/class/dmi/id/product_uuid", .count = 1},
+    m.paths = {PathSummary{.path = "/proc/ioports", .count = 2},
+               PathSummary{.path = "/sys/class/dmi/id/product_uuid", .count = 1},
                PathSummary{.path = "/sys/class/dmi/id/board_serial", .count = 1}};
     m.processes = {ProcessSummary{proc(12, {"cat", "/proc/ioports"}, "/bin/cat"), {"/proc/ioports"}, {sh, make}},
                    ProcessSummary{proc(13, {"cat", "x"}, "/bin/cat"),
-                                  {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_serial"}, {sh, make}}};
+                                  {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_serial"},
+                                  {sh, make}}};
     FoldedSummary folded;
     folded.entry = &rules.recipes[0].match[0];
     folded.paths = 1000;
@@ -52,10 +54,12 @@ struct Built {
     m.folded = {folded};
     RecipeSummary n;
     n.recipe = &rules.recipes[1];
-    n.paths = {PathSummary{.path = "/sys/class/net/eth0/address", .count = 1}, PathSummary{.path = "/sys/class/net/lo/address", .count = 1}};
-    n.processes = {ProcessSummary{proc(14, {"cat", "/sys/class/net/eth0/address", "/sys/class/net/lo/address"},
-                                       "/bin/cat"),
-                                  {"/sys/class/net/eth0/address", "/sys/class/net/lo/address"}, {sh, make}}};
+    n.paths = {PathSummary{.path = "/sys/class/net/eth0/address", .count = 1},
+               PathSummary{.path = "/sys/class/net/lo/address", .count = 1}};
+    n.processes = {
+        ProcessSummary{proc(14, {"cat", "/sys/class/net/eth0/address", "/sys/class/net/lo/address"}, "/bin/cat"),
+                       {"/sys/class/net/eth0/address", "/sys/class/net/lo/address"},
+                       {sh, make}}};
     summary.recipes = {m, n};
   }
 
@@ -132,8 +136,7 @@ TEST_CASE("errors in the suppressions file are FILE:LINE:COLUMN, in source order
             "s.json:2:35: path pattern \"proc/ioports\" must be absolute (paths are reported absolute)",
             "s.json:2:58: \"exe\" must be a string, not a number"});
   CHECK(errors_of("{\"schema\": 1, \"suppressions\": [{\"recipe\": \"m\", \"reason\": \"r\", \"path\": []}]}") ==
-        std::vector<std::string>{
-            "s.json:1:71: \"path\" must not be an empty array (leave it out to match any path)"});
+        std::vector<std::string>{"s.json:1:71: \"path\" must not be an empty array (leave it out to match any path)"});
   CHECK(errors_of("{\"schema\": 2, \"suppressions\": {}}") ==
         std::vector<std::string>{"s.json:1:12: unsupported schema 2 (this fpshim reads schema 1)",
                                  "s.json:1:31: \"suppressions\" must be an array, not an object"});
@@ -310,7 +313,10 @@ TEST_CASE("glob_literal matches exactly its text") {
   CHECK(fnmatch(glob_literal(odd).c_str(), odd.c_str(), FNM_PATHNAME) == 0);
   CHECK(fnmatch(glob_literal(odd).c_str(), "/tmp/aXb?[c]\\d", FNM_PATHNAME) != 0);
   // Bytes that are not UTF-8 cannot be written in JSON: each becomes '?'.
-  const std::string bad("/tmp/\xff\xfe" "é", 9);
+  const std::string bad(
+      "/tmp/\xff\xfe"
+      "é",
+      9);
   CHECK(glob_literal(bad) == "/tmp/??é");
   CHECK(fnmatch(glob_literal(bad).c_str(), bad.c_str(), FNM_PATHNAME) == 0);
 }

@@ -26,7 +26,8 @@ inline std::string recipe_json(std::string_view name, std::string_view fields) {
   return R"({"name": ")" + std::string(name) + R"(", "title": "Machine", "description": "d", "importance": "medium",
    "mitre": {"tactic": {"id": "TA0007", "name": "Discovery"}, "technique": {"id": "T1082", "name": "SID"}},
    "guidance": {"ci": "c", "staging": "s", "production": "p"},
-   )" + std::string(fields) + "}";
+   )" + std::string(fields) +
+         "}";
 }
 
 // A rules file (schema 1) of `recipes`: recipe objects separated by commas.

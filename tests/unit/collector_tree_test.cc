@@ -50,11 +50,12 @@ struct Tree {
   Aggregate aggregate;
   Sequencer seqs;
 
-  Tree() : rules(load_rules(kRules.c_str())), aggregate(rules, stats, [this](const std::string& path) {
-             inspected.push_back(path);
-             auto it = files.find(path);
-             return it == files.end() ? Inspection{} : it->second;
-           }) {}
+  Tree()
+      : rules(load_rules(kRules.c_str())), aggregate(rules, stats, [this](const std::string& path) {
+          inspected.push_back(path);
+          auto it = files.find(path);
+          return it == files.end() ? Inspection{} : it->second;
+        }) {}
 
 
   void feed(const RecordSpec& spec) { deliver(aggregate, seqs.next(spec)); }
@@ -187,7 +188,7 @@ TEST_CASE("spawned children pair with their hello in either order; a silent one 
   t.start_make();
   t.feed(hello(150, 100, 1300, "/usr/bin/dash", {"sh", "-c", "true"}));  // the child's hello came first
   t.feed(exec(100, 1000, 1350, "/bin/sh", {"sh", "-c", "true"}, 150));
-  t.feed(exec(100, 1000, 1400, "/usr/bin/cat", {"cat", "x"}, 151));      // never reported
+  t.feed(exec(100, 1000, 1400, "/usr/bin/cat", {"cat", "x"}, 151));  // never reported
   t.feed(exec(100, 1000, 1500, "/work/t32", {"t32"}, 152, 0, wire::flag_preload_dropped));
   t.feed(exec(100, 1000, 1600, "/usr/bin/cat", {"cat", "y"}, 153, 0, wire::flag_preload_dropped));
   Summary s = t.summary();

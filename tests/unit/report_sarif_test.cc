@@ -56,11 +56,12 @@ struct Built {
     summary.build.id = 0x1234;
     RecipeSummary net;
     net.recipe = &rules.recipes[0];
-    net.paths = {PathSummary{.path = "/sys/class/net/eth0/address", .count = 2}, PathSummary{.path = "/sys/class/net/lo/address", .count = 1}};
-    net.processes = {ProcessSummary{proc(12, {"cat", "/sys/class/net/eth0/address", "/sys/class/net/lo/address"},
-                                         "/bin/cat"),
-                                    {"/sys/class/net/eth0/address", "/sys/class/net/lo/address"},
-                                    {sh, make}}};
+    net.paths = {PathSummary{.path = "/sys/class/net/eth0/address", .count = 2},
+                 PathSummary{.path = "/sys/class/net/lo/address", .count = 1}};
+    net.processes = {
+        ProcessSummary{proc(12, {"cat", "/sys/class/net/eth0/address", "/sys/class/net/lo/address"}, "/bin/cat"),
+                       {"/sys/class/net/eth0/address", "/sys/class/net/lo/address"},
+                       {sh, make}}};
     RecipeSummary secrets;
     secrets.recipe = &rules.recipes[1];
     secrets.paths = {PathSummary{.path = "/etc/shadow", .count = 1}};

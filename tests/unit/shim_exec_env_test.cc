@@ -46,7 +46,8 @@ size_t count_prefix(const Child& c, const std::string& prefix) {
 }  // namespace
 
 TEST_CASE("exec env: an intact environment is passed as it is") {
-  const Child c = child_env({"PATH=/bin", "LD_PRELOAD=/opt/fp/libfpshim.so:/usr/lib/other.so", kEntries[0], kEntries[1]});
+  const Child c = child_env(
+      {"PATH=/bin", "LD_PRELOAD=/opt/fp/libfpshim.so:/usr/lib/other.so", kEntries[0], kEntries[1]});
   CHECK(c.unchanged);
   CHECK(c.flags == 0);
 }
@@ -62,7 +63,8 @@ TEST_CASE("exec env: an empty environment gets everything back") {
 }
 
 TEST_CASE("exec env: ours goes first, the user's entries stay, copies of ours go") {
-  const Child c = child_env({"HOME=/root", "LD_PRELOAD=/usr/lib/a.so /opt/fp/libfpshim.so:/other/libfpshim.so /usr/lib/b.so",
+  const Child c = child_env({"HOME=/root",
+                             "LD_PRELOAD=/usr/lib/a.so /opt/fp/libfpshim.so:/other/libfpshim.so /usr/lib/b.so",
                              kEntries[0], kEntries[1]});
   CHECK(c.flags == fpshim::wire::flag_env_restored);
   CHECK(has(c, "LD_PRELOAD=/opt/fp/libfpshim.so:/usr/lib/a.so:/usr/lib/b.so"));
@@ -72,7 +74,8 @@ TEST_CASE("exec env: ours goes first, the user's entries stay, copies of ours go
 }
 
 TEST_CASE("exec env: a changed or missing FPSHIM variable is put back, once") {
-  const Child c = child_env({"LD_PRELOAD=/opt/fp/libfpshim.so", "FPSHIM_SOCKET=/elsewhere", "FPSHIM_SOCKET=/again", "X=1"});
+  const Child c = child_env(
+      {"LD_PRELOAD=/opt/fp/libfpshim.so", "FPSHIM_SOCKET=/elsewhere", "FPSHIM_SOCKET=/again", "X=1"});
   CHECK(c.flags == fpshim::wire::flag_env_restored);
   CHECK(count_prefix(c, "FPSHIM_SOCKET=") == 1);
   CHECK(has(c, kEntries[0]));
@@ -81,7 +84,8 @@ TEST_CASE("exec env: a changed or missing FPSHIM variable is put back, once") {
 }
 
 TEST_CASE("exec env: several LD_PRELOAD entries become one, built from the last (what ld.so reads)") {
-  const Child c = child_env({"LD_PRELOAD=/first.so", "LD_PRELOAD=/opt/fp/libfpshim.so /last.so", kEntries[0], kEntries[1]});
+  const Child c = child_env(
+      {"LD_PRELOAD=/first.so", "LD_PRELOAD=/opt/fp/libfpshim.so /last.so", kEntries[0], kEntries[1]});
   CHECK(count_prefix(c, "LD_PRELOAD=") == 1);
   CHECK(has(c, "LD_PRELOAD=/opt/fp/libfpshim.so:/last.so"));
 }

@@ -70,8 +70,8 @@ TEST_CASE("filter: a filter never parsed lets every path through") {
 }
 
 TEST_CASE("filter: bad input lets everything through") {
-  for (const char* bad : {"", "v2:P/x", "v1x", "P/x", "v1:Q/x", "v1:Prelative", "v1:P/x%", "v1:P/x%4",
-                          "v1:P/x%zz", "v1:P/x%00", "v1:Ba/b", "v1:P"}) {
+  for (const char* bad : {"", "v2:P/x", "v1x", "P/x", "v1:Q/x", "v1:Prelative", "v1:P/x%", "v1:P/x%4", "v1:P/x%zz",
+                          "v1:P/x%00", "v1:Ba/b", "v1:P"}) {
     CAPTURE(bad);
     bool ok = true;
     const Filter& f = parsed(bad, &ok);
@@ -219,18 +219,59 @@ TEST_CASE("filter: maybe_candidate is a superset of matches after normalisation"
       "v1:G/proc/*/net/:G/proc/*/task/*/net/:P/proc/net/:P/sys/class/net",
       "v1:G/*/x/",
   };
-  const std::vector<std::string> cwds = {"/", "/usr", "/sys", "/sys/class", "/sys/class/net/lo", "/tmp/build",
-                                         "/proc", "/root/.ssh", "/etc"};
-  const std::vector<std::string> paths = {
-      "/usr/../proc/ioports", "//sys//class/net", "/./sys/class", "/sys/class/net/", "/proc/ioports",
-      "/proc/self/net/dev", "/proc/thread-self/net", "/proc/self", "/usr/include/stdio.h", "/tmp/x.o", "foo.c",
-      "net", "net/lo/address", "class/net", "../net", "../../sys/class/net", "../../../../../proc/ioports",
-      "./ioports", "ioports", ".", "..", "", "/", "//", "/..", "/../sys/class/dmi/id", "/sys/class/dmi/id/./x",
-      "/root/.ssh/authorized_keys", "authorized_keys", ".ssh/authorized_keys/", "/etc/machine-id/.",
-      "/etc/machine-id/..", "/etc/hosts", "hosts", "/etc/hosts.allow", "self", "lo/address", "/a/b/../address",
-      "/usr/lib/../../sys/devices/x", "/sys/devices/virtual/net/lo/address", "x/..//..//proc/ioports",
-      "/proc/self/net/dev", "self/net/dev", "net/dev", "42/net/dev", "../net/dev", "/proc/thread-self/net/tcp",
-      "/usr/x/y", "x/y", "../x/y", "task/1/net/x"};
+  const std::vector<std::string> cwds = {"/",          "/usr",  "/sys",       "/sys/class", "/sys/class/net/lo",
+                                         "/tmp/build", "/proc", "/root/.ssh", "/etc"};
+  const std::vector<std::string> paths = {"/usr/../proc/ioports",
+                                          "//sys//class/net",
+                                          "/./sys/class",
+                                          "/sys/class/net/",
+                                          "/proc/ioports",
+                                          "/proc/self/net/dev",
+                                          "/proc/thread-self/net",
+                                          "/proc/self",
+                                          "/usr/include/stdio.h",
+                                          "/tmp/x.o",
+                                          "foo.c",
+                                          "net",
+                                          "net/lo/address",
+                                          "class/net",
+                                          "../net",
+                                          "../../sys/class/net",
+                                          "../../../../../proc/ioports",
+                                          "./ioports",
+                                          "ioports",
+                                          ".",
+                                          "..",
+                                          "",
+                                          "/",
+                                          "//",
+                                          "/..",
+                                          "/../sys/class/dmi/id",
+                                          "/sys/class/dmi/id/./x",
+                                          "/root/.ssh/authorized_keys",
+                                          "authorized_keys",
+                                          ".ssh/authorized_keys/",
+                                          "/etc/machine-id/.",
+                                          "/etc/machine-id/..",
+                                          "/etc/hosts",
+                                          "hosts",
+                                          "/etc/hosts.allow",
+                                          "self",
+                                          "lo/address",
+                                          "/a/b/../address",
+                                          "/usr/lib/../../sys/devices/x",
+                                          "/sys/devices/virtual/net/lo/address",
+                                          "x/..//..//proc/ioports",
+                                          "/proc/self/net/dev",
+                                          "self/net/dev",
+                                          "net/dev",
+                                          "42/net/dev",
+                                          "../net/dev",
+                                          "/proc/thread-self/net/tcp",
+                                          "/usr/x/y",
+                                          "x/y",
+                                          "../x/y",
+                                          "task/1/net/x"};
   for (const std::string& spec : specs) {
     const Filter& f = parsed(spec.c_str());
     for (const std::string& cwd : cwds) {
@@ -239,7 +280,8 @@ TEST_CASE("filter: maybe_candidate is a superset of matches after normalisation"
         char out[fpshim::kResolvedMax];
         long len = fpshim::normalize_path(cwd.c_str(), cwd.size(), path.c_str(), out, sizeof out);
         REQUIRE(len > 0);
-        len = fpshim::rewrite_proc_self(out, size_t(len), sizeof out, [] { return 1234; }, [] { return 1240; });
+        len = fpshim::rewrite_proc_self(
+            out, size_t(len), sizeof out, [] { return 1234; }, [] { return 1240; });
         REQUIRE(len > 0);
         if (f.matches(out, size_t(len))) {
           CAPTURE(spec);
@@ -259,14 +301,14 @@ TEST_CASE("filter: a path that shares only two bytes with an entry is rejected b
   CHECK_FALSE(candidate(f, "/var/tmp/x.o", false));
   CHECK(candidate(f, "/etc/hosts", false));
   CHECK(candidate(f, "/etc/hosts.allow", false));
-  CHECK(candidate(f, "/etc/hostname", false));    // same first 8 bytes: the slow path decides
-  CHECK(candidate(f, "/var/lib/dbus", false));    // above an entry
+  CHECK(candidate(f, "/etc/hostname", false));  // same first 8 bytes: the slow path decides
+  CHECK(candidate(f, "/var/lib/dbus", false));  // above an entry
   // Spellings whose normal form may start otherwise.
   CHECK(candidate(f, "/etc//hosts", false));
   CHECK(candidate(f, "/etc/./hosts", false));
   CHECK(candidate(f, "/etc/pas/../hosts", false));
   CHECK(candidate(f, "/e/../etc/hosts", false));
-  CHECK(candidate(f, "/etc", false));             // shorter than 8 bytes
+  CHECK(candidate(f, "/etc", false));  // shorter than 8 bytes
   CHECK(candidate(f, "/etc/", false));
   // A "*" among the first 8 bytes of a pattern leaves its first two bytes deciding.
   CHECK(candidate(f, "/proc/self/net/dev", false));

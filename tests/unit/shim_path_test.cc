@@ -19,8 +19,8 @@ std::string normalized(const std::string& base, const std::string& path, size_t 
 
 std::string proc_rewritten(std::string path, size_t cap = 256) {
   path.resize(cap, '\0');
-  const long len = fpshim::rewrite_proc_self(path.data(), strlen(path.c_str()), cap, [] { return 4321; },
-                                             [] { return 4325; });
+  const long len = fpshim::rewrite_proc_self(
+      path.data(), strlen(path.c_str()), cap, [] { return 4321; }, [] { return 4325; });
   if (len < 0) return "<too long>";
   return path.substr(0, size_t(len));
 }

@@ -19,8 +19,8 @@ AccessText text(const std::string& path, int32_t result = 0) {
   static std::vector<std::unique_ptr<std::string>> keep;
   keep.push_back(std::make_unique<std::string>(path));
   const std::string& p = *keep.back();
-  return AccessText{"open", fpshim::wire::op_read, 0, result, p.data(), uint32_t(p.size()), p.data(),
-                    uint32_t(p.size()), false};
+  return AccessText{"open",   fpshim::wire::op_read, 0,    result, p.data(), uint32_t(p.size()),
+                    p.data(), uint32_t(p.size()),    false};
 }
 
 }  // namespace
