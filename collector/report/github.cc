@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "report/outputs.h"
+#include "report/phrases.h"
 
 namespace fpshim {
 
@@ -51,10 +53,6 @@ std::string code(std::string_view s, size_t max = kMaxText) {
   std::string fence(longest + 1, '`');
   bool pad = text.empty() || text.front() == '`' || text.back() == '`' || text.front() == ' ';
   return pad ? fence + " " + text + " " + fence : fence + text + fence;
-}
-
-std::string plural(uint64_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
 std::string_view badge(Importance i) {
@@ -113,12 +111,6 @@ std::string recipe_block(const Recipe& r, size_t findings) {
                      importance_name(r.importance), r.name, printable(r.title), r.technique.id, r.technique.name,
                      r.tactic.id, r.tactic.name, plural(findings, "finding", "findings"),
                      printable(r.description, 2000), printable(r.guidance.ci, 2000));
-}
-
-std::string outcome(const BuildInfo& b) {
-  if (b.exit_code < 0) return "ended with an unknown status";
-  if (b.signal) return fmt::format("was killed by {}", signal_name(*b.signal));
-  return fmt::format("exited with {}", b.exit_code);
 }
 
 std::string header(const Findings& f) {
@@ -290,15 +282,9 @@ bool append_github_summary(const Findings& findings, std::string& error) {
     return false;
   }
   if (st.st_size > 0) text = "\n" + text;
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
+  const bool written = write_all(fd, text);
   int saved = errno;
-  if (close(fd) != 0 || done != text.size()) {
+  if (close(fd) != 0 || !written) {
     error = fmt::format("cannot write the step summary {}: {}", path, strerror(saved));
     return false;
   }

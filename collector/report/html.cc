@@ -13,6 +13,7 @@
 
 #include "base/as_text.h"
 #include "model/recipe_hits.h"
+#include "report/phrases.h"
 
 namespace fpshim {
 
@@ -83,16 +84,6 @@ details>summary{list-style:none}
 
 std::string h(std::string_view text) { return html_escape(text); }
 
-std::string plural(uint64_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
-
 std::string ops_text(uint32_t ops) {
   std::vector<std::string> names;
   for (std::string_view op : operation_names(ops)) names.emplace_back(op);
@@ -108,12 +99,6 @@ std::string errors_text(uint64_t failed, const std::vector<int>& errnos) {
 
 std::string count_text(uint64_t count, bool lower_bound, std::string_view one, std::string_view many) {
   return fmt::format("{}{} {}", count, lower_bound ? "+" : "", count == 1 && !lower_bound ? one : many);
-}
-
-std::string outcome(const BuildInfo& b) {
-  if (b.exit_code < 0) return "ended with an unknown status (fpshim run went away)";
-  if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
-  return fmt::format("exited with {}", b.exit_code);
 }
 
 std::string process_html(const ProcessRef& p) {

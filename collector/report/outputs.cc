@@ -26,6 +26,17 @@
 
 namespace fpshim {
 
+bool write_all(int fd, std::string_view text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += size_t(n);
+  }
+  return true;
+}
+
 bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
   const bool to_stdout = path == "-";
   std::string tmp = path + ".tmp";
@@ -34,19 +45,13 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
     error = fmt::format("cannot write {}: {}", tmp, strerror(errno));
     return false;
   }
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
+  const bool written = write_all(fd, text);
   if (to_stdout) {
-    if (done == text.size()) return true;
+    if (written) return true;
     error = fmt::format("cannot write to stdout: {}", strerror(errno));
     return false;
   }
-  bool ok = done == text.size() && fsync(fd) == 0;
+  bool ok = written && fsync(fd) == 0;
   int saved = errno;
   ok = close(fd) == 0 && ok;
   if (ok && rename(tmp.c_str(), path.c_str()) == 0) return true;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "model/findings.h"
 #include "model/summary.h"
@@ -41,6 +42,9 @@ struct ReportOutputs {
 // could not be written (said on stderr); else kExitGate if the build succeeded, `fail_on` is set and
 // unsuppressed findings at or above it remain (said in the last line on stderr).
 int write_reports(const Summary& summary, const ReportOutputs& outputs);
+
+// Writes all of `text` to `fd` (again after EINTR and short writes); false if a write failed.
+bool write_all(int fd, std::string_view text);
 
 // Writes `text` to `path` atomically: PATH.tmp, synced, renamed over PATH; "-" is stdout. On failure
 // says why in `error` and leaves PATH as it was.

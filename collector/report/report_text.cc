@@ -2,9 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "base/as_text.h"
 #include "model/findings.h"
 #include "model/recipe_hits.h"
-#include "base/as_text.h"
+#include "report/phrases.h"
 
 namespace fpshim {
 
@@ -13,19 +14,6 @@ namespace {
 // The JSON report has everything; the summary stays readable.
 constexpr size_t kMaxPaths = 30;
 constexpr size_t kMaxProcesses = 20;
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
-
-std::string outcome(const BuildInfo& b) {
-  if (b.exit_code < 0)
-    return "ended with an unknown status (fpshim run went away, or the root process reported no exit)";
-  if (b.signal) return fmt::format("was killed by {} (exit {})", signal_name(*b.signal), b.exit_code);
-  return fmt::format("exited with {}", b.exit_code);
-}
 
 std::string errors_text(uint64_t failed, const std::vector<int>& errnos) {
   if (failed == 0) return "";
