@@ -105,8 +105,10 @@ def as_nobody():
 
 
 def start_build(name, script, uid, cwd):
-    """`/bin/sh -c script` with only LD_PRELOAD and FPSHIM_BUILD in its environment, as root or nobody."""
+    """`/bin/sh -c script` with only LD_PRELOAD and FPSHIM_BUILD in its environment, as root or nobody
+    (and the sanitizers' options, which a sanitized test program needs with our library preloaded)."""
     env = {"LD_PRELOAD": LIB, "FPSHIM_BUILD": name}
+    env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")})
     return subprocess.Popen(["/bin/sh", "-c", script], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             preexec_fn=as_nobody if uid == NOBODY else None)
