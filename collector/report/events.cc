@@ -145,6 +145,23 @@ std::string read_machine_id() {
   return id;
 }
 
+// The `event` fields of an alert, after those common() set (an access, or accesses folded past a recipe's limits).
+json alert_fields(const Finding& f, const std::string& ops, std::string_view outcome, uint64_t id, uint64_t first_ns,
+                  uint64_t last_ns) {
+  json event = json::object();
+  event["kind"] = "alert";
+  event["category"] = {"file"};
+  event["type"] = {"access"};
+  event["action"] = ops.empty() ? "access" : ops;
+  event["outcome"] = outcome;
+  event["severity"] = severity_of(f.importance());
+  event["risk_score"] = severity_of(f.importance());
+  event["id"] = fmt::format("{:016x}", id);
+  event["start"] = iso_time(first_ns);
+  event["end"] = iso_time(last_ns);
+  return event;
+}
+
 }  // namespace
 
 EventHost this_host() {
@@ -179,17 +196,9 @@ Json access_event(const AccessEvent& a, const EventHost& host) {
                                escape_invalid_utf8(p.path), escape_invalid_utf8(chain));
   out["log"] = {{"level", level_of(f.importance())}};
 
-  json& event = out["event"];
-  event["kind"] = "alert";
-  event["category"] = {"file"};
-  event["type"] = {"access"};
-  event["action"] = ops.empty() ? "access" : ops;
-  event["outcome"] = outcome_of(p.count, p.failed);
-  event["severity"] = severity_of(f.importance());
-  event["risk_score"] = severity_of(f.importance());
-  event["id"] = fmt::format("{:016x}", stable_hash({a.build_id, f.fingerprint, std::to_string(proc.pid), p.path}));
-  event["start"] = iso_time(p.first_seen_ns);
-  event["end"] = iso_time(p.last_seen_ns);
+  out["event"].update(alert_fields(f, ops, outcome_of(p.count, p.failed),
+                                   stable_hash({a.build_id, f.fingerprint, std::to_string(proc.pid), p.path}),
+                                   p.first_seen_ns, p.last_seen_ns));
 
   json process = process_fields(proc);
   if (!a.ancestry->empty()) process["parent"] = process_fields(a.ancestry->front());
@@ -266,17 +275,9 @@ Json folded_event(const Finding& f, const std::string& build_id, const EventHost
                                f.recipe->title, fs.paths_exact ? "" : "about ", fs.paths,
                                ops.empty() ? "accessed" : ops, fs.processes);
   out["log"] = {{"level", level_of(f.importance())}};
-  json& event = out["event"];
-  event["kind"] = "alert";
-  event["category"] = {"file"};
-  event["type"] = {"access"};
-  event["action"] = ops.empty() ? "access" : ops;
-  event["outcome"] = outcome_of(fs.count, fs.failed);
-  event["severity"] = severity_of(f.importance());
-  event["risk_score"] = severity_of(f.importance());
-  event["id"] = fmt::format("{:016x}", stable_hash({build_id, f.fingerprint, "folded"}));
-  event["start"] = iso_time(fs.first_seen_ns);
-  event["end"] = iso_time(fs.last_seen_ns);
+  out["event"].update(alert_fields(f, ops, outcome_of(fs.count, fs.failed),
+                                   stable_hash({build_id, f.fingerprint, "folded"}), fs.first_seen_ns,
+                                   fs.last_seen_ns));
   put_rule(out, f);
   json folded = {{"paths", fs.paths}, {"paths_exact", fs.paths_exact}};
   put_bytes_array(folded, "examples", fs.examples);
