@@ -3,14 +3,14 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "base/exit_status.h"
 #include "base/say.h"
 #include "report/outputs.h"
+#include "report/report_json.h"
+#include "rules/json_checker.h"
 #include "rules/json_source.h"
 #include "rules/suppressions.h"
 
@@ -57,17 +57,16 @@ std::string baseline_suppressions(const json& report, std::string_view report_na
 }
 
 int baseline(const std::string& report_path) {
-  std::ifstream in(report_path, std::ios::binary);
-  if (!in) {
-    say("fpshim: cannot read {}: {}\n", report_path, std::strerror(errno));
+  RulesError read_error;
+  std::optional<std::string> text = read_input_file(report_path, "report", read_error, kMaxReportBytes);
+  if (!text) {
+    say("fpshim: {}\n", read_error.str());
     return kExitSetupError;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  SourceJson src = parse_source_json(text.str());
+  SourceJson src = parse_source_json(*text);
   if (src.syntax_error) {
     for (const JsonProblem& p : src.problems) {
-      LineColumn lc = line_column(text.str(), p.offset);
+      LineColumn lc = line_column(*text, p.offset);
       say("{}:{}:{}: {}\n", report_path, lc.line, lc.column, p.message);
     }
     return kExitSetupError;

@@ -12,6 +12,10 @@
 
 namespace fpshim {
 
+// The largest JSON report `fpshim baseline` reads: well above what the collector's limits (paths per
+// recipe, the process tree) let a report grow to.
+inline constexpr size_t kMaxReportBytes = size_t(256) << 20;
+
 using Json = nlohmann::ordered_json;  // keys stay in the order written, as documented
 
 // The report of the findings (and of findings.summary): every summary field, then `findings` (one

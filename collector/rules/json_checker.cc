@@ -1,10 +1,13 @@
+// The checks the JSON input loaders share, and reading an input file within its bounds.
 #include "rules/json_checker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -84,15 +87,40 @@ void sort_by_position(std::vector<RulesError>& errors) {
   });
 }
 
-std::optional<std::string> read_input_file(const std::string& path, std::string_view what, RulesError& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = {path, 0, 0, fmt::format("cannot read the {} file: {}", what, std::strerror(errno))};
+std::optional<std::string> read_input_file(const std::string& path, std::string_view what, RulesError& error,
+                                           size_t max_bytes) {
+  // O_NONBLOCK: a FIFO given as the file must not hang the open; it is refused below.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
+  std::string problem;
+  if (fd < 0 || fstat(fd, &st) != 0) problem = std::strerror(errno);
+  else if (S_ISDIR(st.st_mode)) problem = "it is a directory";
+  else if (!S_ISREG(st.st_mode)) problem = "it is not a regular file";
+  else if (size_t(st.st_size) > max_bytes)
+    problem = fmt::format("it has {} bytes, more than the limit of {} MiB", st.st_size, max_bytes >> 20);
+  std::string text;
+  if (problem.empty()) {
+    // Read no more than the limit allows even if the file grows meanwhile.
+    text.resize(size_t(st.st_size) + 1);
+    size_t got = 0;
+    for (ssize_t n; got < text.size() && (n = read(fd, text.data() + got, text.size() - got)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        problem = std::strerror(errno);
+        break;
+      }
+      got += size_t(n);
+      if (got == text.size() && got <= max_bytes) text.resize(std::min(max_bytes + 1, text.size() * 2));
+    }
+    if (got > max_bytes) problem = fmt::format("it has more than the limit of {} MiB", max_bytes >> 20);
+    text.resize(got);
+  }
+  if (fd >= 0) close(fd);
+  if (!problem.empty()) {
+    error = {path, 0, 0, fmt::format("cannot read the {} file: {}", what, problem)};
     return std::nullopt;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return text;
 }
 
 }  // namespace fpshim

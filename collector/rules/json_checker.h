@@ -58,7 +58,12 @@ class JsonChecker {
 // The errors in the order of their positions in the file.
 void sort_by_position(std::vector<RulesError>& errors);
 
-// The whole file; nullopt with `error` set ("cannot read the WHAT file: ...") if it cannot be read.
-std::optional<std::string> read_input_file(const std::string& path, std::string_view what, RulesError& error);
+// The most bytes an input file (rules, suppressions, a report given to `baseline`) may have.
+inline constexpr size_t kMaxInputFileBytes = size_t(16) << 20;
+
+// The whole file; nullopt with `error` set ("cannot read the WHAT file: ...") if it cannot be read, is
+// not a regular file (a directory, /dev/zero, a FIFO) or has more than `max_bytes`.
+std::optional<std::string> read_input_file(const std::string& path, std::string_view what, RulesError& error,
+                                           size_t max_bytes = kMaxInputFileBytes);
 
 }  // namespace fpshim

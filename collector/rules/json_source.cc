@@ -4,6 +4,8 @@
 #include <iterator>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 namespace fpshim {
 
 using nlohmann::json;
@@ -168,6 +170,12 @@ class PositionRecorder {
 
   bool open(json&& v) {
     size_t start = token_start();
+    if (stack_.size() >= kMaxJsonDepth) {
+      // Stop before the pointers of ever deeper frames cost memory quadratic in the depth.
+      out_.problems.push_back({start, fmt::format("nested deeper than {} levels", kMaxJsonDepth)});
+      out_.syntax_error = true;
+      return false;
+    }
     mark_end();
     auto [stored, pointer] = place(std::move(v), start);
     stack_.push_back(Frame{stored, std::move(pointer), 0, {}});

@@ -41,6 +41,9 @@ struct SourceJson {
   std::unordered_map<std::string, Where> where;
 };
 
+// How deep arrays and objects may nest; deeper input is a syntax error at its first bracket too many.
+inline constexpr size_t kMaxJsonDepth = 64;
+
 SourceJson parse_source_json(std::string_view text);
 
 // Appends a reference token to a JSON pointer, escaping '~' and '/' as RFC 6901 requires.

@@ -65,6 +65,31 @@ def test_bad_importance():
     refused(text, line, "importance")
 
 
+def refused_file(rules, fragment):
+    marker = tempfile.mktemp(suffix=".ran")
+    run = fpshim(["touch", marker], rules=rules)
+    expect_eq(run.returncode, 2, run.stderr)
+    expect(not os.path.exists(marker), "the build ran despite bad rules")
+    expect(f"{rules}: cannot read the rules file: {fragment}" in run.stderr.decode(), run.stderr)
+
+
+def test_not_a_regular_file():
+    # /dev/zero never ends: read whole, it grew the collector to 24 GB before the fix.
+    refused_file("/dev/zero", "it is not a regular file")
+    refused_file(tempfile.mkdtemp(), "it is a directory")
+
+
+def test_too_big():
+    rules = write("")
+    os.truncate(rules, 16 * 1024 * 1024 + 1)
+    refused_file(rules, f"it has {16 * 1024 * 1024 + 1} bytes, more than the limit of 16 MiB")
+
+
+def test_too_deep():
+    # 20,000 nested brackets took 0.9 GB before the syntax error; now the 65th is the error.
+    refused("[" * 20000, 1, "nested deeper than 64 levels")
+
+
 def test_replacement_rules_take_effect():
     rules = shipped()
     rules["recipes"] = [rules["recipes"][0]]

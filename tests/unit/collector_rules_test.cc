@@ -1,7 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 
+#include <fmt/format.h>
+
+#include "rules/json_checker.h"
+#include "rules/json_source.h"
 #include "rules/rules.h"
 
 using namespace fpshim;
@@ -82,6 +90,34 @@ TEST_CASE("a missing file is an error without a position") {
   LoadedRules loaded = load_rules("/nonexistent/rules.json");
   REQUIRE(loaded.errors.size() == 1);
   CHECK(loaded.errors[0].str().starts_with("/nonexistent/rules.json: cannot read the rules file: "));
+}
+
+TEST_CASE("an input that is not a bounded regular file is refused before it is read") {
+  LoadedRules loaded = load_rules("/dev/zero");
+  REQUIRE(loaded.errors.size() == 1);
+  CHECK(loaded.errors[0].str() == "/dev/zero: cannot read the rules file: it is not a regular file");
+
+  loaded = load_rules("/");
+  REQUIRE(loaded.errors.size() == 1);
+  CHECK(loaded.errors[0].str() == "/: cannot read the rules file: it is a directory");
+
+  char name[] = "/tmp/fpshim-rules-XXXXXX";
+  int fd = mkstemp(name);
+  REQUIRE(fd >= 0);
+  REQUIRE(ftruncate(fd, off_t(kMaxInputFileBytes) + 1) == 0);
+  close(fd);
+  loaded = load_rules(name);
+  unlink(name);
+  REQUIRE(loaded.errors.size() == 1);
+  CHECK(loaded.errors[0].str().find("more than the limit of 16 MiB") != std::string::npos);
+}
+
+TEST_CASE("nesting is bounded: deep brackets are a syntax error at the first one too many") {
+  std::string deep(20000, '[');
+  std::string error = first_error(deep);
+  CHECK(error == fmt::format("rules.json:1:{}: nested deeper than {} levels", kMaxJsonDepth + 1, kMaxJsonDepth));
+  std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  CHECK(first_error(ok).find("nested") == std::string::npos);
 }
 
 TEST_CASE("syntax errors point at the offending character") {
