@@ -274,6 +274,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (verb == "baseline") {
+    if (argc == 3 && (std::string_view(argv[2]) == "--help" || std::string_view(argv[2]) == "-h")) {
+      fmt::print("{}", kUsage);
+      return 0;
+    }
     if (argc != 3 || std::string_view(argv[2]).starts_with("-")) return usage_error("baseline wants one REPORT");
     return fpshim::baseline(argv[2]);
   }
@@ -291,6 +295,10 @@ int main(int argc, char** argv) {
       break;
     }
     if (!arg.starts_with("-")) break;  // the command starts here
+    if (arg == "--help" || arg == "-h") {
+      fmt::print("{}", kUsage);
+      return 0;
+    }
     std::string_view name = arg.substr(0, arg.find('='));
     const Option* option = find_option(name, named->verb);
     if (!option) return usage_error(fmt::format("unknown option {}", arg));
@@ -302,6 +310,9 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) return usage_error(fmt::format("{} needs a value", name));
       value = argv[++i];
     }
+    // "--report --quiet" forgot the file name; a file that really begins with "--" is "./--name".
+    if (value && value->starts_with("--"))
+      return usage_error(fmt::format("{} wants a value, not the option-like \"{}\"", name, *value));
     if (std::string error = option->apply(options, value ? *value : ""); !error.empty()) return usage_error(error);
   }
 

@@ -131,6 +131,10 @@ int report_spool(const RunOptions& options) {
   if (!rules) return kExitSetupError;
   const std::string dir = options.spool.value_or(default_spool_dir());
   std::string why;
+  if (!outputs_writable(options.outputs, why)) {
+    say("fpshim: {}\n", why);
+    return kExitSetupError;
+  }
   struct stat st;
   const bool exists = lstat(dir.c_str(), &st) == 0;
   if (!exists) {

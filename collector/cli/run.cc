@@ -88,6 +88,10 @@ int run_build(const RunOptions& options) {
   }
   ReportOutputs outputs = options.outputs;
   if (!load_checked_suppressions(outputs, build.cwd)) return kExitSetupError;
+  if (std::string why; !outputs_writable(outputs, why)) {
+    say("fpshim: {}; nothing was run\n", why);
+    return kExitSetupError;
+  }
   PrivateDir dir;
   std::string error;
   auto fail = [&dir](const std::string& why) {

@@ -7,6 +7,7 @@
 #include <exception>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -58,6 +59,27 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
   error = fmt::format("cannot write {}: {}", path, strerror(ok ? errno : saved));
   unlink(tmp.c_str());
   return false;
+}
+
+bool outputs_writable(const ReportOutputs& outputs, std::string& error) {
+  for (const std::optional<std::string>* file : {&outputs.report, &outputs.text, &outputs.sarif, &outputs.html,
+                                                 &outputs.events, &outputs.gitlab_codequality, &outputs.junit}) {
+    if (!*file || **file == "-") continue;
+    const std::string& path = **file;
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st;
+    std::string problem;
+    if (path.empty() || path.back() == '/') problem = "no file name";
+    else if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) problem = "it is a directory";
+    else if (access(dir.c_str(), W_OK | X_OK) != 0) problem = fmt::format("{}: {}", dir, strerror(errno));
+    else if (file == &outputs.text && access(path.c_str(), F_OK) == 0 && access(path.c_str(), W_OK) != 0)
+      problem = strerror(errno);
+    if (problem.empty()) continue;
+    error = fmt::format("cannot write {}: {}", path, problem);
+    return false;
+  }
+  return true;
 }
 
 namespace {

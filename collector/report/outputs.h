@@ -38,6 +38,12 @@ struct ReportOutputs {
   std::optional<std::string> junit;               // JUnit XML file
 };
 
+// Whether every file `outputs` names could be written, checked before a build starts so that it does
+// not run for reports that then go nowhere: its directory exists and is writable (the reports are
+// renamed into it) and it is not a directory; an existing --text file must be writable (it is
+// rewritten in place). False with `error` set ("cannot write FILE: ...") for the first that cannot.
+bool outputs_writable(const ReportOutputs& outputs, std::string& error);
+
 // Writes every report `outputs` names, then applies the gate. Returns 0; kExitSetupError if a report
 // could not be written (said on stderr); else kExitGate if the build succeeded, `fail_on` is set and
 // unsuppressed findings at or above it remain (said in the last line on stderr).
