@@ -205,8 +205,26 @@ int Ingest::open_own(const std::string& path) {
   return fd;
 }
 
+void Ingest::check_log(RecordSink& sink) {
+  struct stat held, named;
+  if (fstat(log_.fd, &held) != 0) return;
+  if (log_.offset != UINT64_MAX && uint64_t(held.st_size) < log_.offset) {
+    log_tampering_.push_back(
+        {fmt::format("the process log was truncated from {} to {} bytes", log_.offset, held.st_size), now_ns()});
+    log_.offset = 0;
+  }
+  const bool gone = lstat(log_.path.c_str(), &named) != 0;
+  if (!gone && named.st_dev == held.st_dev && named.st_ino == held.st_ino) return;
+  read_claimed(log_, sink, false);
+  log_tampering_.push_back(
+      {gone ? "the process log was deleted" : "the process log was replaced by another file", now_ns()});
+  ::close(log_.fd);
+  log_ = Claimed{"", -1, 0, 0};
+}
+
 void Ingest::follow_log(RecordSink& sink) {
   if (spool_dir_.empty()) return;
+  if (log_.fd >= 0) check_log(sink);
   if (log_.fd < 0) {
     log_.path = spool_dir_ + "/" + wire::kProcessLog;
     log_.fd = open_own(log_.path);

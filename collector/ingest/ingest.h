@@ -69,6 +69,10 @@ class Ingest {
   // is never claimed while the build runs: a process that opened it may append at any time, so it
   // is followed like a growing file, and only complete records are taken.
   void follow_log(RecordSink& sink);
+  // What follow_log saw happen to the process log: deleted or replaced (what the old file still
+  // held is read, then the new file is followed from its start) or truncated below what was read
+  // (read again from its start; what the build cut away was taken already, and its seqs dedup).
+  const std::vector<Tampering>& log_tampering() const { return log_tampering_; }
   // The last read of the process log, when every process is gone: a record left incomplete at its
   // end is torn.
   void finish_log(RecordSink& sink);
@@ -117,6 +121,8 @@ class Ingest {
   // A record left incomplete at the end of `c` is torn.
   void count_torn_end(const Claimed& c, RecordSink& sink);
   void finish_claimed(Claimed& c, RecordSink& sink);
+  // Notices the process log deleted, replaced or truncated since the last read (log_tampering()).
+  void check_log(RecordSink& sink);
   // Opens `path` for reading if it is a regular file of ours; -1 if not (a file that is not is removed).
   int open_own(const std::string& path);
 
@@ -131,6 +137,7 @@ class Ingest {
   std::string spool_dir_;
   std::vector<Claimed> claimed_;
   Claimed log_{"", -1, 0, 0};
+  std::vector<Tampering> log_tampering_;
   std::vector<char> buffers_;         // kBatch datagrams of up to kMaxRecord bytes
   std::vector<char> control_;         // their SCM_CREDENTIALS
   std::vector<wire::Bytes> strings_;  // decode output, reused

@@ -1,9 +1,12 @@
+// The journal of accepted records and the counters file beside it (ingest/journal.h).
 #include "ingest/journal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -22,6 +25,8 @@ bool Journal::open(const std::string& journal_path, const std::string& counters_
     error = fmt::format("cannot open the journal in {}: {}", journal_path, strerror(errno));
     return false;
   }
+  struct stat st;
+  if (fstat(fd_, &st) == 0) size_ = uint64_t(st.st_size);
   return true;
 }
 
@@ -40,16 +45,48 @@ void Journal::load_counters(Stats& stats) {
   stats.malformed += c.malformed;
   stats.refused += c.refused;
   stats.lost += c.lost;
+  stats.unjournaled += c.unjournaled;
 }
 
 void Journal::append(std::span<const iovec> records) {
+  uint64_t bytes = 0;
+  for (const iovec& r : records) bytes += r.iov_len;
+  if (size_ + bytes > max_bytes_) {
+    unjournaled_ += records.size();
+    return;
+  }
   if (!records.empty() && !append_records(fd_, records)) failed_ = true;
+  size_ += bytes;
 }
 
 void Journal::save_counters(const Stats& stats) {
-  Counts now{stats.malformed, stats.refused, stats.lost};
+  Counts now{stats.malformed, stats.refused, stats.lost, stats.unjournaled + unjournaled_};
   if (now == saved_) return;
   if (pwrite(counters_fd_, &now, sizeof now, 0) == ssize_t(sizeof now)) saved_ = now;
+}
+
+// In the counters file from offset 4096 on: one line per event, "SEEN_NS WHAT\n".
+void Journal::save_tampering(const std::vector<Tampering>& tampering) {
+  for (; tampering_saved_ < tampering.size(); tampering_saved_++) {
+    const Tampering& t = tampering[tampering_saved_];
+    const std::string line = fmt::format("{} {}\n", t.seen_ns, t.what);
+    if (pwrite(counters_fd_, line.data(), line.size(), off_t(tampering_end_)) != ssize_t(line.size())) return;
+    tampering_end_ += line.size();
+  }
+}
+
+std::vector<Tampering> Journal::load_tampering() {
+  std::vector<Tampering> out;
+  std::string text(64 * 1024, '\0');  // the collector writes a handful; more is not its writing
+  const ssize_t n = pread(counters_fd_, text.data(), text.size(), 4096);
+  text.resize(n > 0 ? size_t(n) : 0);
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
+    const size_t space = text.find(' ', at);
+    if (space >= end) break;
+    out.push_back({text.substr(space + 1, end - space - 1), std::strtoull(text.c_str() + at, nullptr, 10)});
+    tampering_end_ = 4096 + end + 1;
+  }
+  return out;
 }
 
 }  // namespace fpshim

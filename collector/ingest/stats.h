@@ -3,8 +3,16 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace fpshim {
+
+// Something the build did to the records meant for fpshim, seen by the collector as it happened.
+struct Tampering {
+  std::string what;  // "the process log was deleted", "... truncated from N to M bytes", "... replaced"
+  uint64_t seen_ns = 0;
+};
 
 struct Stats {
   uint64_t records = 0;                // well-formed records accepted (socket and spool)
@@ -20,9 +28,12 @@ struct Stats {
   uint64_t env_restored = 0;           // execs whose scrubbed environment the shim repaired
   uint64_t collector_restarts = 0;
   uint64_t collector_peak_rss_kb = 0;
-  uint64_t folded_paths = 0;    // distinct paths in the recipes' folded buckets, summed over them
-  uint64_t folded_records = 0;  // access records counted in folded buckets, per recipe
-  uint64_t capped = 0;          // records `fpshim serve` dropped at a cap (processes or bytes per build)
+  uint64_t folded_paths = 0;      // distinct paths in the recipes' folded buckets, summed over them
+  uint64_t folded_records = 0;    // access records counted in folded buckets, per recipe
+  uint64_t capped = 0;            // records `fpshim serve` dropped at a cap (processes or bytes per build)
+  uint64_t processes_folded = 0;  // beyond the process tree's limit: hellos of processes not in it, and exec
+                                  // records that found no room (a program started and its hello count twice)
+  uint64_t unjournaled = 0;       // records aggregated but not journaled: the journal was full (kMaxJournalBytes)
 };
 
 }  // namespace fpshim

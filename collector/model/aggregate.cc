@@ -45,7 +45,15 @@ Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector)
 }
 
 void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> strings) {
-  Process& p = tree_.process_for(h);
+  Process* in_tree = tree_.process_for(h);
+  if (!in_tree) {  // beyond the process tree's limit: counted, and its accesses still count
+    stats_.records++;
+    if (wire::Kind(h.kind) == wire::Kind::hello) tree_.fold_hello();
+    if (wire::Kind(h.kind) == wire::Kind::access)
+      on_access(tree_.beyond_limit(), h, view(strings[0]), view(strings[1]));
+    return;
+  }
+  Process& p = *in_tree;
   if (!p.seqs.insert(h.seq)) {
     stats_.duplicates++;
     return;
@@ -66,8 +74,7 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
 }
 
 void Aggregate::on_torn(const wire::Header& h) {
-  Process& p = tree_.process_for(h);
-  p.torn_seq = std::max(p.torn_seq.value_or(0), h.seq);
+  if (Process* p = tree_.process_for(h)) p->torn_seq = std::max(p->torn_seq.value_or(0), h.seq);
 }
 
 void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
@@ -82,6 +89,7 @@ void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire
 }
 
 void Aggregate::on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
+  if (!tree_.room_for_exec()) return;
   ExecEvent e;
   e.seq = h.seq;
   e.time_ns = h.time_ns;
@@ -279,7 +287,11 @@ void Aggregate::summarize_processes(Summary& out) const {
       out.coverage.monitored++;
       continue;
     }
-    UnmonitoredProcess u{ref(*p), p->reason, p->detail, std::nullopt, ancestry_refs(*p)};
+    // The ancestry of the first ones only: a forged flood of exec records would otherwise copy the
+    // forger's chain into every entry.
+    const bool with_ancestry = out.coverage.unmonitored.size() < kMaxUnmonitoredAncestries;
+    UnmonitoredProcess u{ref(*p), p->reason, p->detail, std::nullopt,
+                         with_ancestry ? ancestry_refs(*p) : std::vector<ProcessRef>{}};
     if (const Process* parent = tree_.parent_of(*p)) u.parent = ref(*parent);
     out.coverage.unmonitored.push_back(std::move(u));
   }
@@ -289,6 +301,7 @@ void Aggregate::summarize(Summary& out) {
   tree_.resolve();
   out.stats = stats_;
   out.stats.lost += tree_.lost_records();
+  out.stats.processes_folded = tree_.folded();
   out.stats.processes = 0;
   out.stats.processes_without_bye = 0;
   summarize_processes(out);

@@ -31,6 +31,9 @@ HelloExe exe_of_hello(const wire::Header& h, std::string_view named, const std::
 
 class Aggregate final : public RecordSink {
  public:
+  // coverage.unmonitored gives the ancestry of this many processes, and only the parent of the others.
+  static constexpr size_t kMaxUnmonitoredAncestries = 1000;
+
   Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {});
 
   // Drops a record already seen (same pid, nonce and seq), then counts and files it.

@@ -1,6 +1,9 @@
+// The process tree: images from their records, exec records paired with hellos, and its limit.
 #include "model/process_tree.h"
 
 #include <algorithm>
+
+#include <fmt/format.h>
 
 namespace fpshim {
 
@@ -27,8 +30,18 @@ bool started_by(const ExecEvent& e, const Process& c) {
 
 }  // namespace
 
-Process& ProcessTree::process_for(const wire::Header& h) {
+Process ProcessTree::stand_in() {
+  Process p;
+  p.exe = fmt::format("(processes beyond the limit of {} in the process tree)", kMaxProcesses);
+  p.said_hello = true;  // its records are counted as they come
+  p.said_bye = true;
+  return p;
+}
+
+Process* ProcessTree::process_for(const wire::Header& h) {
   ProcessKey key{h.pid, h.proc_nonce & ~kUnreported};
+  if (auto known = processes_.find(key); known != processes_.end()) return &known->second;
+  if (processes_.size() >= kMaxProcesses) return nullptr;
   auto [it, fresh] = processes_.try_emplace(key);
   Process& p = it->second;
   if (fresh) {
@@ -39,7 +52,7 @@ Process& ProcessTree::process_for(const wire::Header& h) {
     p.start_ns = key.nonce;
     images_[h.pid].push_back(key);
   }
-  return p;
+  return &p;
 }
 
 const Process* ProcessTree::find(ProcessKey key) const {
@@ -74,6 +87,7 @@ void ProcessTree::forget_resolution() {
     ++it;
   }
   replacement_.clear();
+  folded_launches_ = 0;
 }
 
 // A vfork child runs on its parent's memory, so the shim reports from it with the parent's nonce
@@ -143,7 +157,11 @@ Process* ProcessTree::reported_image(const Launch& l, const std::unordered_set<c
   return best;
 }
 
-Process& ProcessTree::add_unreported(const Launch& l) {
+Process* ProcessTree::add_unreported(const Launch& l) {
+  if (processes_.size() >= kMaxProcesses) {
+    folded_launches_++;
+    return nullptr;
+  }
   const ExecEvent& e = *l.event;
   ProcessKey key{l.pid, e.time_ns | kUnreported};
   while (processes_.contains(key)) key.nonce++;
@@ -161,7 +179,7 @@ Process& ProcessTree::add_unreported(const Launch& l) {
   v.reason = (e.flags & wire::flag_preload_dropped) ? Unmonitored::elf_class : e.inspection.reason;
   if (v.reason == Unmonitored::none) v.reason = Unmonitored::no_hello;
   v.detail = v.reason == e.inspection.reason ? e.inspection.detail : unmonitored_detail(v.reason);
-  return v;
+  return &v;
 }
 
 void ProcessTree::apply_root_exit(Process* last) {
@@ -184,7 +202,8 @@ void ProcessTree::resolve() {
       if (l.in_place) started->execed_from = l.parent;
       if (l.event->inspection.reason == Unmonitored::go) started->go = true;
     } else {
-      started = &add_unreported(l);
+      started = add_unreported(l);
+      if (!started) continue;
     }
     if (l.in_place) replacement_[l.parent] = started;
     if (!l.parent) root_image = started;

@@ -77,8 +77,26 @@ struct Process {
 
 class ProcessTree {
  public:
-  // The image a record comes from, created on its first record.
-  Process& process_for(const wire::Header& h);
+  // The most images the tree holds (those that reported and those only an exec record names), so
+  // that forged records cannot grow it without end. Further ones are counted (folded()), not kept.
+  static constexpr size_t kMaxProcesses = 100'000;
+
+  // The image a record comes from, created on its first record; null if it is not in the tree and
+  // the tree is full.
+  Process* process_for(const wire::Header& h);
+  // Where the accesses of processes beyond the limit are counted: one stand-in for all of them.
+  const Process& beyond_limit() const { return beyond_limit_; }
+  // A hello from a process beyond the limit.
+  void fold_hello() { folded_hellos_++; }
+  // Whether an exec record may be kept: at most kMaxProcesses in all processes. If not, it is
+  // counted as a program beyond the limit.
+  bool room_for_exec() {
+    if (exec_records_ < kMaxProcesses) return ++exec_records_, true;
+    folded_exec_records_++;
+    return false;
+  }
+  // Processes beyond the limit: hellos, and programs that exec records name that found no room.
+  uint64_t folded() const { return folded_hellos_ + folded_launches_ + folded_exec_records_; }
   const Process* find(ProcessKey key) const;
 
   // The build's root command, started by fpshim itself (so no exec record names it).
@@ -119,7 +137,7 @@ class ProcessTree {
   void mark_vfork_children();
   std::vector<Launch> launches();
   Process* reported_image(const Launch& launch, const std::unordered_set<const Process*>& claimed);
-  Process& add_unreported(const Launch& launch);
+  Process* add_unreported(const Launch& launch);
   void apply_root_exit(Process* root_image);
 
   std::unordered_map<ProcessKey, Process, ProcessKeyHash> processes_;
@@ -130,6 +148,13 @@ class ProcessTree {
   std::optional<std::pair<int, uint64_t>> root_exit_;
   std::unordered_map<const Process*, Process*> replacement_;        // image -> the image its exec started
   std::unordered_map<const Process*, const Process*> vfork_owner_;  // vfork child -> the parent image
+  Process beyond_limit_ = stand_in();
+  uint64_t folded_hellos_ = 0;
+  uint64_t folded_launches_ = 0;
+  uint64_t exec_records_ = 0;
+  uint64_t folded_exec_records_ = 0;
+
+  static Process stand_in();
 };
 
 }  // namespace fpshim

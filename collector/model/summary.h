@@ -143,7 +143,8 @@ struct Summary {
   std::vector<ProcessEntry> processes;  // every process image, in start order
   Coverage coverage;
   Stats stats;
-  std::vector<BuildPart> builds;  // `fpshim report` of a spool with several builds; empty otherwise
+  std::vector<BuildPart> builds;     // `fpshim report` of a spool with several builds; empty otherwise
+  std::vector<Tampering> tampering;  // what the collector saw the build do to its records, in time order
 };
 
 }  // namespace fpshim

@@ -269,11 +269,15 @@ json report_json(const Findings& findings) {
   json items = json::array();
   for (const Finding& f : findings.items) items.push_back(finding_json(f, findings));
 
+  json tampering = json::array();
+  for (const Tampering& t : s.tampering) tampering.push_back({{"what", t.what}, {"seen", iso_time(t.seen_ns)}});
+
   const Stats& st = s.stats;
   return {
       {"fpshim", {{"version", FPSHIM_VERSION}, {"schema", 1}}},
       {"build", std::move(build)},
       {"builds", builds_json(s.builds)},
+      {"tampering", std::move(tampering)},
       {"recipes", std::move(recipes)},
       {"coverage", coverage_json(s.coverage)},
       {"processes", processes_json(s.processes)},
@@ -294,7 +298,9 @@ json report_json(const Findings& findings) {
         {"collector_peak_rss_kb", st.collector_peak_rss_kb},
         {"folded_paths", st.folded_paths},
         {"folded_records", st.folded_records},
-        {"capped", st.capped}}},
+        {"capped", st.capped},
+        {"unjournaled", st.unjournaled},
+        {"processes_folded", st.processes_folded}}},
       {"findings", std::move(items)},
       {"suppressions", suppressions_json(findings)},
   };

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "ingest/journal.h"
 #include "model/findings.h"
+#include "model/process_tree.h"
 #include "model/recipe_hits.h"
 #include "report/phrases.h"
 
@@ -154,6 +156,17 @@ void write_text_report(const Summary& s, std::FILE* out) {
   if (st.collector_restarts > 0)
     fmt::print(out, "fpshim: the collector died and was restarted {} time(s); {} record(s) came late from the spool\n",
                st.collector_restarts, st.late);
+  if (st.processes_folded > 0)
+    fmt::print(out,
+               "fpshim: the process tree is incomplete: {} process(es) beyond its limit of {} were counted, not "
+               "listed; their accesses count as those of one stand-in process\n",
+               st.processes_folded, ProcessTree::kMaxProcesses);
+  if (st.unjournaled > 0)
+    fmt::print(out,
+               "fpshim: the journal was full (at {} MiB): {} record(s) were not journaled for a restarted collector\n",
+               kMaxJournalBytes >> 20, st.unjournaled);
+  for (const Tampering& t : s.tampering)
+    fmt::print(out, "fpshim: TAMPERING: {} (seen {}); records may be missing\n", t.what, iso_time(t.seen_ns));
   std::fflush(out);
 }
 

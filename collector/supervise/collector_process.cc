@@ -52,6 +52,7 @@ class Collector {
     ingest_.set_journal(&journal_);
     ingest_.set_spool_dir(dir.spool());
     journal_.load_counters(stats_);
+    earlier_tampering_ = journal_.load_tampering();
     journal_.replay([this](const RecordBytes& r) { ingest_.deliver(r.data, r.size, 0, false, aggregate_); });
     ingest_.follow_log(aggregate_);
     ingest_.claim_spool(aggregate_, kSettleNs);
@@ -82,6 +83,7 @@ class Collector {
           for (const ControlMessage& m : reader_.feed(std::string_view(buf, size_t(n)))) on_message(m);
       }
       journal_.save_counters(stats_);
+      journal_.save_tampering(ingest_.log_tampering());
     }
   }
 
@@ -94,6 +96,7 @@ class Collector {
     while (ingest_.drain(aggregate_) > 0) {
     }
     journal_.save_counters(stats_);
+    stats_.unjournaled += journal_.unjournaled();
     ingest_.close();
 
     Summary summary;
@@ -120,6 +123,8 @@ class Collector {
     rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) == 0) stats_.collector_peak_rss_kb = uint64_t(usage.ru_maxrss);
     aggregate_.summarize(summary);
+    summary.tampering = earlier_tampering_;
+    for (const Tampering& t : ingest_.log_tampering()) summary.tampering.push_back(t);
     int status = write_reports(summary, setup_.outputs);
     if (!finish_) setup_.dir.remove();
     return status;
@@ -144,6 +149,7 @@ class Collector {
   ControlReader reader_;
   std::optional<ControlMessage> root_;
   std::optional<ControlMessage> finish_;
+  std::vector<Tampering> earlier_tampering_;  // what predecessors saw (Journal::load_tampering)
 };
 
 }  // namespace

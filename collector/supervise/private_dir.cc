@@ -1,6 +1,9 @@
+// The build's private directory and the unlinked files the collectors keep their state in.
 #include "supervise/private_dir.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -45,10 +48,22 @@ bool PrivateDir::create(std::string& error) {
     error = fmt::format("cannot create {}: {}", spool(), strerror(errno));
     return false;
   }
+  for (int* fd : {&journal_fd_, &counters_fd_, &inspections_fd_}) {
+    *fd = open(path_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (*fd < 0) *fd = memfd_create("fpshim-journal", MFD_CLOEXEC);  // a file system without O_TMPFILE
+    if (*fd < 0) {
+      error = fmt::format("cannot create an unlinked file in {}: {}", path_, strerror(errno));
+      return false;
+    }
+  }
   return true;
 }
 
 void PrivateDir::remove() {
+  for (int* fd : {&journal_fd_, &counters_fd_, &inspections_fd_}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
   if (path_.empty()) return;
   remove_files_in(spool());
   rmdir(spool().c_str());

@@ -62,6 +62,10 @@ bool Supervisor::prepare(std::string& error) {
   }
   // Orphaned descendants become our children, so wait() sees the whole build finish.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // Not dumpable, nor the collectors forked from us: a build process of our uid (without
+  // CAP_SYS_PTRACE) can then neither read our memory nor reach the unlinked journal through
+  // /proc/<pid>/fd. The build's own programs are dumpable again: exec resets the flag.
+  prctl(PR_SET_DUMPABLE, 0);
   return true;
 }
 

@@ -1,6 +1,8 @@
 """The collector stays bounded when a build reaches more distinct watched paths than a recipe lists:
-the rest is folded into counts per rule entry, and both reports say so."""
-from harness import PYTHON, expect, expect_eq, fpshim, main
+the rest is folded into counts per rule entry, and both reports say so. The same for the process
+tree, when a build forges more exec records than it holds."""
+import os
+from harness import PYTHON, SOURCE, expect, expect_eq, fpshim, main
 
 LISTED = 4096  # RecipeHits::kMaxPaths
 
@@ -94,6 +96,43 @@ def test_many_distinct_paths_keep_the_report_small():
     expect(run.report["stats"]["collector_peak_rss_kb"] < 128 * 1024, run.report["stats"])
     expect(len(str(run.report)) < 3_000_000, len(str(run.report)))
     expect("... and about " in run.text, run.text)
+
+
+MAX_PROCESSES = 100_000  # ProcessTree::kMaxProcesses
+
+# bench/forge_execs.py appends forged exec records to the process log; then a real reader runs.
+FORGER = os.path.join(SOURCE, "bench", "forge_execs.py")
+
+
+def test_forged_exec_records_beyond_the_tree_limit_are_counted_not_kept():
+    forged = MAX_PROCESSES + 10_000
+    script = f"{PYTHON} {FORGER} {forged} && cat /proc/ioports >/dev/null"
+    run = fpshim(["sh", "-c", script], timeout=280)
+    expect_eq(run.returncode, 0, run.stderr)
+    report, stats = run.report, run.report["stats"]
+    # The tree holds its limit; every other process (forged, and the reader, which started when the tree
+    # was full) is counted.
+    expect_eq(len(report["processes"]), MAX_PROCESSES)
+    # Folded: hellos from processes outside the tree and exec records that found no room (a program
+    # beyond the limit that says hello counts twice): every forged one beyond the limit, plus at most
+    # sh's, python3's and cat's records.
+    listed_and_folded = len(report["processes"]) + stats["processes_folded"]
+    expect(forged <= listed_and_folded <= forged + 8, (len(report["processes"]), stats["processes_folded"]))
+    expect("the process tree is incomplete" in run.text, run.text)
+    expect(stats["collector_peak_rss_kb"] < 512 * 1024, stats)
+
+
+def test_a_reader_beyond_the_tree_limit_still_counts():
+    # Forged hellos fill the tree before the real reader starts (the collector reads the process log
+    # every second; the reader's access comes on the socket at once).
+    script = f"{PYTHON} {FORGER} {MAX_PROCESSES} hello && sleep 3 && cat /proc/ioports >/dev/null"
+    run = fpshim(["sh", "-c", script], timeout=280)
+    expect_eq(run.returncode, 0, run.stderr)
+    expect_eq(len(run.report["processes"]), MAX_PROCESSES)
+    expect(run.report["stats"]["processes_folded"] >= 1, run.report["stats"])
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 1)
+    readers = [p["exe"] for p in run.processes("machine_fingerprint")]
+    expect_eq(readers, ["(processes beyond the limit of 100000 in the process tree)"])
 
 
 if __name__ == "__main__":

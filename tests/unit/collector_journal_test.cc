@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -267,4 +270,69 @@ TEST_CASE("a torn spool record counts as lost once") {
   Summary s = c.summary();
   CHECK(s.stats.records == 1);
   CHECK(s.stats.lost == 2);  // seq 1 never came; seq 2 was torn
+}
+
+TEST_CASE("the journal stops growing at its limit; a successor finds what it missed by the seq gaps") {
+  Rules rules = load_rules(kRules.c_str());
+  PrivateDir dir = created_dir();
+  std::string error;
+  const std::string hello_record = encode(numbered(hello(50, 1, 9, "/bin/cat", {"cat"}), 0));
+  const std::string first = encode(numbered(access(50, 9, "/proc/ioports"), 1));
+  const std::string second = encode(numbered(access(50, 9, "/proc/iomem"), 2));
+  {
+    Journal journal(hello_record.size() + first.size());
+    REQUIRE(journal.open(dir.journal(), dir.counters(), error));
+    for (const std::string* r : {&hello_record, &first, &second}) {
+      iovec v{const_cast<char*>(r->data()), r->size()};
+      journal.append({&v, 1});
+    }
+    CHECK(journal.unjournaled() == 1);
+    CHECK(journal.healthy());
+    Stats stats;
+    journal.save_counters(stats);
+  }
+  struct stat st;
+  REQUIRE(stat(dir.journal().c_str(), &st) == 0);
+  CHECK(uint64_t(st.st_size) == hello_record.size() + first.size());
+
+  Journal journal;
+  REQUIRE(journal.open(dir.journal(), dir.counters(), error));
+  Stats stats;
+  journal.load_counters(stats);
+  CHECK(stats.unjournaled == 1);
+  Aggregate aggregate(rules, stats, no_inspection);
+  Ingest ingest(kBuild, stats);
+  journal.replay([&](const RecordBytes& r) { ingest.deliver(r.data, r.size, 0, false, aggregate); });
+  deliver(aggregate, numbered(bye(50, 9), 3));  // from the process log, read again from its start
+  Summary s;
+  aggregate.summarize(s);
+  CHECK(s.stats.lost == 1);
+  CHECK(count_of(s, "/proc/ioports") == 1);
+  CHECK(count_of(s, "/proc/iomem") == 0);
+  dir.remove();
+}
+
+TEST_CASE("the private directory names nothing but the socket and the spool") {
+  PrivateDir dir = created_dir();
+  std::string error;
+  {
+    Journal journal;
+    REQUIRE(journal.open(dir.journal(), dir.counters(), error));
+    const std::string record = encode(numbered(hello(50, 1, 9, "/bin/cat", {"cat"}), 0));
+    iovec v{const_cast<char*>(record.data()), record.size()};
+    journal.append({&v, 1});
+  }
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.path().c_str());
+  REQUIRE(d);
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"spool"});  // the socket is bound later, by `fpshim run`
+  struct stat st;
+  REQUIRE(stat(dir.journal().c_str(), &st) == 0);
+  CHECK(st.st_nlink == 0);  // unlinked: reachable only through the descriptor held
+  CHECK(st.st_size > 0);
+  dir.remove();
 }
