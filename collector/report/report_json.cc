@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -140,7 +141,8 @@ json reason_or_null(Unmonitored reason) {
 
 json processes_json(const std::vector<ProcessEntry>& processes) {
   json out = json::array();
-  for (const ProcessEntry& e : processes) {
+  for (size_t i = 0; i < processes.size() && i < kMaxListedProcesses; i++) {
+    const ProcessEntry& e = processes[i];
     json entry = process_json(e.process);
     entry["ppid"] = e.ppid;
     entry["started"] = time_or_null(e.started_ns);
@@ -157,7 +159,8 @@ json processes_json(const std::vector<ProcessEntry>& processes) {
 
 json coverage_json(const Coverage& c) {
   json unmonitored = json::array();
-  for (const UnmonitoredProcess& u : c.unmonitored) {
+  for (size_t i = 0; i < c.unmonitored.size() && i < kMaxListedUnmonitored; i++) {
+    const UnmonitoredProcess& u = c.unmonitored[i];
     json entry = process_json(u.process);
     entry["reason"] = reason_or_null(u.reason);
     entry["detail"] = u.detail;
@@ -167,7 +170,8 @@ json coverage_json(const Coverage& c) {
     entry["ancestry"] = std::move(ancestry);
     unmonitored.push_back(std::move(entry));
   }
-  return {{"monitored", c.monitored}, {"unmonitored", std::move(unmonitored)}};
+  const size_t unlisted = c.unmonitored.size() - unmonitored.size();
+  return {{"monitored", c.monitored}, {"unmonitored", std::move(unmonitored)}, {"unmonitored_unlisted", unlisted}};
 }
 
 // The builds of a spool that several builds share (`fpshim report`): each with its root command.
@@ -281,6 +285,7 @@ json report_json(const Findings& findings) {
       {"recipes", std::move(recipes)},
       {"coverage", coverage_json(s.coverage)},
       {"processes", processes_json(s.processes)},
+      {"processes_unlisted", s.processes.size() - std::min(s.processes.size(), kMaxListedProcesses)},
       {"processes_seen", s.processes_seen},
       {"stats",
        {{"records", st.records},

@@ -16,6 +16,12 @@ namespace fpshim {
 // recipe, the process tree) let a report grow to.
 inline constexpr size_t kMaxReportBytes = size_t(256) << 20;
 
+// The report lists at most this many process images in `processes` (`processes_unlisted` counts the
+// others) and unmonitored ones in `coverage.unmonitored` (`coverage.unmonitored_unlisted`), so that its
+// size stays bounded whatever the build forges; the counts (`coverage.monitored`, stats) are whole.
+inline constexpr size_t kMaxListedProcesses = 10'000;
+inline constexpr size_t kMaxListedUnmonitored = 1'000;
+
 using Json = nlohmann::ordered_json;  // keys stay in the order written, as documented
 
 // The report of the findings (and of findings.summary): every summary field, then `findings` (one

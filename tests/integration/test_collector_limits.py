@@ -1,6 +1,7 @@
 """The collector stays bounded when a build reaches more distinct watched paths than a recipe lists:
 the rest is folded into counts per rule entry, and both reports say so. The same for the process
 tree, when a build forges more exec records than it holds."""
+import json
 import os
 from harness import PYTHON, SOURCE, expect, expect_eq, fpshim, main
 
@@ -99,6 +100,7 @@ def test_many_distinct_paths_keep_the_report_small():
 
 
 MAX_PROCESSES = 100_000  # ProcessTree::kMaxProcesses
+LISTED_PROCESSES, LISTED_UNMONITORED = 10_000, 1_000  # kMaxListedProcesses, kMaxListedUnmonitored
 
 # bench/forge_execs.py appends forged exec records to the process log; then a real reader runs.
 FORGER = os.path.join(SOURCE, "bench", "forge_execs.py")
@@ -110,16 +112,21 @@ def test_forged_exec_records_beyond_the_tree_limit_are_counted_not_kept():
     run = fpshim(["sh", "-c", script], timeout=280)
     expect_eq(run.returncode, 0, run.stderr)
     report, stats = run.report, run.report["stats"]
-    # The tree holds its limit; every other process (forged, and the reader, which started when the tree
-    # was full) is counted.
-    expect_eq(len(report["processes"]), MAX_PROCESSES)
+    # The tree holds its limit, and the report lists part of it; every other process is counted.
+    expect_eq(len(report["processes"]), LISTED_PROCESSES)
+    expect_eq(len(report["processes"]) + report["processes_unlisted"], MAX_PROCESSES)
+    coverage = report["coverage"]
+    expect_eq(len(coverage["unmonitored"]), LISTED_UNMONITORED)
+    expect_eq(coverage["monitored"] + len(coverage["unmonitored"]) + coverage["unmonitored_unlisted"], MAX_PROCESSES)
+    expect_eq(sum(1 for u in coverage["unmonitored"] if u["ancestry"]), LISTED_UNMONITORED)
     # Folded: hellos from processes outside the tree and exec records that found no room (a program
     # beyond the limit that says hello counts twice): every forged one beyond the limit, plus at most
     # sh's, python3's and cat's records.
-    listed_and_folded = len(report["processes"]) + stats["processes_folded"]
+    listed_and_folded = MAX_PROCESSES + stats["processes_folded"]
     expect(forged <= listed_and_folded <= forged + 8, (len(report["processes"]), stats["processes_folded"]))
     expect("the process tree is incomplete" in run.text, run.text)
     expect(stats["collector_peak_rss_kb"] < 512 * 1024, stats)
+    expect(len(json.dumps(report)) < 16_000_000, len(json.dumps(report)))
 
 
 def test_a_reader_beyond_the_tree_limit_still_counts():
@@ -128,7 +135,7 @@ def test_a_reader_beyond_the_tree_limit_still_counts():
     script = f"{PYTHON} {FORGER} {MAX_PROCESSES} hello && sleep 3 && cat /proc/ioports >/dev/null"
     run = fpshim(["sh", "-c", script], timeout=280)
     expect_eq(run.returncode, 0, run.stderr)
-    expect_eq(len(run.report["processes"]), MAX_PROCESSES)
+    expect_eq(len(run.report["processes"]) + run.report["processes_unlisted"], MAX_PROCESSES)
     expect(run.report["stats"]["processes_folded"] >= 1, run.report["stats"])
     expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 1)
     readers = [p["exe"] for p in run.processes("machine_fingerprint")]
