@@ -58,7 +58,7 @@ def test_the_build_cannot_reach_the_collectors_memory_descriptors_or_journal():
     os.chmod(out, 0o777)
     report = os.path.join(out, "report.json")
     # fpshim and its build as an ordinary uid: root could read any process's memory.
-    done = subprocess.run([FPSHIM, "run", "--report", report, "--quiet", "--", PYTHON, "-c", PROBE],
+    done = subprocess.run([os.path.abspath(FPSHIM), "run", "--report", report, "--quiet", "--", PYTHON, "-c", PROBE],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           preexec_fn=as_nobody, cwd="/", timeout=120)
     expect_eq(done.returncode, 0, done.stderr)
