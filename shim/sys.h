@@ -50,6 +50,10 @@ inline int openat(int dirfd, const char* path, int flags) { return int(call(SYS_
 inline int mkdir(const char* path, int mode) { return int(call(SYS_mkdirat, AT_FDCWD, arg(path), mode)); }
 inline int close(int fd) { return int(call(SYS_close, fd)); }
 inline long pread(int fd, void* buf, size_t n, long offset) { return call(SYS_pread64, fd, arg(buf), long(n), offset); }
+inline long pwrite(int fd, const void* buf, size_t n, long offset) {
+  return call(SYS_pwrite64, fd, arg(buf), long(n), offset);
+}
+inline int flock(int fd, int how) { return int(call(SYS_flock, fd, how)); }
 inline long read(int fd, void* buf, size_t n) { return call(SYS_read, fd, arg(buf), long(n)); }
 inline int faccessat(int dirfd, const char* path, int mode) { return int(call(SYS_faccessat, dirfd, arg(path), mode)); }
 inline int fstatat(int dirfd, const char* path, struct stat* st, int flags) {

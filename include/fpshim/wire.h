@@ -111,9 +111,17 @@ inline constexpr const char* kEnvSpool = "FPSHIM_SPOOL";       // directory for 
                                                                // and for the process log:
 inline constexpr const char* kProcessLog = "processes.spool";  // hello, exec, bye and lost records of every
                                                                // process, appended; read like a spool file
-inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";       // build id, 16 hex digits
-inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";     // the compiled pre-filter (see below)
-inline constexpr const char* kEnvLib = "FPSHIM_LIB";           // absolute path of libfpshim.so
+// The spool's loss ledger: what the processes writing to it lost for good (neither sent nor
+// spooled: a full disk, a spool made unwritable), counted where no new block or directory entry is
+// needed. Made with the spool directory; bytes 0-7 kLedgerMagic, 8-15 the count (native order), the
+// rest zeros, so the file's blocks exist before a disk fills. Updated under flock(2) by shim and
+// collector alike: read, add, write back.
+inline constexpr const char* kLossLedger = "lost.ledger";
+inline constexpr char kLedgerMagic[8] = {'f', 'p', 'l', 'o', 's', 't', '0', '1'};
+inline constexpr unsigned kLedgerSize = 4096;
+inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex digits
+inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
+inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so
 
 // A process that has nothing but LD_PRELOAD (no FPSHIM_SOCKET) reports to the documented defaults,
 // in a directory per uid: "/var/tmp/fpshim-<uid>/" + kDefaultSocket (a `fpshim serve` for this uid),
