@@ -70,6 +70,35 @@ def test_a_32_bit_process_reports_what_the_64_bit_one_does():
     expect_eq(reports["doors-i386"], reports["doors"])
 
 
+def test_fault_matrix_rows_for_musl_and_i386():
+    """The rows of test_fault_matrix whose programs build for every C library: vfork, posix_spawn(p),
+    system, popen and execvp children; opens from a signal handler; exit from a thread."""
+    doors = [("vfork", "machine_fingerprint", "/proc/iomem"),
+             ("posix_spawn", "os_network_fingerprint", "/proc/sys/net/ipv4/ip_forward"),
+             ("posix_spawnp", "machine_fingerprint", "/proc/devices"),
+             ("system", "machine_fingerprint", "/etc/machine-id"),
+             ("popen", "machine_fingerprint", "/sys/class/dmi/id/product_uuid"),
+             ("execvp", "os_network_fingerprint", "/proc/sys/net/core/somaxconn")]
+    for abi in ABIS:
+        spawners = f"spawners-{abi}"
+        run = same_as_plain([program(spawners)] + [mode for mode, _, _ in doors])
+        for mode, recipe, path in doors:
+            run.path(recipe, path)
+        for recipe in run.recipe_names():
+            for proc in run.processes(recipe):
+                expect(spawners in [os.path.basename(a["exe"]) for a in proc["ancestry"]], (abi, proc))
+        expect_eq(unmonitored(run), [], abi)
+
+        run = fpshim([program(f"sighandler-{abi}")])
+        expect_eq(run.returncode, 0, abi)
+        handled = int(run.stderr.decode().split()[-1])
+        expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], handled, abi)
+
+        run = same_as_plain([program(f"thread_exit-{abi}")])
+        expect_eq(run.returncode, 3, abi)
+        run.path("machine_fingerprint", "/proc/ioports")
+
+
 def test_chains_across_abis_are_monitored_end_to_end():
     chains = [
         ["chain", "chain-musl", "doors"],  # glibc -> musl -> glibc
