@@ -112,6 +112,23 @@ def test_chains_across_abis_are_monitored_end_to_end():
         expect_eq([os.path.basename(p["exe"]) for p in run.processes("machine_fingerprint")], [chain[-1]])
 
 
+def test_a_script_gets_the_shim_of_its_interpreter():
+    d = tempfile.mkdtemp(prefix="fpshim-abis-")
+    script = os.path.join(d, "musl-script")
+    with open(script, "w") as f:
+        f.write(f"#!{program('doors-musl')}\n")
+    os.chmod(script, 0o755)
+    run = same_as_plain([program("chain"), script])
+    expect_eq(run.returncode, 0)
+    expect_eq(unmonitored(run), [])
+    lonely = tempfile.mkdtemp(prefix="fpshim-abis-")
+    shutil.copy(os.path.join(BIN, "libfpshim.so"), lonely)
+    run = same_as_plain([program("chain"), script], env=dict(os.environ, FPSHIM_LIB=os.path.join(lonely, "libfpshim.so")))
+    expect_eq([u["reason"] for u in unmonitored(run)], ["elf_class"])
+    shutil.rmtree(d)
+    shutil.rmtree(lonely)
+
+
 def test_without_the_matching_shim_the_child_runs_unmonitored_and_unchanged():
     lonely = tempfile.mkdtemp(prefix="fpshim-abis-")
     shutil.copy(os.path.join(BIN, "libfpshim.so"), lonely)

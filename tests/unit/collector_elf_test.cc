@@ -215,6 +215,10 @@ TEST_CASE("inspection reasons") {
   CHECK(shim_for_program(dir.path + "/musl", dir.path + "/libfpshim.so") == dir.path + "/libfpshim-musl.so");
   CHECK(shim_for_program(dir.path + "/dyn", "/opt/fp/libfpshim.so") == "/opt/fp/libfpshim.so");
   CHECK(shim_for_program(dir.path + "/arm", "/opt/fp/libfpshim.so") == "");
+  // A script: its interpreter's ABI.
+  const std::string musl_script = dir.write("musl_script", "#!" + dir.path + "/musl -x\n");
+  CHECK(shim_for_program(musl_script, dir.path + "/libfpshim.so") == dir.path + "/libfpshim-musl.so");
+  CHECK(shim_for_program(dir.write("plain_text", "hello\n"), "/opt/fp/libfpshim.so") == "/opt/fp/libfpshim.so");
 
   Inspection missing = inspect_executable(dir.path + "/nope", me());
   CHECK_FALSE(missing.readable);
