@@ -42,6 +42,25 @@ def test_the_shims_and_programs_of_every_abi_are_built():
     expect_eq({d for d, _ in doors_of("doors-i386")}, native)
 
 
+def dynamic_symbols(path):
+    out = subprocess.run(["nm", "-D", "--defined-only", path], stdout=subprocess.PIPE, check=True, text=True).stdout
+    names = {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+    return {n for n in names if not n.startswith("GLIBC_")}
+
+
+def test_the_musl_shim_hooks_what_musl_exports():
+    # musl's loader is its libc.so: the interpreter of a musl-gcc program.
+    headers = subprocess.run(["readelf", "-l", program("doors-musl")], stdout=subprocess.PIPE, check=True,
+                             text=True).stdout
+    musl_libc = headers.split("program interpreter: ")[1].split("]")[0]
+    exported = dynamic_symbols(musl_libc)
+    musl_hooks = dynamic_symbols(os.path.join(BIN, "libfpshim-musl.so"))
+    glibc_hooks = dynamic_symbols(os.path.join(BIN, "libfpshim.so"))
+    expect_eq(musl_hooks - exported, set(), "hooks of functions musl does not have")
+    expect_eq((glibc_hooks & exported) - musl_hooks, set(), "musl exports these, the musl shim does not hook them")
+    expect_eq(dynamic_symbols(os.path.join(BIN, "libfpshim-i386.so")), glibc_hooks)
+
+
 def test_every_door_reaches_the_report_from_musl_and_i386_processes():
     for abi in ABIS:
         name = f"doors-{abi}"
