@@ -51,7 +51,7 @@ enum RecordFlags : uint32_t {
   flag_from_spool = 1u << 2,  // set by the collector when it read the record from a spool file
   // 1u << 3 is free: no record ever carried it
   flag_env_restored = 1u << 4,     // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
-  flag_preload_dropped = 1u << 5,  // exec: the target is of another ELF class; the shim left itself out
+  flag_preload_dropped = 1u << 5,  // exec: no shim for the target's ABI next to ours; the shim left itself out
   flag_exe_as_executed = 1u << 6   // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
 };
 
