@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -16,7 +16,7 @@
 
 namespace fpshim {
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE2__)
 
 // 32 dots, defined out of line so that the compiler compares with this constant in memory (one
 // instruction) instead of building it in a register on every call (three).

@@ -40,6 +40,7 @@ FPSHIM_PATH_HOOK(int, openat64, (int dirfd, const char* path, int flags, mode_t 
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 // The _FORTIFY_SOURCE entry points for calls without a mode.
 FPSHIM_PATH_HOOK(int, __open_2, (const char* path, int flags), (path, flags)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::__open_2()(path, flags);
@@ -76,6 +77,7 @@ FPSHIM_PATH_HOOK(int, __openat64_2, (int dirfd, const char* path, int flags), (d
     return fd;
   });
 }
+#endif
 
 FPSHIM_PATH_HOOK(int, creat, (const char* path, mode_t mode), (path, mode)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::creat()(path, mode);

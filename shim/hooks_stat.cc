@@ -63,6 +63,7 @@ FPSHIM_PATH_HOOK(int, fstatat64, (int dirfd, const char* path, struct stat64* bu
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned mask, struct statx* buf),
                  (dirfd, path, flags, mask, buf)) {
   if (!candidate<Scan>(dirfd, path)) return real::statx()(dirfd, path, flags, mask, buf);
@@ -72,6 +73,7 @@ FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned m
     return r;
   });
 }
+#endif
 
 // The ABI before glibc 2.33: `ver` is _STAT_VER, passed on as given.
 

@@ -15,7 +15,7 @@ namespace fpshim::real {
 FPSHIM_REAL_FUNCTIONS(FPSHIM_DEFINE_SLOT)
 #undef FPSHIM_DEFINE_SLOT
 
-#if defined(__x86_64__)
+#if FPSHIM_SYMBOL_VERSIONS
 #define FPSHIM_VERSION(version) version
 #else
 #define FPSHIM_VERSION(version) ""
@@ -42,7 +42,12 @@ long syscall_first_call(long n, long a, long b, long c, long d, long e, long f) 
 constinit std::atomic<Syscall> slot_syscall{&syscall_first_call};
 
 void* lookup(const char* name, const char* version) {
+#if FPSHIM_SYMBOL_VERSIONS
   void* p = version != nullptr && version[0] != '\0' ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+#else
+  (void)version;
+  void* p = dlsym(RTLD_NEXT, name);
+#endif
   if (p == nullptr) {
     static const char kPrefix[] = "fpshim: no definition of ";
     sys::write(2, kPrefix, sizeof kPrefix - 1);

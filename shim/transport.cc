@@ -27,7 +27,7 @@ constinit std::atomic<uint64_t> g_nonce{0};
 int fd_of(uint64_t packed) { return int(uint32_t(packed)); }
 
 bool still_ours(uint64_t packed) {
-  struct stat st;
+  sys::Stat st;
   return sys::fstat(fd_of(packed), &st) == 0 && S_ISSOCK(st.st_mode) && uint32_t(st.st_ino) == uint32_t(packed >> 32) &&
          st.st_dev == g_socket_dev.load(std::memory_order_relaxed);
 }
@@ -35,9 +35,9 @@ bool still_ours(uint64_t packed) {
 // Moves `fd` high, out of the range programs and scripts use, without making the kernel grow the
 // descriptor table much: at rlimit-64, capped at 1024-64.
 int move_high(int fd) {
-  rlimit lim;
+  sys::Rlimit64 lim;
   long floor = 1024;
-  if (sys::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < rlim_t(floor)) floor = long(lim.rlim_cur);
+  if (sys::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.cur < uint64_t(floor)) floor = long(lim.cur);
   const long minimums[] = {floor - 64, 64};
   for (long min : minimums) {
     if (min <= fd) break;
@@ -74,7 +74,7 @@ int persistent_socket() {
   const int fd = open_connected();
   if (fd < 0) return -1;
   const int high = move_high(fd);
-  struct stat st;
+  sys::Stat st;
   if (sys::fstat(high, &st) != 0) {
     sys::close(high);
     return -1;

@@ -1,7 +1,8 @@
 /* Reaches one path through the libc door named on the command line: doors DOOR PATH [DOOR PATH...].
    Prints only the return value and errno, so runs with and without fpshim compare byte for byte.
    `doors --list` prints every door and the operation the report should show for it, one per line
-   ("stat stat"): the tests take the doors from there. */
+   ("stat stat"): the tests take the doors from there. Also built with musl-gcc and gcc -m32
+   (tests/CMakeLists.txt): the doors glibc alone has are left out of the musl build. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +10,6 @@
 #include <ftw.h>
 #include <glob.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +51,7 @@ static long by_lxstat(const char *path) {
   struct stat st;
   return __lxstat(1, path, &st);
 }
+#ifdef __GLIBC__
 static long by_statx(const char *path) {
   struct statx sx;
   return statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx);
@@ -59,6 +60,7 @@ static long by_syscall_statx(const char *path) {
   struct statx sx;
   return syscall(SYS_statx, AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx);
 }
+#endif
 static long by_readlink(const char *path) {
   char buf[PATH_MAX];
   return readlink(path, buf, sizeof buf) >= 0 ? 0 : -1;
@@ -71,11 +73,13 @@ static long by_realpath(const char *path) {
   char buf[PATH_MAX];
   return realpath(path, buf) ? 0 : -1;
 }
+#ifdef __GLIBC__
 static long by_canonicalize_file_name(const char *path) {
   char *p = canonicalize_file_name(path);
   free(p);
   return p ? 0 : -1;
 }
+#endif
 static long by_access(const char *path) { return access(path, R_OK); }
 static long by_faccessat(const char *path) { return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS); }
 static long by_eaccess(const char *path) { return eaccess(path, R_OK); }
@@ -97,7 +101,9 @@ static long by_fts_open(const char *path) {
   return 0;
 }
 static long by_syscall_openat2(const char *path) {
-  struct open_how how = {.flags = O_RDONLY};
+  struct { /* linux/openat2.h's struct open_how, which musl's headers lack */
+    unsigned long long flags, mode, resolve;
+  } how = {.flags = O_RDONLY};
   long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
   if (fd >= 0) close((int)fd);
   return fd >= 0 ? 0 : -1;
@@ -119,12 +125,16 @@ static const struct door {
     {"fstatat", "stat", by_fstatat},
     {"xstat", "stat", by_xstat},
     {"lxstat", "stat", by_lxstat},
+#ifdef __GLIBC__
     {"statx", "stat", by_statx},
     {"syscall_statx", "stat", by_syscall_statx},
+#endif
     {"readlink", "stat", by_readlink},
     {"readlinkat", "stat", by_readlinkat},
     {"realpath", "stat", by_realpath},
+#ifdef __GLIBC__
     {"canonicalize_file_name", "stat", by_canonicalize_file_name},
+#endif
     {"access", "stat", by_access},
     {"faccessat", "stat", by_faccessat},
     {"eaccess", "stat", by_eaccess},
@@ -136,6 +146,14 @@ static const struct door {
     {"syscall_openat2", "read", by_syscall_openat2},
     {"syscall_open", "read", by_syscall_open},
 };
+
+static const char *error_name(int e) {
+#ifdef __GLIBC__
+  return strerrorname_np(e);
+#else
+  return strerror(e);
+#endif
+}
 
 static long reach(const char *name, const char *path) {
   for (size_t i = 0; i < sizeof doors / sizeof doors[0]; i++)
@@ -152,7 +170,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     errno = 0;
     long rc = reach(argv[i], argv[i + 1]);
-    printf("%s %s = %ld %s\n", argv[i], argv[i + 1], rc, rc < 0 && errno ? strerrorname_np(errno) : "");
+    printf("%s %s = %ld %s\n", argv[i], argv[i + 1], rc, rc < 0 && errno ? error_name(errno) : "");
   }
   return 0;
 }
