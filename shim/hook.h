@@ -65,10 +65,13 @@
     return name##_body<::fpshim::ScanAvx2> args;                                                          \
   }                                                                                                       \
   __attribute__((flatten)) static ret name##_sse2 params { return name##_body<::fpshim::ScanSse2> args; } \
+  static ret name##_portable params { return name##_body<::fpshim::ScanPortable> args; }                  \
   static ret name##_pick params;                                                                          \
   constinit static std::atomic<ret(*) params> name##_variant{&name##_pick};                               \
   static ret name##_pick params {                                                                         \
-    const auto variant = ::fpshim::cpu_has_avx2() ? &name##_avx2 : &name##_sse2;                          \
+    const auto variant = ::fpshim::under_valgrind() ? &name##_portable                                    \
+                         : ::fpshim::cpu_has_avx2() ? &name##_avx2                                        \
+                                                    : &name##_sse2;                                       \
     name##_variant.store(variant, std::memory_order_relaxed);                                             \
     return variant args;                                                                                  \
   }                                                                                                       \
