@@ -95,6 +95,7 @@ bool Supervisor::fork_collector(bool wait_until_ready, std::string& error) {
     return false;
   }
   collector_ = pid;
+  watchdog_.reset();
   control_fd_ = control[1];
   fcntl(control_fd_, F_SETFL, O_NONBLOCK);  // a wedged collector must not stall signal forwarding
   bool ready_seen = true;
@@ -151,6 +152,7 @@ void Supervisor::tell_collector(bool root_too) {
     done.ended_ns = root_ended_ns_;
     done.linger_expired = build_.linger_expired;
     done.collector_restarts = restarts_;
+    done.collector_stopped = collector_stopped_;
     text += encode_message(done);
   }
   if (!text.empty() && write(control_fd_, text.data(), text.size()) < 0) {
@@ -186,6 +188,8 @@ bool Supervisor::spawn(const std::vector<std::string>& env) {
 
 int Supervisor::poll_timeout(uint64_t deadline_ns) const {
   if (restart_due_ns_ != 0 && (deadline_ns == 0 || restart_due_ns_ < deadline_ns)) deadline_ns = restart_due_ns_;
+  const uint64_t check = watchdog_.next_check_ns();
+  if (collector_ != 0 && (deadline_ns == 0 || check < deadline_ns)) deadline_ns = check;
   if (deadline_ns == 0) return -1;
   uint64_t now = now_ns(CLOCK_MONOTONIC);
   return deadline_ns > now ? int(std::min<uint64_t>((deadline_ns - now) / 1'000'000 + 1, 1000)) : 0;
@@ -205,12 +209,29 @@ void Supervisor::wait_for_build() {
     bool others_left = reap();
     if (root_done_ && !was_done) linger_deadline = now_ns(CLOCK_MONOTONIC) + linger_ns_;
     restart_collector_if_due();
+    watch();
     if (root_done_ && !others_left) return;
+  }
+}
+
+void Supervisor::watch() {
+  switch (watchdog_.check(collector_, finishing_, now_ns(CLOCK_MONOTONIC))) {
+    case Watchdog::Verdict::fine: return;
+    case Watchdog::Verdict::continued:
+      collector_stopped_++;
+      say("fpshim: the collector was stopped (SIGSTOP by the build?); continuing it\n");
+      return;
+    case Watchdog::Verdict::replace:
+      collector_stopped_++;
+      say("fpshim: the collector is stopped or hung; replacing it\n");
+      kill(collector_, SIGKILL);  // reap() sees it die, and a successor is started
+      return;
   }
 }
 
 int Supervisor::finish() {
   finishing_ = true;
+  watchdog_.reset();  // the final drain's progress is measured from now
   if (collector_ != 0) {
     tell_collector(false);
   } else {
@@ -226,6 +247,7 @@ int Supervisor::finish() {
     if (poll(&fd, 1, poll_timeout(0)) < 0 && errno != EINTR) return kExitSetupError;
     if (fd.revents & POLLIN) read_signals();
     reap();
+    watch();
   }
   return *collector_status_;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "supervise/control.h"
+#include "supervise/watchdog.h"
 #include "model/summary.h"
 
 namespace fpshim {
@@ -55,6 +56,8 @@ class Supervisor {
   void on_collector_death(int status);
   void restart_collector_if_due();
   int poll_timeout(uint64_t deadline_ns) const;
+  // Has the watchdog look at the collector, and acts on what it finds.
+  void watch();
 
   BuildInfo& build_;
   uint64_t linger_ns_;
@@ -73,6 +76,8 @@ class Supervisor {
   uint64_t restart_due_ns_ = 0;  // CLOCK_MONOTONIC; 0: none pending
   bool finishing_ = false;
   std::optional<int> collector_status_;  // its exit status once it finished
+  Watchdog watchdog_;
+  uint64_t collector_stopped_ = 0;  // times the watchdog found it stopped or hung
 };
 
 }  // namespace fpshim

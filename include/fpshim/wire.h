@@ -50,7 +50,9 @@ enum RecordFlags : uint32_t {
   // 1u << 3 is free: no record ever carried it
   flag_env_restored = 1u << 4,     // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
   flag_preload_dropped = 1u << 5,  // exec: the target is of another ELF class; the shim left itself out
-  flag_exe_as_executed = 1u << 6   // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_exe_as_executed = 1u << 6,  // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_unverified = 1u << 7        // set by the collector: the record came from a file (spool, process log),
+                                   // not over the socket, so the kernel did not vouch for its pid
 };
 
 struct Header {
