@@ -156,9 +156,16 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
   }
   status = write_text_summary(findings, outputs, status);
   status = apply_gate(findings, outputs, status);
-  // Last on stderr: what the report files hold, so that a file rewritten afterwards (by something the
-  // build left running) shows against the CI log.
-  if (!digests.empty() && !outputs.quiet) say("fpshim: {}\n", fmt::join(digests, "; "));
+  // Last, where the summary goes (stderr: the CI log): what the report files hold, so that a file
+  // rewritten afterwards (by something the build left running) shows.
+  if (!digests.empty() && !outputs.quiet) {
+    const std::string line = fmt::format("fpshim: {}\n", fmt::join(digests, "; "));
+    if (!outputs.text) say("{}", line);
+    else if (std::FILE* f = std::fopen(outputs.text->c_str(), "ae")) {
+      std::fputs(line.c_str(), f);
+      if (std::fclose(f) != 0) status = kExitSetupError;
+    }
+  }
   return status;
 }
 

@@ -92,6 +92,12 @@ def test_the_digest_matches_the_file_written():
     json.loads(data)
 
 
+def test_with_a_text_file_the_digest_ends_it():
+    run = fpshim(shell("true"))  # --report and --text FILE: stderr stays the build's
+    expect_eq(run.stderr, b"")
+    expect(run.text.rstrip("\n").split("\n")[-1].startswith("fpshim: ") and " sha256 " in run.text, run.text)
+
+
 def first_line(run):
     return run.text.split("\n")[0]
 
