@@ -230,6 +230,38 @@ def test_a_static_program_that_deleted_itself_is_a_coverage_gap():
     expect("gone" in gap["detail"], gap)
 
 
+def test_a_go_program_swapped_for_a_clean_one_while_it_runs_is_judged_by_its_image():
+    # Its path holds a harmless dynamic program by the time fpshim looks; the process runs the Go one.
+    path = gone_copy("gone_go")
+    out = tempfile.mkdtemp(prefix="fpshim-tamper-")
+    report_path = os.path.join(out, "report.json")
+    swap = f"exec 3<&0; {path} wait <&3 & sleep 0.2; cp /bin/true {path}.new; mv {path}.new {path}"
+    with open(os.path.join(out, "stderr"), "w+b") as stderr:
+        proc = subprocess.Popen([FPSHIM, "run", "--report", report_path, "--linger", "0", "--quiet", "--",
+                                 "/bin/sh", "-c", swap], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+        proc.wait(timeout=120)
+        proc.stdin.close()
+        stderr.seek(0)
+        expect_eq(proc.returncode, 0, stderr.read())
+    report = json.load(open(report_path))
+    reasons = [u["reason"] for u in report["coverage"]["unmonitored"] if u["exe"] == path]
+    expect_eq(reasons, ["go"], report["coverage"])
+
+
+def test_a_static_reader_swapped_for_a_dynamic_binary_is_not_a_clean_report():
+    # The static reader runs (LD_PRELOAD cannot see it) and its file is replaced at once by a
+    # dynamic program, before fpshim inspects the exec's target.
+    d = tempfile.mkdtemp(prefix="fpshim-tamper-swap-")
+    path = os.path.join(d, "reader")
+    shutil.copy(program("fingerprint_static"), path)
+    run = fpshim(shell(f"{path} & cp /bin/true {path}.new; mv {path}.new {path}; wait"))
+    expect_eq(run.returncode, 0, run.stderr)
+    reasons = [u["reason"] for u in run.report["coverage"]["unmonitored"] if u["exe"] == path]
+    expect(reasons and reasons[0] in ("static", "no_hello"), run.report["coverage"])
+    expect("fpshim: no fingerprinting detected\n" not in run.text, run.text)
+    expect(not run.report["complete"], run.report["incomplete"])
+
+
 def test_a_stopped_collector_is_continued_and_said():
     # The build stops its own collector (a sibling: the child of the same `fpshim run`), then reads.
     run = fpshim(shell("for p in $(pgrep -P $PPID -x fpshim-collect); do kill -STOP $p; done; "
