@@ -122,8 +122,31 @@ void Ingest::keep(const char* data, size_t size, const wire::Header& h, int nstr
   batch_strings_.insert(batch_strings_.end(), strings_.begin(), strings_.begin() + nstrings);
 }
 
+void Ingest::forward() {
+  std::vector<char> copy;
+  for (const iovec& r : accepted_) {
+    copy.assign(static_cast<const char*>(r.iov_base), static_cast<const char*>(r.iov_base) + r.iov_len);
+    wire::Header h;
+    memcpy(&h, copy.data(), sizeof h);
+    h.build_id = forward_build_;
+    h.flags &= ~uint32_t(wire::flag_from_spool | wire::flag_unverified);  // the outer collector's to set
+    memcpy(copy.data(), &h, sizeof h);
+    const bool of_tree = wire::Kind(h.kind) != wire::Kind::access;
+    const std::string path = forward_dir_ + "/" +
+                             (of_tree ? std::string(wire::kProcessLog)
+                                      : fmt::format("{}-{}.spool", h.pid, h.proc_nonce));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) continue;
+    if (write(fd, copy.data(), copy.size()) != ssize_t(copy.size())) {
+      // The outer report counts what is missing from a process's seqs as lost.
+    }
+    ::close(fd);
+  }
+}
+
 void Ingest::journal_and_deliver(RecordSink& sink) {
   if (journal_) journal_->append(accepted_);
+  if (!forward_dir_.empty()) forward();
   for (const Decoded& d : batch_)
     sink.on_record(d.header, std::span<const wire::Bytes>(batch_strings_.data() + d.first_string, d.strings));
   accepted_.clear();

@@ -52,6 +52,7 @@ class Collector {
     close(ready_fd);
     inspections_.keep_log(dir.inspections());
     ingest_.set_journal(&journal_);
+    if (!setup_.outer_spool.empty()) ingest_.set_forward(setup_.outer_spool, setup_.outer_build);
     ingest_.set_spool_dir(dir.spool());
     journal_.load_counters(stats_);
     journal_.replay([this](const RecordBytes& r) { ingest_.deliver(r.data, r.size, 0, false, aggregate_); });

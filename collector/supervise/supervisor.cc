@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,26 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr int kFirstCollectorTimeoutMs = 10'000;
+
+// execve as a system call instruction: the shim hooks execve and syscall(), and would put its own
+// environment back. Returns the errno of a failed exec.
+int execve_past_the_shim(const char* path, char* const* argv, char* const* envp) {
+  long ret;
+#if defined(__x86_64__)
+  asm volatile("syscall" : "=a"(ret) : "0"(long(SYS_execve)), "D"(path), "S"(argv), "d"(envp) : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+  register long x8 asm("x8") = SYS_execve;
+  register long x0 asm("x0") = long(path);
+  register long x1 asm("x1") = long(argv);
+  register long x2 asm("x2") = long(envp);
+  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  ret = x0;
+#else
+  ret = syscall(SYS_execve, path, argv, envp);  // the shim sees it: the command reports to the outer run
+  if (ret < 0) ret = -errno;
+#endif
+  return int(-ret);
+}
 
 std::string describe_death(int status) {
   if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
@@ -170,12 +191,17 @@ bool Supervisor::spawn(const std::vector<std::string>& env) {
   argv.push_back(nullptr);
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setsigmask(&attr, &original_mask_);
-  int rc = posix_spawnp(&root_, argv[0], nullptr, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
+  int rc = 0;
+  if (!raw_program_.empty()) {
+    rc = spawn_raw(argv.data(), envp.data());
+  } else {
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setsigmask(&attr, &original_mask_);
+    rc = posix_spawnp(&root_, argv[0], nullptr, &attr, argv.data(), envp.data());
+    posix_spawnattr_destroy(&attr);
+  }
   if (rc != 0) {
     root_ = 0;
     say("fpshim: {}: {}\n", build_.command[0], strerror(rc));
@@ -184,6 +210,41 @@ bool Supervisor::spawn(const std::vector<std::string>& env) {
   }
   tell_collector(true);
   return true;
+}
+
+int Supervisor::spawn_raw(char* const* argv, char* const* envp) {
+  // The child tells an exec failure through a close-on-exec pipe: its errno, or EOF on success.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return errno;
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int err = errno;
+    close(report[0]);
+    close(report[1]);
+    return err;
+  }
+  if (pid == 0) {
+    close(report[0]);
+    sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+    const int err = execve_past_the_shim(raw_program_.c_str(), argv, envp);
+    if (write(report[1], &err, sizeof err) < 0) {
+    }
+    _exit(127);
+  }
+  close(report[1]);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = read(report[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != ssize_t(sizeof err)) {
+    root_ = pid;
+    return 0;
+  }
+  waitpid(pid, nullptr, 0);
+  return err;
 }
 
 int Supervisor::poll_timeout(uint64_t deadline_ns) const {

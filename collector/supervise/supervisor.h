@@ -37,6 +37,10 @@ class Supervisor {
   bool start_collector(std::string& error);
   // Starts the command; on failure reports it like a shell and sets the exit code to 127 or 126.
   bool spawn(const std::vector<std::string>& env);
+  // Nested in a watched build, the shim in this process would put the outer build's environment
+  // back into the command's: it is started with a raw execve of `program` (PATH already searched)
+  // instead, so that its processes report to this run (which forwards their records outward).
+  void spawn_past_the_shim(std::string program) { raw_program_ = std::move(program); }
   // Until the command and every descendant are gone, or the linger time after the command ran out.
   void wait_for_build();
   // Tells the collector the build is done and waits until it has written the reports (restarting
@@ -48,6 +52,8 @@ class Supervisor {
   static constexpr uint64_t kRestartDelayNs = 100'000'000;
 
   bool fork_collector(bool wait_until_ready, std::string& error);
+  // fork and a raw execve of raw_program_ (the shim does not see it); 0 or the errno of the exec.
+  int spawn_raw(char* const* argv, char* const* envp);
   [[noreturn]] void become_collector(int control_fd, int ready_fd);
   void tell_collector(bool root_too);
   void read_signals();
@@ -63,6 +69,7 @@ class Supervisor {
   uint64_t linger_ns_;
   bool quiet_;
   bool keep_stdout_ = false;
+  std::string raw_program_;  // spawn_past_the_shim
   CollectorMain collector_main_;
   sigset_t original_mask_{};
   int signal_fd_ = -1;

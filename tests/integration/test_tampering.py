@@ -262,6 +262,29 @@ def test_a_static_reader_swapped_for_a_dynamic_binary_is_not_a_clean_report():
     expect(not run.report["complete"], run.report["incomplete"])
 
 
+def test_a_nested_fpshim_run_reports_its_build_and_the_outer_one_sees_it():
+    out = tempfile.mkdtemp(prefix="fpshim-tamper-nested-")
+    inner_path = os.path.join(out, "inner.json")
+    run = fpshim([FPSHIM, "run", "--report", inner_path, "--quiet", "--", "sh", "-c",
+                  "cat /proc/ioports >/dev/null; exit 3"])
+    expect_eq(run.returncode, 3, run.stderr)  # the inner build's status, through both
+    inner = json.load(open(inner_path))
+    expect_eq([p["path"] for r in inner["recipes"] for p in r["paths"]], ["/proc/ioports"])
+    expect_eq(inner["build"]["exit_code"], 3)
+    expect(inner["complete"], inner["incomplete"])
+    inner_cats = [p["pid"] for p in inner["processes"] if p["exe"].endswith("/cat")]
+    expect_eq(len(inner_cats), 1, inner["processes"])
+    # The outer report has the inner build's processes and what they read, through the inner
+    # collector (so unverified).
+    outer_cat = [p for p in run.report["processes"] if p["exe"].endswith("/cat")]
+    expect_eq([p["pid"] for p in outer_cat], inner_cats, run.report["processes"])
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 1)
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["unverified"],
+              "unverified: its pid was not checked by the kernel")
+    process = run.process_by_exe("machine_fingerprint", "cat")[0]
+    expect(any(a["exe"].endswith("/fpshim") for a in process["ancestry"]), process["ancestry"])
+
+
 def test_a_stopped_collector_is_continued_and_said():
     # The build stops its own collector (a sibling: the child of the same `fpshim run`), then reads.
     run = fpshim(shell("for p in $(pgrep -P $PPID -x fpshim-collect); do kill -STOP $p; done; "
