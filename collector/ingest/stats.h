@@ -22,6 +22,7 @@ struct Stats {
   uint64_t unverified = 0;             // records that came from files (spool, process log), not the socket
   uint64_t collector_stopped = 0;      // times the watchdog found the collector stopped or hung and replaced it
   uint64_t journal_errno = 0;          // the first error writing the journal (ENOSPC: a full disk), 0 if none
+  uint64_t spool_errno = 0;            // why a shim lost records it could not spool (ENOSPC), 0 if none
   uint64_t env_restored = 0;           // execs whose scrubbed environment the shim repaired
   uint64_t collector_restarts = 0;
   uint64_t collector_peak_rss_kb = 0;

@@ -103,7 +103,10 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
       p.bye_ns = h.time_ns;
       p.bye_status = h.result;
       break;
-    case wire::Kind::lost: p.reported_lost += h.count; break;
+    case wire::Kind::lost:
+      p.reported_lost += h.count;
+      if (h.result > 0 && stats_.spool_errno == 0) stats_.spool_errno = uint64_t(h.result);
+      break;
     case wire::Kind::exec: on_exec(p, h, strings); break;
   }
 }

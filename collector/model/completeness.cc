@@ -41,7 +41,9 @@ std::vector<Gap> gaps_of(const Summary& s) {
   add(Gap::Kind::forged, st.forged_spool,
       fmt::format("the build forged records ({} in spool files claimed a pid other than the file's)",
                   count_of(st.forged_spool, "record", "records")));
-  add(Gap::Kind::lost, st.lost, fmt::format("{} lost", count_of(st.lost, "record was", "records were")));
+  add(Gap::Kind::lost, st.lost,
+      fmt::format("{} lost{}", count_of(st.lost, "record was", "records were"),
+                  st.spool_errno != 0 ? fmt::format(" (spooling failed: {})", strerror(int(st.spool_errno))) : ""));
   add(Gap::Kind::went_dark, st.processes_without_bye,
       fmt::format("{} dark (said hello and more, never bye: killed, or silenced)",
                   count_of(st.processes_without_bye, "process went", "processes went")));

@@ -308,6 +308,7 @@ json report_json(const Findings& findings) {
         {"unverified", st.unverified},
         {"collector_stopped", st.collector_stopped},
         {"journal_error", st.journal_errno != 0 ? json(errno_name(int(st.journal_errno))) : json(nullptr)},
+        {"spool_error", st.spool_errno != 0 ? json(errno_name(int(st.spool_errno))) : json(nullptr)},
         {"env_restored", st.env_restored},
         {"collector_restarts", st.collector_restarts},
         {"collector_peak_rss_kb", st.collector_peak_rss_kb},

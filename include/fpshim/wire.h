@@ -70,7 +70,8 @@ struct Header {
   int32_t tid;
   uint32_t op;         // access: Op bits
   int32_t open_flags;  // access: the flags argument of open-like calls, else 0
-  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1
+  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1; lost: the errno
+                       // of the last spool write that failed (ENOSPC: a full disk), or 0
   uint32_t count;      // access: accesses this record stands for (>= 1); lost: records lost;
                        // exec: the spawned child's pid, or 0 when this process's image is replaced
   uint32_t flags;      // RecordFlags

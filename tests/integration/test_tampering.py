@@ -306,6 +306,26 @@ def test_a_collector_stopped_as_the_build_ends_does_not_hang_fpshim_run():
     expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 1)
 
 
+def test_a_full_disk_under_the_journal_is_said():
+    # The build fills the filesystem of fpshim's private directory (a 2 MiB tmpfs, in a mount
+    # namespace of our own): the collector cannot journal what it receives any more.
+    tmp = tempfile.mkdtemp(prefix="fpshim-tamper-full-")
+    out = tempfile.mkdtemp(prefix="fpshim-tamper-")
+    report_path = os.path.join(out, "report.json")
+    build = "dd if=/dev/zero of=$FPSHIM_SPOOL/../fill bs=64k 2>/dev/null; cat /proc/ioports >/dev/null"
+    proc = subprocess.run(["unshare", "-m", "sh", "-c",
+                           f"mount -t tmpfs -o size=2m fpshim-full {tmp} && TMPDIR={tmp} exec {FPSHIM} run "
+                           f"--report {report_path} -- sh -c '{build}'"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    expect_eq(proc.returncode, 0, proc.stderr)
+    report = json.load(open(report_path))
+    expect_eq(report["stats"]["journal_error"], "ENOSPC")
+    expect("not_journaled" in [g["reason"] for g in report["incomplete"]], report["incomplete"])
+    first = proc.stderr.decode().split("\n")[0]
+    expect(first.startswith("fpshim: INCOMPLETE REPORT: ") and "No space left on device" in first, first)
+    expect_eq([p["path"] for r in report["recipes"] for p in r["paths"]], ["/proc/ioports"])
+
+
 def test_a_complete_report_says_no_fingerprinting_detected_first():
     run = fpshim(shell("true"))
     expect(run.report["complete"], run.report["incomplete"])
