@@ -342,7 +342,10 @@ def test_a_process_that_went_dark_makes_the_report_incomplete():
 
 
 def test_descendants_left_running_make_the_report_incomplete():
-    run = fpshim(shell("sleep 30 </dev/null >/dev/null 2>&1 &"), "--linger", "0")
+    events = os.path.join(tempfile.mkdtemp(prefix="fpshim-tamper-"), "events.jsonl")
+    run = fpshim(shell("sleep 30 </dev/null >/dev/null 2>&1 &"), "--linger", "0", "--events", events)
+    summary = [json.loads(line) for line in open(events)][-1]["fpshim"]
+    expect(not summary["complete"] and summary["incomplete"][0]["reason"] == "still_running", summary)
     expect_eq(run.returncode, 0, run.stderr)
     expect("still_running" in [g["reason"] for g in run.report["incomplete"]], run.report["incomplete"])
     expect(first_line(run).startswith("fpshim: INCOMPLETE REPORT: ") and "still running" in first_line(run), run.text)
