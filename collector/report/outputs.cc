@@ -41,7 +41,10 @@ bool write_all(int fd, std::string_view text) {
 bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
   const bool to_stdout = path == "-";
   std::string tmp = path + ".tmp";
-  int fd = to_stdout ? STDOUT_FILENO : open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A fresh file: whatever the build left at PATH.tmp (a FIFO would block the open, a symlink
+  // would send the report elsewhere) is removed first, and the open refuses anything in its place.
+  if (!to_stdout) unlink(tmp.c_str());
+  int fd = to_stdout ? STDOUT_FILENO : open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     error = fmt::format("cannot write {}: {}", tmp, strerror(errno));
     return false;

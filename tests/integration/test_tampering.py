@@ -92,6 +92,17 @@ def test_the_digest_matches_the_file_written():
     json.loads(data)
 
 
+def test_a_fifo_planted_where_the_report_is_written_does_not_hang_fpshim_run():
+    out = tempfile.mkdtemp(prefix="fpshim-tamper-")
+    report_path = os.path.join(out, "report.json")
+    proc = subprocess.run([FPSHIM, "run", "--report", report_path, "--", "sh", "-c",
+                           f"mkfifo {report_path}.tmp; cat /proc/ioports >/dev/null"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    expect_eq(proc.returncode, 0, proc.stderr)
+    report = json.load(open(report_path))
+    expect_eq([p["path"] for r in report["recipes"] for p in r["paths"]], ["/proc/ioports"])
+
+
 def test_with_a_text_file_the_digest_ends_it():
     run = fpshim(shell("true"))  # --report and --text FILE: stderr stays the build's
     expect_eq(run.stderr, b"")
