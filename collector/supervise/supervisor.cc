@@ -285,7 +285,10 @@ void Supervisor::watch() {
     case Watchdog::Verdict::replace:
       collector_stopped_++;
       say("fpshim: the collector is stopped or hung; replacing it\n");
-      kill(collector_, SIGKILL);  // reap() sees it die, and a successor is started
+      // Replaced at once, not when reaped: a tracer holding it keeps its death from us.
+      kill(collector_, SIGKILL);
+      abandoned_.push_back(collector_);
+      on_collector_death(W_EXITCODE(0, SIGKILL));
       return;
   }
 }
@@ -357,11 +360,12 @@ bool Supervisor::children_besides_collector() const {
   std::ifstream in(fmt::format("/proc/self/task/{}/children", getpid()));
   if (!in) {
     for (const ProcessRef& p : live_descendants(getpid()))
-      if (p.pid != collector_) return true;
+      if (p.pid != collector_ && std::find(abandoned_.begin(), abandoned_.end(), p.pid) == abandoned_.end())
+        return true;
     return false;
   }
   for (pid_t pid; in >> pid;)
-    if (pid != collector_) return true;
+    if (pid != collector_ && std::find(abandoned_.begin(), abandoned_.end(), pid) == abandoned_.end()) return true;
   return false;
 }
 

@@ -85,6 +85,7 @@ class Supervisor {
   std::optional<int> collector_status_;  // its exit status once it finished
   Watchdog watchdog_;
   uint64_t collector_stopped_ = 0;  // times the watchdog found it stopped or hung
+  std::vector<pid_t> abandoned_;    // collectors it replaced, which a tracer may keep from being reaped
 };
 
 }  // namespace fpshim

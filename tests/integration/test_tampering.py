@@ -323,7 +323,9 @@ def test_a_full_disk_under_the_journal_is_said():
     tmp = tempfile.mkdtemp(prefix="fpshim-tamper-full-")
     out = tempfile.mkdtemp(prefix="fpshim-tamper-")
     report_path = os.path.join(out, "report.json")
-    build = "dd if=/dev/zero of=$FPSHIM_SPOOL/../fill bs=64k 2>/dev/null; cat /proc/ioports >/dev/null"
+    # Full to the last page; then 40 processes, whose records fill more than the journal's last page.
+    build = ("dd if=/dev/zero of=$FPSHIM_SPOOL/../fill bs=4k 2>/dev/null; "
+             "for i in $(seq 40); do cat /proc/ioports >/dev/null; done")
     proc = subprocess.run(["unshare", "-m", "sh", "-c",
                            f"mount -t tmpfs -o size=2m fpshim-full {tmp} && TMPDIR={tmp} exec {FPSHIM} run "
                            f"--report {report_path} -- sh -c '{build}'"],
@@ -335,6 +337,46 @@ def test_a_full_disk_under_the_journal_is_said():
     first = proc.stderr.decode().split("\n")[0]
     expect(first.startswith("fpshim: INCOMPLETE REPORT: ") and "No space left on device" in first, first)
     expect_eq([p["path"] for r in report["recipes"] for p in r["paths"]], ["/proc/ioports"])
+
+
+# Holds the collector (the child of `fpshim run` pid argv[1]) in a ptrace stop, which SIGCONT does not
+# end, until it is killed; writes "held" or the errno of the attach to argv[2].
+TRACER = r"""
+import ctypes, os, subprocess, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+PTRACE_SEIZE, PTRACE_INTERRUPT = 0x4206, 0x4207
+pid = int(subprocess.run(["pgrep", "-P", sys.argv[1], "-x", "fpshim-collect"], capture_output=True).stdout.split()[0])
+if libc.ptrace(PTRACE_SEIZE, pid, None, None) != 0 or libc.ptrace(PTRACE_INTERRUPT, pid, None, None) != 0:
+    open(sys.argv[2], "w").write(os.strerror(ctypes.get_errno()))
+    sys.exit(0)
+open(sys.argv[2], "w").write("held")
+while True:
+    time.sleep(1)
+"""
+
+
+def test_a_collector_held_in_a_trace_stop_is_replaced():
+    out = tempfile.mkdtemp(prefix="fpshim-tamper-")
+    said = os.path.join(out, "tracer")
+    tracer = os.path.join(out, "tracer.py")
+    with open(tracer, "w") as f:
+        f.write(TRACER)
+    pidfile = os.path.join(out, "tracer.pid")
+    try:
+        run = fpshim(shell(f"cat /proc/ioports >/dev/null; setsid {PYTHON} {tracer} $PPID {said} </dev/null >/dev/null "
+                           f"2>&1 & echo $! >{pidfile}; while [ ! -s {said} ]; do sleep 0.05; done"), "--linger", "0",
+                     timeout=180)
+    finally:
+        if os.path.exists(pidfile):
+            subprocess.run(["pkill", "-F", pidfile])
+    expect_eq(run.returncode, 0, run.stderr)
+    outcome = open(said).read()
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 1)
+    if outcome == "held":
+        expect(run.report["stats"]["collector_stopped"] >= 1, run.report["stats"])
+        expect("collector_stopped" in [g["reason"] for g in run.report["incomplete"]], run.report["incomplete"])
+    else:  # a collector that is not dumpable cannot be traced at all: then nothing was held
+        expect_eq(outcome, os.strerror(1), "the attach failed for want of permission (EPERM)")
 
 
 def test_a_complete_report_says_no_fingerprinting_detected_first():
