@@ -90,7 +90,7 @@ transport::Outcome send_header_only(const Sender& s, wire::Kind kind, uint32_t c
 
 void send_lost(const Sender& s) {
   const uint32_t lost = transport::take_lost();
-  if (lost != 0 && send_header_only(s, wire::Kind::lost, lost, 0) != transport::Outcome::sent)
+  if (lost != 0 && send_header_only(s, wire::Kind::lost, lost, transport::spool_error()) != transport::Outcome::sent)
     transport::add_lost(lost);
 }
 

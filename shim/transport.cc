@@ -21,6 +21,7 @@ namespace {
 
 constinit std::atomic<uint64_t> g_socket_dev{0};
 constinit std::atomic<uint32_t> g_lost{0};
+constinit std::atomic<int> g_spool_error{0};  // the errno of the last spool write that failed
 constinit std::atomic<int> g_pid{0};
 constinit std::atomic<uint64_t> g_nonce{0};
 
@@ -159,10 +160,16 @@ bool append(const char* name, const iovec* iov, int n) {
   constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
   int fd = sys::open(path, kFlags, 0600);
   if (fd == -ENOENT && make_spool_dir(path, strlen(g_config.spool_dir))) fd = sys::open(path, kFlags, 0600);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    g_spool_error.store(-fd, std::memory_order_relaxed);
+    return false;
+  }
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
-  const bool ok = sys::writev(fd, iov, n) == long(total);
+  const long written = sys::writev(fd, iov, n);
+  const bool ok = written == long(total);
+  // A short write to a regular file without an error: the device is full.
+  if (!ok) g_spool_error.store(written < 0 ? int(-written) : ENOSPC, std::memory_order_relaxed);
   sys::close(fd);
   return ok;
 }
@@ -240,6 +247,7 @@ void after_step_aside(const Moved& m, bool call_failed) {
 }
 
 uint32_t take_lost() { return g_lost.exchange(0, std::memory_order_relaxed); }
+int spool_error() { return g_spool_error.load(std::memory_order_relaxed); }
 void add_lost(uint32_t n) { g_lost.fetch_add(n, std::memory_order_relaxed); }
 
 void settle_lost() {

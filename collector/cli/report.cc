@@ -149,7 +149,7 @@ int report_spool(const RunOptions& options) {
   ingest.set_spool_dir(dir);
   const std::vector<std::string> files = ingest.spool_files(options.consume);
   if (options.consume && !files.empty()) std::this_thread::sleep_for(kSettle);
-  Aggregate whole(*rules, whole_stats);
+  Aggregate whole(*rules, whole_stats, {}, running_image_check());
   ingest.read_files(files, whole);
   Summary all;
   whole.summarize(all);
@@ -178,7 +178,7 @@ int report_spool(const RunOptions& options) {
   // Second pass, when only some builds were asked for: their records alone.
   Summary summary;
   Stats stats;
-  Aggregate selected_builds(*rules, stats);
+  Aggregate selected_builds(*rules, stats, {}, running_image_check());
   SelectedBuilds only(whole.tree(), keys, selected_builds);
   std::vector<BuildPart> reported;
   if (chosen.size() == parts.size()) {

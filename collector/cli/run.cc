@@ -11,6 +11,7 @@
 #include "base/say.h"
 #include "cli/child_env.h"
 #include "cli/locate.h"
+#include "fpshim/wire.h"
 #include "inspect/inspection.h"
 #include "ingest/ingest.h"
 #include "rules/compile_filter.h"
@@ -104,12 +105,34 @@ int run_build(const RunOptions& options) {
 
   int socket = bind_socket(dir.socket(), error);
   if (socket < 0) return fail(error);
-  CollectorSetup setup{
-      &*rules,  options.command, find_program(options.command[0], build.cwd), outputs, dir, build.id, build.cwd,
-      getpid(), socket};
+  CollectorSetup setup{&*rules,
+                       options.command,
+                       find_program(options.command[0], build.cwd),
+                       outputs,
+                       dir,
+                       build.id,
+                       build.cwd,
+                       getpid(),
+                       socket,
+                       "",
+                       0};
+  // Inside a watched build (its spool in our environment): the outer run sees this build's records
+  // through its spool.
+  const char* outer_spool = getenv(wire::kEnvSpool);
+  const bool nested = outer_spool && outer_spool[0] == '/';
+  if (nested) {
+    setup.outer_spool = outer_spool;
+    const char* outer_build = getenv(wire::kEnvBuild);
+    const std::string name = outer_build ? outer_build : "";
+    setup.outer_build = name.empty() ? 0
+                        : name.size() == 16 && name.find_first_not_of("0123456789abcdef") == std::string::npos
+                            ? std::stoull(name, nullptr, 16)
+                            : wire::build_id_of_name(name.c_str());
+  }
   Supervisor supervisor(build, options.linger_seconds, options.outputs.quiet,
                         [&setup](int control_fd, int ready_fd) { return run_collector(setup, control_fd, ready_fd); });
   if (options.outputs.writes_stdout()) supervisor.keep_stdout_for_reports();
+  if (nested && setup.root_exe.starts_with('/')) supervisor.spawn_past_the_shim(setup.root_exe);
   if (!supervisor.prepare(error) || !supervisor.start_collector(error)) return fail(error);
   build.started_ns = now_ns();
   if (supervisor.spawn(env)) supervisor.wait_for_build();

@@ -1,6 +1,6 @@
 // What a collector writes down so that a successor started after its death loses nothing: every
 // record it accepted (the journal, records back to back as on the wire), and the counts that no
-// record carries (malformed and refused datagrams, torn spool tails).
+// record carries (malformed and refused datagrams, torn spool tails, forged spool records).
 #pragma once
 
 #include <sys/uio.h>
@@ -33,20 +33,23 @@ class Journal {
   // Saves the counts if they changed.
   void save_counters(const Stats& stats);
 
-  bool healthy() const { return !failed_; }
+  bool healthy() const { return error_ == 0; }
+  // The errno of the first failed write (ENOSPC: a full disk), 0 if none.
+  int error() const { return error_; }
 
  private:
   struct Counts {
     uint64_t malformed = 0;
     uint64_t refused = 0;
     uint64_t lost = 0;
+    uint64_t forged_spool = 0;
     bool operator==(const Counts&) const = default;
   };
 
   int fd_ = -1;
   int counters_fd_ = -1;
   Counts saved_;
-  bool failed_ = false;
+  int error_ = 0;
 };
 
 }  // namespace fpshim

@@ -8,6 +8,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "inspect/elf_facts.h"
@@ -123,7 +125,10 @@ Inspection judge_elf(int fd, const struct stat& st, const ElfFacts& elf, Credent
 Inspection inspect(const std::string& path, Credentials who, bool may_be_script) {
   Inspection out;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return out;
+  if (fd < 0) {
+    out.gone = errno == ENOENT;
+    return out;
+  }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
@@ -145,6 +150,8 @@ Inspection inspect(const std::string& path, Credentials who, bool may_be_script)
   else out.readable = true;  // not ELF: the exec fails, or binfmt_misc runs something
   close(fd);
   out.image = canonical(path);
+  out.dev = uint64_t(st.st_dev);
+  out.ino = uint64_t(st.st_ino);
   return out;
 }
 
@@ -183,6 +190,9 @@ std::string unmonitored_detail(Unmonitored reason) {
     case Unmonitored::no_hello:
       return "exec seen but the program never reported (its environment was scrubbed beyond repair, or it "
              "died before the shim started)";
+    case Unmonitored::not_inspected:
+      return "the program was gone (deleted or replaced) before fpshim could inspect what it ran: it may have "
+             "been a static or Go program";
     case Unmonitored::elf_class:
       return "an ABI (ELF class, machine, C library) without its shim next to libfpshim.so: the shim left itself "
              "out of its LD_PRELOAD";

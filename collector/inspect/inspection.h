@@ -16,6 +16,9 @@ struct Inspection {
   Unmonitored reason = Unmonitored::none;
   std::string detail;  // a human sentence when there is a reason
   std::string image;   // canonical path of what will run: the file, or a script's interpreter
+  bool gone = false;   // there was no file at the path (deleted or renamed since the exec)
+  uint64_t dev = 0;    // the identity of the image (the file, or a script's interpreter), when readable
+  uint64_t ino = 0;
 };
 
 struct Credentials {

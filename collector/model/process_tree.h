@@ -50,7 +50,8 @@ struct Process {
   int32_t bye_status = -1;  // the exit status its bye carried; -1 if unknown
   bool said_hello = false;
   bool said_bye = false;
-  bool go = false;  // the executable it reported in its hello is a Go program
+  bool go = false;           // the executable it reported in its hello is a Go program
+  bool uninspected = false;  // what it ran was gone before it could be inspected
   std::string exe;
   std::string cwd;
   std::vector<std::string> argv;

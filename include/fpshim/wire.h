@@ -52,7 +52,9 @@ enum RecordFlags : uint32_t {
   // 1u << 3 is free: no record ever carried it
   flag_env_restored = 1u << 4,     // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
   flag_preload_dropped = 1u << 5,  // exec: no shim for the target's ABI next to ours; the shim left itself out
-  flag_exe_as_executed = 1u << 6   // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_exe_as_executed = 1u << 6,  // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_unverified = 1u << 7        // set by the collector: the record came from a file (spool, process log),
+                                   // not over the socket, so the kernel did not vouch for its pid
 };
 
 struct alignas(8) Header {
@@ -70,7 +72,8 @@ struct alignas(8) Header {
   int32_t tid;
   uint32_t op;         // access: Op bits
   int32_t open_flags;  // access: the flags argument of open-like calls, else 0
-  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1
+  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1; lost: the errno
+                       // of the last spool write that failed (ENOSPC: a full disk), or 0
   uint32_t count;      // access: accesses this record stands for (>= 1); lost: records lost;
                        // exec: the spawned child's pid, or 0 when this process's image is replaced
   uint32_t flags;      // RecordFlags
