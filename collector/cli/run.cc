@@ -1,8 +1,10 @@
 #include "cli/run.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -23,6 +25,14 @@ extern char** environ;
 
 namespace fpshim {
 
+// The build's home directory, one of those "~/" in the rules stands for: $HOME, which the build
+// inherits, else the uid's home in the password database.
+static std::string build_home() {
+  if (const char* home = std::getenv("HOME"); home && home[0] == '/') return home;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return {};
+}
+
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) {
   std::string file;
   if (path) {
@@ -36,7 +46,7 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
     }
     file = *found;
   }
-  LoadedRules loaded = load_rules(file);
+  LoadedRules loaded = load_rules(file, build_home());
   for (const RulesError& e : loaded.errors) say("{}\n", e.str());
   if (!loaded.ok()) {
     say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());
