@@ -50,6 +50,7 @@ bool is_identifier(std::string_view s) {
 
 // "~/..." (for a regex after its optional '^'): a path in any home directory.
 bool home_relative(MatchKind kind, std::string_view text) {
+  if (kind == MatchKind::basename) return false;
   if (kind == MatchKind::regex) text = strip_anchors(text);
   return text.starts_with("~/");
 }

@@ -287,6 +287,7 @@ TEST_CASE("~/ names a path in every home directory: /root, /home/*, the build's 
   CHECK(error_for(R"({"path": "~/../etc/passwd"})") ==
         "rules.json:12:18: path \"~/../etc/passwd\" must not climb out of the home directory with \"..\"");
   CHECK(error_for(R"({"path": "~alice/.npmrc"})").ends_with("must be absolute or begin with ~/"));
+  CHECK(error_for(R"({"basename": "~/.npmrc"})").ends_with("must be a single file name without '/'"));
 }
 
 TEST_CASE("proc_pid: only under /proc/<pid>/, only its two values") {
