@@ -132,10 +132,13 @@ int check_rules(const std::optional<std::string>& rules_path) {
   for (const Recipe& r : rules->recipes) enabled += r.enabled;
   fmt::print("{}: {} recipe(s), {} enabled\n", rules->source, rules->recipes.size(), enabled);
   for (const Recipe& r : rules->recipes) {
+    size_t exclusions = r.exclude.size();  // the recipe's and its entries' own
+    for (const MatchEntry& e : r.match) exclusions += e.exclude.size();
     fmt::print("  {:<28} {:<8} {:>3} match, {:>2} exclude  {}{}\n", r.name, importance_name(r.importance),
-               r.match.size(), r.exclude.size(), fmt::join(operation_names(r.operations), ","),
+               r.match.size(), exclusions, fmt::join(operation_names(r.operations), ","),
                r.enabled ? "" : "  (disabled)");
   }
+  fmt::print("home directories (~/): {}\n", fmt::join(home_directories(build_home()), ", "));
   fmt::print("filter: {}\n", compile_filter(*rules));
   return 0;
 }
