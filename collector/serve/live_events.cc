@@ -166,6 +166,8 @@ void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wir
     std::optional<std::string_view> arg1;
     if (p.ref.argv.size() > 1) arg1 = p.ref.argv[1];
     if (excluded(recipe, p.ref.exe, arg1) || excluded(recipe.match[ref.entry].exclude, p.ref.exe, arg1)) continue;
+    if (recipe.match[ref.entry].proc_pid == ProcPid::not_self_or_descendant)
+      if (const std::optional<int32_t> target = proc_pid_of(path); target && descends_from(s, *target, h.pid)) continue;
     std::string key = fmt::format("{}:{}:{}", h.pid, h.proc_nonce, recipe.name);
     key.push_back('\0');
     key += path;
@@ -193,6 +195,18 @@ void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wir
     write(live_access_event(a, host_));
     s.counts.written++;
   }
+}
+
+bool LiveEvents::descends_from(const BuildState& s, int32_t pid, int32_t ancestor) const {
+  for (size_t hops = 0; hops <= s.procs.size(); hops++) {  // bounded: ppids may loop after pid reuse
+    const auto newest = s.newest.find(pid);
+    if (newest == s.newest.end()) return false;
+    const auto proc = s.procs.find(newest->second);
+    if (proc == s.procs.end()) return false;
+    pid = proc->second.ppid;
+    if (pid == ancestor) return true;
+  }
+  return false;
 }
 
 bool LiveEvents::poll(uint64_t now_mono, uint64_t wait_ns) {
