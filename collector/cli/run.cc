@@ -33,6 +33,12 @@ static std::string build_home() {
   return {};
 }
 
+// The build's working directory, the one "./" in the rules stands for: where fpshim runs.
+static std::string working_directory() {
+  char buf[4096];
+  return getcwd(buf, sizeof buf) ? std::string(buf) : std::string();
+}
+
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) {
   std::string file;
   if (path) {
@@ -46,7 +52,7 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
     }
     file = *found;
   }
-  LoadedRules loaded = load_rules(file, build_home());
+  LoadedRules loaded = load_rules(file, build_home(), working_directory());
   for (const RulesError& e : loaded.errors) say("{}\n", e.str());
   if (!loaded.ok()) {
     say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());
@@ -138,7 +144,8 @@ int check_rules(const std::optional<std::string>& rules_path) {
                r.match.size(), exclusions, fmt::join(operation_names(r.operations), ","),
                r.enabled ? "" : "  (disabled)");
   }
-  fmt::print("home directories (~/): {}\n", fmt::join(home_directories(build_home()), ", "));
+  fmt::print("home directories (~/): {}; working directory (./): {}\n", fmt::join(home_directories(build_home()), ", "),
+             working_directory());
   fmt::print("filter: {}\n", compile_filter(*rules));
   return 0;
 }

@@ -27,8 +27,8 @@ std::string compile_filter(const Rules& rules) {
     if (!recipe.enabled) continue;
     for (const MatchEntry& e : recipe.match) {
       if (e.kind == MatchKind::basename) names.push_back(e.text);
-      else if (e.homes.empty()) prefixes.push_back(e.prefix);
-      for (const MatchEntry& home : e.homes) prefixes.push_back(home.prefix);
+      else if (!e.anchored) prefixes.push_back(e.prefix);
+      for (const MatchEntry& home : e.alternatives) prefixes.push_back(home.prefix);
     }
   }
   // Sorted, a prefix comes before the patterns it covers; a pattern with a wildcard covers none.

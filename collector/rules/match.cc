@@ -28,8 +28,8 @@ static std::string_view literal_head(std::string_view pattern) {
 
 bool path_matches(const MatchEntry& e, std::string_view path) {
   if (path.find('\0') != std::string_view::npos) return false;
-  if (!e.homes.empty())
-    return std::any_of(e.homes.begin(), e.homes.end(),
+  if (e.anchored)
+    return std::any_of(e.alternatives.begin(), e.alternatives.end(),
                        [&](const MatchEntry& home) { return path_matches(home, path); });
   switch (e.kind) {
     case MatchKind::path: return path == e.text;

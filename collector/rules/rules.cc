@@ -48,11 +48,14 @@ bool is_identifier(std::string_view s) {
                                    [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-// "~/..." (for a regex after its optional '^'): a path in any home directory.
-bool home_relative(MatchKind kind, std::string_view text) {
-  if (kind == MatchKind::basename) return false;
-  if (kind == MatchKind::regex) text = strip_anchors(text);
-  return text.starts_with("~/");
+// The anchor an entry begins with: '~' for "~/..." (a regex after its optional '^'), a path in any
+// home directory; '.' for "./..." (not a regex, where '.' is any character), a path in the build's
+// working directory; 0 for none.
+char anchor_of(MatchKind kind, std::string_view text) {
+  if (kind == MatchKind::basename) return 0;
+  if (kind == MatchKind::regex) return strip_anchors(text).starts_with("~/") ? '~' : 0;
+  if (text.starts_with("~/")) return '~';
+  return text.starts_with("./") ? '.' : 0;
 }
 
 bool has_dotdot_component(std::string_view path) {
@@ -71,8 +74,8 @@ bool under_proc_self(std::string_view path) {
 class Checker : public JsonChecker {
  public:
   Checker(std::string_view text, std::string_view file, const SourceJson& src, std::vector<RulesError>& errors,
-          std::vector<std::string> homes)
-      : JsonChecker(text, file, src, errors), homes_(std::move(homes)) {}
+          std::vector<std::string> homes, std::string workdir)
+      : JsonChecker(text, file, src, errors), homes_(std::move(homes)), workdir_(std::move(workdir)) {}
 
   Rules top(const json& doc) {
     Rules rules;
@@ -97,6 +100,7 @@ class Checker : public JsonChecker {
 
  private:
   std::vector<std::string> homes_;
+  std::string workdir_;  // absolute, not "/"; empty if unknown
 
   std::optional<uint32_t> operations(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::array, ptr, "\"operations\"", "an array")) return std::nullopt;
@@ -228,19 +232,22 @@ class Checker : public JsonChecker {
     fields(v, ptr, "match entry", kinds_and(kMatchKindNames, {"operations", "proc_pid", "exclude", "note"}));
     auto kind = kind_of(v, ptr, "match entry", kMatchKindNames, errors_.size() != errors_before);
     if (!kind) return std::nullopt;
-    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr, ProcPid::any, {}, {}};
+    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr, ProcPid::any, {}, false, {}};
     std::string_view kind_name = kMatchKindNames[*kind];
     std::string vp = pointer_append(ptr, kind_name);
     auto text = string_field(v, ptr, kind_name, "match entry");
     if (!text) return std::nullopt;
     e.text = *text;
-    if (home_relative(e.kind, e.text)) {
+    if (const char anchor = anchor_of(e.kind, e.text)) {
       if (has_dotdot_component(e.text))
-        value_error(vp,
-                    fmt::format("{} \"{}\" must not climb out of the home directory with \"..\"", kind_name, e.text));
-      if (e.kind == MatchKind::path || e.kind == MatchKind::subtree) e.text = "~" + normalize_path(e.text.substr(1));
+        value_error(vp, fmt::format("{} \"{}\" must not climb out of the {} with \"..\"", kind_name, e.text,
+                                    anchor == '~' ? "home directory" : "working directory"));
+      e.anchored = true;
+      if (e.kind == MatchKind::path || e.kind == MatchKind::subtree) e.text = anchor + normalize_path(e.text.substr(1));
       if (e.kind == MatchKind::regex) e.regex = regex(e.text, vp);  // its syntax, once
-      for (const std::string& home : homes_) e.homes.push_back(in_home(e, home, vp));
+      if (anchor == '~')
+        for (const std::string& home : homes_) e.alternatives.push_back(in_home(e, home, vp));
+      else if (!workdir_.empty()) e.alternatives.push_back(in_home(e, workdir_, vp));
     } else {
       absolute_pattern(e, vp);
     }
@@ -281,7 +288,7 @@ class Checker : public JsonChecker {
       case MatchKind::path:
       case MatchKind::subtree:
         if (!e.text.starts_with('/'))
-          value_error(vp, fmt::format("{} \"{}\" must be absolute or begin with ~/", kind_name, e.text));
+          value_error(vp, fmt::format("{} \"{}\" must be absolute or begin with ~/ or ./", kind_name, e.text));
         e.text = normalize_path(e.text);
         e.prefix = e.text;
         if (e.kind == MatchKind::subtree && e.text == "/") value_error(vp, "subtree \"/\" would watch every path");
@@ -310,12 +317,13 @@ class Checker : public JsonChecker {
                                   kind_name, e.text));
   }
 
-  // The "~/" entry `e` in one home directory: an absolute entry of the same kind, except that a
-  // path or subtree in "/home/*" (any one component) becomes a glob or a regex.
+  // The anchored entry `e` in one directory (a home, or the working directory): an absolute entry
+  // of the same kind, except that a path or subtree in "/home/*" (any one component) becomes a
+  // glob or a regex.
   MatchEntry in_home(const MatchEntry& e, const std::string& home, const std::string& vp) {
     const bool any = home == "/home/*";
     const std::string rest(e.kind == MatchKind::regex ? strip_anchors(e.text).substr(1) : e.text.substr(1));
-    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, {}};
+    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, false, {}};
     switch (e.kind) {
       case MatchKind::path:
         if (any) alt.kind = MatchKind::glob;
@@ -381,11 +389,14 @@ std::vector<std::string> home_directories(std::string_view home) {
   return homes;
 }
 
-LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::string_view home) {
+LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::string_view home,
+                        std::string_view workdir) {
   LoadedRules out;
   out.rules.source = std::string(file_name);
   SourceJson src = parse_source_json(text);
-  Checker checker(text, file_name, src, out.errors, home_directories(home));
+  std::string dir = workdir.starts_with('/') ? normalize_path(workdir) : std::string();
+  if (dir == "/") dir.clear();
+  Checker checker(text, file_name, src, out.errors, home_directories(home), std::move(dir));
   for (const JsonProblem& p : src.problems) checker.error_at(p.offset, p.message);
   if (!src.syntax_error) {
     out.rules = checker.top(src.value);
@@ -395,10 +406,10 @@ LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::
   return out;
 }
 
-LoadedRules load_rules(const std::string& path, std::string_view home) {
+LoadedRules load_rules(const std::string& path, std::string_view home, std::string_view workdir) {
   RulesError error;
   std::optional<std::string> text = read_input_file(path, "rules", error);
-  if (text) return parse_rules(*text, path, home);
+  if (text) return parse_rules(*text, path, home, workdir);
   LoadedRules out;
   out.errors.push_back(std::move(error));
   return out;

@@ -34,7 +34,9 @@
 //   A path, subtree, glob or regex that begins with "~/" (after the regex's optional '^') names a
 //   path in any home directory: /root, /home/<one component>, and the build's own home (the
 //   `home` given to load_rules: $HOME of `fpshim run`, else the uid's home from the password
-//   database). It matches, and widens the pre-filter, as one alternative per home.
+//   database). It matches, and widens the pre-filter, as one alternative per home. A path, subtree
+//   or glob that begins with "./" names a path in the build's working directory (the `workdir`
+//   given to load_rules: where `fpshim run` or `fpshim report` runs); without one it matches nothing.
 //   A glob or regex must begin with a literal absolute path of at least one character after the
 //   leading '/' (the shim's pre-filter is built from it). Paths are matched as the shim resolves
 //   them: lexically, symlinks not followed, /proc/self and /proc/thread-self rewritten to
@@ -92,9 +94,10 @@ struct MatchEntry {
   std::shared_ptr<const Regex> regex;
   ProcPid proc_pid = ProcPid::any;
   std::vector<Exclusion> exclude;
-  // A "~/" entry: one alternative per home directory (each absolute, with its own prefix); the
-  // entry matches a path if one of them does.
-  std::vector<MatchEntry> homes;
+  // A "~/" or "./" entry (anchored): one absolute alternative per home directory, or the working
+  // directory, each with its own prefix; the entry matches a path if one of them does (none: never).
+  bool anchored = false;
+  std::vector<MatchEntry> alternatives;
 };
 
 struct MitreRef {
@@ -147,7 +150,8 @@ struct LoadedRules {
 // is one of those.
 std::vector<std::string> home_directories(std::string_view home);
 
-LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::string_view home = {});
-LoadedRules load_rules(const std::string& path, std::string_view home = {});
+LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::string_view home = {},
+                        std::string_view workdir = {});
+LoadedRules load_rules(const std::string& path, std::string_view home = {}, std::string_view workdir = {});
 
 }  // namespace fpshim

