@@ -1,8 +1,10 @@
 #include "cli/run.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -25,6 +27,20 @@ extern char** environ;
 
 namespace fpshim {
 
+// The build's home directory, one of those "~/" in the rules stands for: $HOME, which the build
+// inherits, else the uid's home in the password database.
+static std::string build_home() {
+  if (const char* home = std::getenv("HOME"); home && home[0] == '/') return home;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return {};
+}
+
+// The build's working directory, the one "./" in the rules stands for: where fpshim runs.
+static std::string working_directory() {
+  char buf[4096];
+  return getcwd(buf, sizeof buf) ? std::string(buf) : std::string();
+}
+
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) {
   std::string file;
   if (path) {
@@ -38,7 +54,7 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
     }
     file = *found;
   }
-  LoadedRules loaded = load_rules(file);
+  LoadedRules loaded = load_rules(file, build_home(), working_directory());
   for (const RulesError& e : loaded.errors) say("{}\n", e.str());
   if (!loaded.ok()) {
     say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());
@@ -148,10 +164,14 @@ int check_rules(const std::optional<std::string>& rules_path) {
   for (const Recipe& r : rules->recipes) enabled += r.enabled;
   fmt::print("{}: {} recipe(s), {} enabled\n", rules->source, rules->recipes.size(), enabled);
   for (const Recipe& r : rules->recipes) {
+    size_t exclusions = r.exclude.size();  // the recipe's and its entries' own
+    for (const MatchEntry& e : r.match) exclusions += e.exclude.size();
     fmt::print("  {:<28} {:<8} {:>3} match, {:>2} exclude  {}{}\n", r.name, importance_name(r.importance),
-               r.match.size(), r.exclude.size(), fmt::join(operation_names(r.operations), ","),
+               r.match.size(), exclusions, fmt::join(operation_names(r.operations), ","),
                r.enabled ? "" : "  (disabled)");
   }
+  fmt::print("home directories (~/): {}; working directory (./): {}\n", fmt::join(home_directories(build_home()), ", "),
+             working_directory());
   fmt::print("filter: {}\n", compile_filter(*rules));
   return 0;
 }

@@ -169,7 +169,7 @@ void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_v
                           std::string_view spelled) {
   const uint64_t hash = hash_bytes(resolved);
   fired_.clear();
-  fired_entries(rules_, matches_.entries(resolved, hash), h.op, fired_);
+  fired_entries(rules_, matches_.entries(resolved, hash), h.op, resolved, h.pid, fired_);
   if (fired_.empty()) {
     stats_.unmatched++;
     return;
@@ -199,16 +199,45 @@ void widen_seen(uint64_t& first_ns, uint64_t& last_ns, const RecipeHits::Tally& 
 struct Aggregate::RecipeScan {
   const Recipe& recipe;
   const RecipeHits& hits;
+  const ProcessTree& tree;
   Stats& stats;
   std::unordered_map<const Process*, bool> excluded_cache = {};
   std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process = {};
+  // Some entry has exclusions of its own or a proc_pid condition on descendants: an access counts
+  // only if an entry it matches lets it.
+  const bool entry_conditions = std::any_of(recipe.match.begin(), recipe.match.end(), [](const MatchEntry& e) {
+    return !e.exclude.empty() || e.proc_pid == ProcPid::not_self_or_descendant;
+  });
 
-  // False for a tally of an excluded executable, whose records go to stats.excluded instead.
-  bool included(const Process& p, const RecipeHits::Tally& t) {
+  static std::optional<std::string_view> arg1_of(const Process& p) {
+    if (p.argv.size() < 2) return std::nullopt;
+    return p.argv[1];
+  }
+
+  // Does the entry let `p`'s access to `path` count? (An empty path: a folded one, unknown.)
+  bool entry_counts(const MatchEntry& e, const Process& p, std::string_view path) const {
+    if (excluded(e.exclude, p.exe, arg1_of(p))) return false;
+    if (e.proc_pid != ProcPid::not_self_or_descendant || path.empty()) return true;
+    const std::optional<int32_t> target = proc_pid_of(path);
+    return !target || !tree.descends_from(*target, p);
+  }
+
+  // False for a tally of an excluded executable (or of accesses no entry lets count), whose
+  // records go to stats.excluded instead. `entry`: the bucket's, for a folded tally.
+  bool included(const Process& p, const RecipeHits::Tally& t, std::string_view path,
+                const MatchEntry* entry = nullptr) {
     auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
-    if (fresh) cached->second = excluded(recipe, p.exe);
-    if (cached->second) stats.excluded += t.records;
-    return !cached->second;
+    if (fresh) cached->second = excluded(recipe, p.exe, arg1_of(p));
+    bool out = !cached->second;
+    if (out && entry_conditions) {
+      if (entry) out = entry_counts(*entry, p, {});
+      else
+        out = std::any_of(recipe.match.begin(), recipe.match.end(), [&](const MatchEntry& e) {
+          return (e.operations & t.operations) && path_matches(e, path) && entry_counts(e, p, path);
+        });
+    }
+    if (!out) stats.excluded += t.records;
+    return out;
   }
   // The entry of `p` among the processes that reached the recipe.
   std::pair<const Process*, std::vector<uint32_t>>& reached_by(const Process& p) {
@@ -219,7 +248,7 @@ struct Aggregate::RecipeScan {
 };
 
 RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
-  RecipeScan scan{rules_.recipes[index], hits_[index], stats};
+  RecipeScan scan{rules_.recipes[index], hits_[index], tree_, stats};
   RecipeSummary rs;
   rs.recipe = &scan.recipe;
   rs.first_seen_ns = UINT64_MAX;
@@ -237,7 +266,7 @@ void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs) const {
   for (const RecipeHits::PathTally& pt : hits.tallies()) {
     const Process& p = *pt.process;
     const RecipeHits::Tally& t = pt.tally;
-    if (!scan.included(p, t)) continue;
+    if (!scan.included(p, t, hits.paths()[pt.path].path)) continue;
     PathSummary& ps = paths[pt.path];
     ps.count += t.count;
     ps.failed += t.failed;
@@ -274,7 +303,7 @@ void Aggregate::summarize_folded(RecipeScan& scan, RecipeSummary& rs) const {
     fs.entry_index = b.entry;
     fs.first_seen_ns = UINT64_MAX;
     for (const auto& [process, t] : b.by_process) {
-      if (!scan.included(*process, t)) continue;
+      if (!scan.included(*process, t, {}, fs.entry)) continue;
       fs.records += t.records;
       fs.count += t.count;
       fs.failed += t.failed;

@@ -227,6 +227,18 @@ std::vector<const Process*> ProcessTree::ancestry(const Process& p) const {
   return chain;
 }
 
+bool ProcessTree::descends_from(int32_t pid, const Process& ancestor) const {
+  const auto images = images_.find(pid);
+  if (images == images_.end()) return false;
+  for (const ProcessKey& key : images->second) {
+    const auto found = processes_.find(key);
+    if (found == processes_.end()) continue;
+    for (const Process* a : ancestry(found->second))
+      if (a->pid == ancestor.pid) return true;
+  }
+  return false;
+}
+
 uint64_t ProcessTree::lost_records() const {
   struct Extra {
     uint64_t count = 0;

@@ -272,6 +272,14 @@ json report_json(const Findings& findings) {
 
   json recipes = json::array();
   for (const RecipeSummary& r : s.recipes) recipes.push_back(recipe_json(r));
+  // The names of the fired recipes grouped by importance, most important first (as `recipes`).
+  json by_importance = json::array();
+  for (const RecipeSummary& r : s.recipes) {
+    const std::string importance(importance_name(r.recipe->importance));
+    if (by_importance.empty() || by_importance.back()["importance"] != importance)
+      by_importance.push_back({{"importance", importance}, {"recipes", json::array()}});
+    by_importance.back()["recipes"].push_back(r.recipe->name);
+  }
 
   json items = json::array();
   for (const Finding& f : findings.items) items.push_back(finding_json(f, findings));
@@ -289,6 +297,7 @@ json report_json(const Findings& findings) {
       {"build", std::move(build)},
       {"builds", builds_json(s.builds)},
       {"recipes", std::move(recipes)},
+      {"by_importance", std::move(by_importance)},
       {"coverage", coverage_json(s.coverage)},
       {"processes", processes_json(s.processes)},
       {"processes_seen", s.processes_seen},

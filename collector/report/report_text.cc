@@ -125,11 +125,23 @@ void write_text_report(const Summary& s, std::FILE* out) {
   } else if (s.recipes.empty()) {
     fmt::print(out, "fpshim: no recipe fired in what fpshim saw, but the report is incomplete (first line)\n");
   } else {
-    fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired\n", s.recipes.size());
+    // The recipes come most important first (model/aggregate): the headline names the first, and
+    // each importance is a group of its own, so a critical finding is never buried under low ones.
+    const Recipe& top = *s.recipes.front().recipe;
+    fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired, most important [{}] {}: {}\n",
+               s.recipes.size(), importance_name(top.importance), top.name, top.title);
     if (unmonitored > 0)
       fmt::print(out, "fpshim: and {} {} ran unmonitored (see Coverage)\n", unmonitored,
                  unmonitored == 1 ? "process" : "processes");
-    for (const RecipeSummary& r : s.recipes) write_recipe(r, out);
+    for (size_t i = 0; i < s.recipes.size(); i++) {
+      const Importance importance = s.recipes[i].recipe->importance;
+      if (i == 0 || s.recipes[i - 1].recipe->importance != importance) {
+        size_t n = 0;
+        for (const RecipeSummary& r : s.recipes) n += r.recipe->importance == importance;
+        fmt::print(out, "\n== {}: {} recipe(s) ==\n", importance_name(importance), n);
+      }
+      write_recipe(s.recipes[i], out);
+    }
     fmt::print(out, "\n");
   }
   if (unmonitored > 0) {
