@@ -294,5 +294,17 @@ def test_ordinary_tools_do_not_fire_discovery_tools():
     expect("discovery_tools_exec" not in fired(r), r.text)
 
 
+def test_listing_processes_stays_quiet_reading_a_stranger_environ_does_not():
+    """ps opens every process's cmdline and environ, pgrep and pkill their cmdlines: what test
+    scripts run to find a server they started. The exceptions name those executables; cat reading
+    pid 1's environment is not excused."""
+    r = fpshim(["/bin/sh", "-c", "ps aux >/dev/null; pgrep -f no-such-process; pkill -0 -f no-such-process; "
+                                 "cat /proc/1/environ >/dev/null 2>&1; true"])
+    expect_eq(r.returncode, 0, r.stderr)
+    readers = {os.path.basename(p["exe"]) for p in r.processes("process_memory_read")}
+    expect_eq(readers, {"cat"}, r.text)
+    expect(r.report["stats"]["excluded"] > 0, r.report["stats"])
+
+
 if __name__ == "__main__":
     main(globals())
