@@ -161,6 +161,9 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   pass_start(hot, '\0', -1);
   pass_start(hot, '/', -1);
   pass_start(hot, '.', -1);
+  // And /proc and /dev, whose links may name any path (observe.cc follow_proc_links).
+  pass_start(hot, 'p', 'r');
+  pass_start(hot, 'd', 'e');
   if (kept) {
     list[count++] = Entry{text_used_, uint16_t(len)};
     text_used_ = uint16_t(text_used_ + len);

@@ -1,4 +1,6 @@
-// The open family and stdio opens.
+// The open family and stdio opens, with the aliases libc exports for them, and catopen.
+#include <string.h>
+
 #include "hook.h"
 #include "real.h"
 
@@ -129,5 +131,88 @@ FPSHIM_PATH_HOOK(FILE*, freopen64, (const char* path, const char* mode, FILE* st
     FILE* f = real::freopen64()(path, mode, stream);
     observe_fopen("freopen64", path, mode, f);
     return f;
+  });
+}
+
+// The aliases libc exports beside the names above (tests/libc_exports/doors.txt): the same
+// functions, reachable by name from any program or through dlsym.
+
+FPSHIM_PATH_HOOK(int, __open, (const char* path, int flags, mode_t mode), (path, flags, mode)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::__open()(path, flags, mode);
+  return observed([=] {
+    const int fd = real::__open()(path, flags, mode);
+    observe_open("__open", AT_FDCWD, path, flags, fd);
+    return fd;
+  });
+}
+
+FPSHIM_PATH_HOOK(int, __open64, (const char* path, int flags, mode_t mode), (path, flags, mode)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::__open64()(path, flags, mode);
+  return observed([=] {
+    const int fd = real::__open64()(path, flags, mode);
+    observe_open("__open64", AT_FDCWD, path, flags, fd);
+    return fd;
+  });
+}
+
+// GLIBC_PRIVATE, yet exported: dlvsym(handle, "__open_nocancel", "GLIBC_PRIVATE") reaches it.
+FPSHIM_PATH_HOOK(int, __open_nocancel, (const char* path, int flags, mode_t mode), (path, flags, mode)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::__open_nocancel()(path, flags, mode);
+  return observed([=] {
+    const int fd = real::__open_nocancel()(path, flags, mode);
+    observe_open("__open_nocancel", AT_FDCWD, path, flags, fd);
+    return fd;
+  });
+}
+
+FPSHIM_PATH_HOOK(int, __open64_nocancel, (const char* path, int flags, mode_t mode), (path, flags, mode)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::__open64_nocancel()(path, flags, mode);
+  return observed([=] {
+    const int fd = real::__open64_nocancel()(path, flags, mode);
+    observe_open("__open64_nocancel", AT_FDCWD, path, flags, fd);
+    return fd;
+  });
+}
+
+FPSHIM_PATH_HOOK(FILE*, _IO_fopen, (const char* path, const char* mode), (path, mode)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::_IO_fopen()(path, mode);
+  return observed([=] {
+    FILE* f = real::_IO_fopen()(path, mode);
+    observe_fopen("_IO_fopen", path, mode, f);
+    return f;
+  });
+}
+
+// libio's per-stream opens (freopen's inside): a stream closed with _IO_file_close_it, reopened.
+FPSHIM_PATH_HOOK(FILE*, _IO_file_fopen, (FILE * stream, const char* path, const char* mode, int is32not64),
+                 (stream, path, mode, is32not64)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::_IO_file_fopen()(stream, path, mode, is32not64);
+  return observed([=] {
+    FILE* f = real::_IO_file_fopen()(stream, path, mode, is32not64);
+    observe_fopen("_IO_file_fopen", path, mode, f);
+    return f;
+  });
+}
+
+FPSHIM_PATH_HOOK(FILE*, _IO_file_open,
+                 (FILE * stream, const char* path, int flags, int prot, int read_write, int is32not64),
+                 (stream, path, flags, prot, read_write, is32not64)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::_IO_file_open()(stream, path, flags, prot, read_write, is32not64);
+  return observed([=] {
+    FILE* f = real::_IO_file_open()(stream, path, flags, prot, read_write, is32not64);
+    observe_open("_IO_file_open", AT_FDCWD, path, flags, f != nullptr ? fileno(f) : -1);
+    return f;
+  });
+}
+
+// A message catalog named with a '/' is opened as that path; a bare name is looked up through
+// NLSPATH inside libc, unseen (README "Limits of LD_PRELOAD").
+FPSHIM_PATH_HOOK(nl_catd, catopen, (const char* name, int flag), (name, flag)) {
+  if (!candidate<Scan>(AT_FDCWD, name)) return real::catopen()(name, flag);
+  return observed([=] {
+    nl_catd r = real::catopen()(name, flag);
+    if (strchr(name, '/') != nullptr && worth_resolving(AT_FDCWD, name))
+      observe(Call{"catopen", AT_FDCWD, name, wire::op_read, O_RDONLY}, r == reinterpret_cast<nl_catd>(-1), -1);
+    return r;
   });
 }

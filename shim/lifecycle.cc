@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "cwd.h"
+#include "fd_flags.h"
 #include "report.h"
 #include "self.h"
 #include "sys.h"
@@ -35,6 +36,7 @@ bool init(char* const* envp) {
   load_config(envp);
   if (g_config.active) {
     refresh_cwd();
+    flag_inherited_fds();
     report::start();
   } else {
     g_cwd_interesting.store(false, std::memory_order_relaxed);

@@ -24,6 +24,11 @@ int climb_depth(const char* path);
 // new length, or -1 if it does not fit in `cap` bytes.
 long rewrite_proc_self(char* path, size_t len, size_t cap, int (*pid)(), int (*tid)());
 
+// In a normalised absolute path (/proc/self already rewritten), the length of the leading part
+// that is a link naming another path: /proc/<pid>/root, /proc/<pid>/cwd, /proc/<pid>/fd/<n> (each
+// also under task/<tid>), /dev/fd/<n>, /dev/stdin, /dev/stdout, /dev/stderr; 0 if none.
+size_t proc_link_prefix(const char* path, size_t len);
+
 // The path a glob pattern reaches first. With a wildcard (* ? [, and { when `brace`): the
 // directory before the component holding the first one, which glob lists ("." if none, "/" for
 // the root), and `*lists` is set; without: the whole pattern, which glob only looks up.

@@ -3,6 +3,7 @@
    `doors --list` prints every door and the operation the report should show for it, one per line
    ("stat stat"): the tests take the doors from there. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
@@ -10,16 +11,30 @@
 #include <glob.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <nl_types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* The pre-2.33 stat ABI that binaries built on older glibc still import. */
 extern int __xstat(int ver, const char *path, struct stat *st);
 extern int __lxstat(int ver, const char *path, struct stat *st);
+/* The other names libc exports for its opens (tests/libc_exports/doors.txt). */
+extern int __open(const char *path, int flags, ...);
+extern int __open64(const char *path, int flags, ...);
+extern int __open_nocancel(const char *path, int flags, ...);
+extern int __open64_nocancel(const char *path, int flags, ...);
+extern FILE *_IO_fopen(const char *path, const char *mode);
+extern int _IO_file_close_it(FILE *f);
+extern FILE *_IO_file_fopen(FILE *f, const char *path, const char *mode, int is32not64);
+extern FILE *_IO_file_open(FILE *f, const char *path, int flags, int prot, int read_write, int is32not64);
+extern int __statfs(const char *path, struct statfs *buf);
 
 static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
   (void)path, (void)st, (void)flag, (void)ftw;
@@ -108,6 +123,116 @@ static long by_syscall_open(const char *path) {
   return fd >= 0 ? 0 : -1;
 }
 
+static long opened(long fd) {
+  if (fd >= 0) close((int)fd);
+  return fd >= 0 ? 0 : -1;
+}
+static long by___open(const char *path) { return opened(__open(path, O_RDONLY)); }
+static long by___open64(const char *path) { return opened(__open64(path, O_RDONLY)); }
+static long by___open_nocancel(const char *path) { return opened(__open_nocancel(path, O_RDONLY)); }
+static long by___open64_nocancel(const char *path) { return opened(__open64_nocancel(path, O_RDONLY)); }
+static long by__IO_fopen(const char *path) {
+  FILE *f = _IO_fopen(path, "r");
+  if (f) fclose(f);
+  return f ? 0 : -1;
+}
+/* libio's per-stream opens, as freopen uses them: a stream closed in place, then reopened. */
+static long by__IO_file_fopen(const char *path) {
+  FILE *f = fopen("/dev/null", "r");
+  if (!f) return -1;
+  _IO_file_close_it(f);
+  FILE *r = _IO_file_fopen(f, path, "r", 1);
+  int saved = errno;
+  fclose(f);
+  errno = saved;
+  return r ? 0 : -1;
+}
+static long by__IO_file_open(const char *path) {
+  FILE *f = fopen("/dev/null", "r");
+  if (!f) return -1;
+  _IO_file_close_it(f);
+  FILE *r = _IO_file_open(f, path, O_RDONLY, 0666, 8 /* _IO_NO_WRITES */, 1);
+  int saved = errno;
+  fclose(f);
+  errno = saved;
+  return r ? 0 : -1;
+}
+static long by_catopen(const char *path) {
+  nl_catd c = catopen(path, 0);
+  if (c != (nl_catd)-1) catclose(c);
+  return c != (nl_catd)-1 ? 0 : -1;
+}
+static long by_statfs(const char *path) {
+  struct statfs st;
+  return statfs(path, &st);
+}
+static long by_statfs64(const char *path) {
+  struct statfs64 st;
+  return statfs64(path, &st);
+}
+static long by___statfs(const char *path) {
+  struct statfs st;
+  return __statfs(path, &st);
+}
+static long by_statvfs(const char *path) {
+  struct statvfs st;
+  return statvfs(path, &st);
+}
+static long by_statvfs64(const char *path) {
+  struct statvfs64 st;
+  return statvfs64(path, &st);
+}
+static long by_getxattr(const char *path) {
+  char value[256];
+  return getxattr(path, "user.fpshim", value, sizeof value) >= 0 ? 0 : -1;
+}
+static long by_lgetxattr(const char *path) {
+  char value[256];
+  return lgetxattr(path, "user.fpshim", value, sizeof value) >= 0 ? 0 : -1;
+}
+static long by_listxattr(const char *path) {
+  char list[4096];
+  return listxattr(path, list, sizeof list) >= 0 ? 0 : -1;
+}
+static long by_llistxattr(const char *path) {
+  char list[4096];
+  return llistxattr(path, list, sizeof list) >= 0 ? 0 : -1;
+}
+/* Functions fetched by name from libc's own handle, as code that knows about LD_PRELOAD would. */
+static void *libc_handle(void) {
+  void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  if (!h) {
+    fprintf(stderr, "doors: %s\n", dlerror());
+    exit(2);
+  }
+  return h;
+}
+static long by_dlsym_open(const char *path) {
+  int (*f)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(libc_handle(), "open");
+  return opened(f(path, O_RDONLY));
+}
+static long by_dlvsym_open(const char *path) {
+  int (*f)(const char *, int, ...) = (int (*)(const char *, int, ...))dlvsym(libc_handle(), "open", "GLIBC_2.2.5");
+  return opened(f(path, O_RDONLY));
+}
+static long by_dlsym_fopen(const char *path) {
+  FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) dlsym(libc_handle(), "fopen");
+  FILE *file = f(path, "r");
+  if (file) fclose(file);
+  return file ? 0 : -1;
+}
+/* dlsym itself fetched from libc, then asked for open. */
+static long by_dlsym_dlsym_open(const char *path) {
+  void *(*lookup)(void *, const char *) = (void *(*)(void *, const char *))dlsym(libc_handle(), "dlsym");
+  int (*f)(const char *, int, ...) = (int (*)(const char *, int, ...))lookup(libc_handle(), "open");
+  return opened(f(path, O_RDONLY));
+}
+static long by_dlsym_stat(const char *path) {
+  int (*f)(const char *, struct stat *) = (int (*)(const char *, struct stat *))dlsym(libc_handle(), "stat");
+  struct stat st;
+  return f(path, &st);
+}
+
 /* Every door, and the operation (report "operations") reaching a path through it counts as. */
 static const struct door {
   const char *name;
@@ -129,12 +254,34 @@ static const struct door {
     {"faccessat", "stat", by_faccessat},
     {"eaccess", "stat", by_eaccess},
     {"euidaccess", "stat", by_euidaccess},
+    {"dlsym_stat", "stat", by_dlsym_stat},
+    {"statfs", "stat", by_statfs},
+    {"statfs64", "stat", by_statfs64},
+    {"__statfs", "stat", by___statfs},
+    {"statvfs", "stat", by_statvfs},
+    {"statvfs64", "stat", by_statvfs64},
+    {"getxattr", "stat", by_getxattr},
+    {"lgetxattr", "stat", by_lgetxattr},
+    {"listxattr", "stat", by_listxattr},
+    {"llistxattr", "stat", by_llistxattr},
     {"glob", "list", by_glob},
     {"nftw", "list", by_nftw},
     {"ftw", "list", by_ftw},
     {"fts_open", "list", by_fts_open},
     {"syscall_openat2", "read", by_syscall_openat2},
     {"syscall_open", "read", by_syscall_open},
+    {"__open", "read", by___open},
+    {"__open64", "read", by___open64},
+    {"__open_nocancel", "read", by___open_nocancel},
+    {"__open64_nocancel", "read", by___open64_nocancel},
+    {"_IO_fopen", "read", by__IO_fopen},
+    {"_IO_file_fopen", "read", by__IO_file_fopen},
+    {"_IO_file_open", "read", by__IO_file_open},
+    {"catopen", "read", by_catopen},
+    {"dlsym_open", "read", by_dlsym_open},
+    {"dlvsym_open", "read", by_dlvsym_open},
+    {"dlsym_fopen", "read", by_dlsym_fopen},
+    {"dlsym_dlsym_open", "read", by_dlsym_dlsym_open},
 };
 
 static long reach(const char *name, const char *path) {

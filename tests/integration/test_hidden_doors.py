@@ -1,0 +1,145 @@
+"""The doors a build that knows about fpshim would try beside the ordinary libc calls (issue 13,
+section 1): libc reached through dlsym from a library, a spawned child's stdin opened by
+posix_spawn file actions, paths through /proc and /dev links that name another path, directory
+descriptors the program inherited. Each runs a real program under `fpshim run` and asserts what the report
+says; each also runs without fpshim and must behave the same. (The aliases libc exports for its
+functions are in tests/programs/doors.c's table, run by test_doors, and checked against libc's
+symbol table by the libc_exports test.)"""
+import os
+import shutil
+import subprocess
+import tempfile
+from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, shell
+
+
+def same_as_plain(cmd):
+    run = fpshim(cmd)
+    untraced = plain(cmd)
+    expect_eq((run.returncode, run.stdout, run.stderr), (untraced.returncode, untraced.stdout, untraced.stderr),
+              f"{cmd} behaves differently under fpshim")
+    return run
+
+
+def test_ctypes_fetches_libc_functions_by_name():
+    # ctypes looks each function up with dlsym on the handle of the library it loaded (from
+    # _ctypes.so, a library loaded after the shim): the lookup hands out the hook.
+    script = ("import ctypes, os\n"
+              "libc = ctypes.CDLL('libc.so.6', use_errno=True)\n"
+              "fd = libc.open(b'/proc/ioports', os.O_RDONLY)\n"
+              "print(fd >= 0)\n"
+              "libc.access(b'/sys/class/dmi/id/product_uuid', os.R_OK)\n")
+    run = same_as_plain([PYTHON, "-c", script])
+    expect_eq(run.stdout, b"True\n")
+    reported = run.path("machine_fingerprint", "/proc/ioports")
+    expect_eq(reported["operations"], ["read"])
+    expect("stat" in run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")["operations"])
+
+
+def test_spawned_stdin_is_an_access_of_the_spawner():
+    run = same_as_plain([program("spawn_actions"), "open", "/proc/ioports"])
+    expect(run.stdout.endswith(b"posix_spawnp = 0, status 0\n"), run.stdout)
+    reported = run.path("machine_fingerprint", "/proc/ioports")
+    expect_eq(reported["operations"], ["read"])
+    expect_eq(reported["failed"], 0)
+    # The spawner is the reader: wc only reads its stdin.
+    readers = [p["exe"].rsplit("/", 1)[-1] for p in run.processes("machine_fingerprint")]
+    expect_eq(readers, ["spawn_actions"])
+
+
+def test_spawn_chdir_actions_resolve_relative_opens():
+    run = same_as_plain([program("spawn_actions"), "chdir", "/proc", "ioports"])
+    expect(run.stdout.endswith(b"posix_spawnp = 0, status 0\n"), run.stdout)
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["spellings"], ["ioports"])
+    run = same_as_plain([program("spawn_actions"), "fchdir", "/sys/class", "dmi/id/product_uuid"])
+    reported = run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")
+    expect_eq(reported["operations"], ["read"])
+
+
+def test_spawn_actions_on_unwatched_files_report_nothing():
+    run = same_as_plain([program("spawn_actions"), "chdir", "/usr/include", "stdio.h"])
+    expect_eq(run.report["recipes"], [])
+
+
+def test_failed_spawn_of_a_watched_file_is_an_attempt():
+    run = same_as_plain([program("spawn_actions"), "open", "/sys/class/dmi/id/no_such_file"])
+    expect(run.stdout.endswith(b"posix_spawnp = ENOENT, status -1\n"), run.stdout)
+    reported = run.path("machine_fingerprint", "/sys/class/dmi/id/no_such_file")
+    expect_eq((reported["failed"], reported["errors"]), (1, ["ENOENT"]))
+
+
+# Opens each path it is given after setting up the descriptors and directory the spellings use.
+PROC_PATHS = """
+import os, subprocess, sys
+def reach(path):
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+        print(path.split('/')[-1], 'opened')
+    except OSError as e:
+        print(path.split('/')[-1], e.strerror)
+pid = os.getpid()
+classes = os.open('/sys/class', os.O_PATH)          # not watched itself
+ioports = os.open('/proc/ioports', os.O_PATH)       # a stat of /proc/ioports, not a read
+os.chdir('/etc')
+reach('/proc/self/root/proc/ioports')
+reach('/proc/%d/root/etc/machine-id' % pid)
+reach('/proc/thread-self/cwd/hostname')
+reach('/dev/fd/%d/dmi/id/product_uuid' % classes)
+reach('/proc/self/fd/%d' % ioports)
+reach('/dev/stdin')
+# Another process reopening our descriptor, and reaching through our root.
+subprocess.run(['cat', '/proc/%d/fd/%d' % (pid, ioports)], stdout=subprocess.DEVNULL)
+subprocess.run(['cat', '/proc/%d/root/proc/interrupts' % pid], stdout=subprocess.DEVNULL)
+"""
+
+
+def test_paths_through_proc_and_dev_links():
+    cmd = [PYTHON, "-c", PROC_PATHS]
+    with open("/proc/devices", "rb") as stdin:  # /dev/stdin names it
+        run = fpshim(cmd, stdin=stdin)
+    with open("/proc/devices", "rb") as stdin:
+        untraced = subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    expect_eq((run.returncode, run.stdout, run.stderr), (untraced.returncode, untraced.stdout, untraced.stderr))
+    ioports = run.path("machine_fingerprint", "/proc/ioports")
+    expect_eq(ioports["operations"], ["read", "stat"])
+    expect("/proc/self/root/proc/ioports" in ioports["spellings"], ioports)
+    expect(any(s.startswith("/proc/self/fd/") for s in ioports["spellings"]), ioports)
+    expect(any(s.startswith("/proc/") and "/fd/" in s and "self" not in s for s in ioports["spellings"]), ioports)
+    readers = sorted(p["exe"].rsplit("/", 1)[-1] for p in run.processes("machine_fingerprint"))
+    expect("cat" in readers and any(r.startswith("python") for r in readers), readers)
+    machine_id = run.path("machine_fingerprint", "/etc/machine-id")
+    expect(machine_id["spellings"][0].endswith("/root/etc/machine-id"), machine_id)
+    uuid = run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")
+    expect(uuid["spellings"][0].startswith("/dev/fd/"), uuid)
+    run.path("machine_fingerprint", "/proc/interrupts")
+    expect_eq(run.path("machine_fingerprint", "/proc/devices")["spellings"], ["/dev/stdin"])
+    run.path("os_network_fingerprint", "/etc/hostname")
+
+
+def test_unwatched_paths_through_proc_and_dev_report_nothing():
+    script = ("import os\n"
+              "os.close(os.open('/proc/self/root/usr/include/stdio.h', os.O_RDONLY))\n"
+              "os.close(os.open('/dev/stdin', os.O_RDONLY))\n"
+              "os.close(os.open('/dev/null', os.O_RDONLY))\n")
+    run = same_as_plain([PYTHON, "-c", script])
+    expect_eq(run.report["recipes"], [])
+
+
+def test_inherited_directory_descriptors():
+    # The shell opens the directory (through a symlink the second time) and python, which
+    # never saw it opened, reads relative to it.
+    tmp = tempfile.mkdtemp()
+    try:
+        os.symlink("/sys/class", os.path.join(tmp, "classes"))
+        read_under_3 = f"{PYTHON} -c \"import os; os.close(os.open('ioports', os.O_RDONLY, dir_fd=3))\""
+        run = same_as_plain(shell(f"exec 3</proc; {read_under_3}"))
+        expect_eq(run.path("machine_fingerprint", "/proc/ioports")["spellings"], ["ioports"])
+        expect_eq([p["argv"][0] for p in run.processes("machine_fingerprint")], [PYTHON])
+        stat_under_3 = f"{PYTHON} -c \"import os; os.stat('net/lo', dir_fd=3)\""
+        run = same_as_plain(shell(f"exec 3<{tmp}/classes; {stat_under_3}"))
+        expect_eq(run.path("os_network_fingerprint", "/sys/class/net/lo")["operations"], ["stat"])
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main(globals())
