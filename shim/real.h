@@ -68,6 +68,7 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
   X(readlink) X(readlinkat) X(__readlink_chk) X(__readlinkat_chk)                                 \
   X(canonicalize_file_name) X(__realpath_chk)                                                     \
   X(ftw) X(ftw64) X(fts_open) X(fts64_open)                                                       \
+  X(symlink) X(symlinkat) X(link) X(linkat) X(rename) X(renameat) X(renameat2)                    \
   X(execve) X(execvpe) X(execveat) X(fexecve) X(system) X(popen) X(_IO_popen) X(__libc_system)    \
   X(exit) X(_exit) X(_Exit)
 // clang-format on

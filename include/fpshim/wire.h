@@ -41,6 +41,7 @@ enum Op : uint32_t {
   op_list = 1u << 2,   // opendir, scandir, open(O_DIRECTORY), fdopendir
   op_stat = 1u << 3,   // stat, access, readlink, realpath, open(O_PATH)
   op_exec = 1u << 4,   // execve and relatives
+  op_link = 1u << 5,   // a new name leading to the path: symlink, link, rename (either end)
 };
 
 enum RecordFlags : uint32_t {

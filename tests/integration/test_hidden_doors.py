@@ -1,7 +1,7 @@
 """The doors a build that knows about fpshim would try beside the ordinary libc calls (issue 13,
 section 1): libc reached through dlsym from a library, a spawned child's stdin opened by
 posix_spawn file actions, paths through /proc and /dev links that name another path, directory
-descriptors the program inherited. Each runs a real program under `fpshim run` and asserts what the report
+descriptors the program inherited, new names made for watched files. Each runs a real program under `fpshim run` and asserts what the report
 says; each also runs without fpshim and must behave the same. (The aliases libc exports for its
 functions are in tests/programs/doors.c's table, run by test_doors, and checked against libc's
 symbol table by the libc_exports test.)"""
@@ -137,6 +137,24 @@ def test_inherited_directory_descriptors():
         stat_under_3 = f"{PYTHON} -c \"import os; os.stat('net/lo', dir_fd=3)\""
         run = same_as_plain(shell(f"exec 3<{tmp}/classes; {stat_under_3}"))
         expect_eq(run.path("os_network_fingerprint", "/sys/class/net/lo")["operations"], ["stat"])
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_new_names_for_watched_files_are_reported_when_made():
+    # The reads through the new names are not seen (the names are not watched); making them is.
+    tmp = tempfile.mkdtemp()
+    try:
+        os.makedirs(os.path.join(tmp, "a", "b"))
+        up = "../" * len(os.path.join(tmp, "a", "b").strip("/").split("/"))  # from the link's directory to /
+        script = f"ln -s /proc/ioports id && ln -s {up}sys/class/net a/b/nets && cat id a/b/nets/lo/mtu >/dev/null"
+        run = fpshim(shell(script), cwd=tmp)
+        expect_eq(run.returncode, 0, run.stderr)
+        ioports = run.path("machine_fingerprint", "/proc/ioports")
+        expect_eq((ioports["operations"], ioports["spellings"]), (["link"], ["/proc/ioports"]))
+        nets = run.path("os_network_fingerprint", "/sys/class/net")
+        expect_eq((nets["operations"], nets["spellings"]), (["link"], [up + "sys/class/net"]))
+        expect_eq(sorted(p["argv"][0] for p in run.processes("os_network_fingerprint")), ["ln"])
     finally:
         shutil.rmtree(tmp)
 

@@ -9,6 +9,7 @@
 #include <fts.h>
 #include <ftw.h>
 #include <glob.h>
+#include <libgen.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <nl_types.h>
@@ -233,6 +234,43 @@ static long by_dlsym_stat(const char *path) {
   return f(path, &st);
 }
 
+/* New names for the path, made in a fresh directory and removed again. */
+static char scratch[64];
+static const char *new_name(void) {
+  strcpy(scratch, "/tmp/doors.XXXXXX");
+  if (!mkdtemp(scratch)) {
+    perror("mkdtemp");
+    exit(2);
+  }
+  strcat(scratch, "/name");
+  return scratch;
+}
+static void remove_new_name(void) {
+  unlink(scratch);
+  rmdir(dirname(scratch));
+}
+static long made(long rc) {
+  int saved = errno;
+  remove_new_name();
+  errno = saved;
+  return rc;
+}
+static long by_symlink(const char *path) { return made(symlink(path, new_name())); }
+static long by_symlinkat(const char *path) { return made(symlinkat(path, AT_FDCWD, new_name())); }
+/* A relative target, from the directory the link is made in. */
+static long by_symlink_relative(const char *path) {
+  char target[PATH_MAX];
+  snprintf(target, sizeof target, "../..%s", path);
+  return made(symlink(target, new_name()));
+}
+static long by_link(const char *path) { return made(link(path, new_name())); }
+static long by_linkat(const char *path) { return made(linkat(AT_FDCWD, path, AT_FDCWD, new_name(), 0)); }
+/* A rename of the path onto itself: both ends reached, nothing moved (the tests also run these
+   on files of the system). */
+static long by_rename(const char *path) { return rename(path, path); }
+static long by_renameat(const char *path) { return renameat(AT_FDCWD, path, AT_FDCWD, path); }
+static long by_renameat2(const char *path) { return renameat2(AT_FDCWD, path, AT_FDCWD, path, RENAME_NOREPLACE); }
+
 /* Every door, and the operation (report "operations") reaching a path through it counts as. */
 static const struct door {
   const char *name;
@@ -282,6 +320,14 @@ static const struct door {
     {"dlvsym_open", "read", by_dlvsym_open},
     {"dlsym_fopen", "read", by_dlsym_fopen},
     {"dlsym_dlsym_open", "read", by_dlsym_dlsym_open},
+    {"symlink", "link", by_symlink},
+    {"symlinkat", "link", by_symlinkat},
+    {"symlink_relative", "link", by_symlink_relative},
+    {"link", "link", by_link},
+    {"linkat", "link", by_linkat},
+    {"rename", "link", by_rename},
+    {"renameat", "link", by_renameat},
+    {"renameat2", "link", by_renameat2},
 };
 
 static long reach(const char *name, const char *path) {
