@@ -67,8 +67,7 @@ bool worth_resolving(int dirfd, const char* path) {
   const Filter& filter = g_config.filter;
   if (path == nullptr) return true;
   // Paths through /proc and /dev may name any other path (follow_proc_links).
-  if (path[0] == '/')
-    return !filter.near_miss(path) || strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/dev/", 5) == 0;
+  if (path[0] == '/') return !filter.near_miss(path) || may_begin_with_proc_link(path);
   if (filter.has_further_checks()) return filter.maybe_candidate(path, [dirfd] { return base_interesting(dirfd); });
   return dirfd != AT_FDCWD || cwd_interesting() || climb_depth(path) > cwd_safe_climb();
 }

@@ -122,7 +122,7 @@ bool component_at(const char* path, size_t at, size_t len, const char* name) {
 }  // namespace
 
 size_t proc_link_prefix(const char* path, size_t len) {
-  if (len < 8 || path[0] != '/') return 0;
+  if (len < 8 || path[0] != '/' || (path[1] != 'd' && path[1] != 'p')) return 0;
   if (memcmp(path, "/dev/", 5) == 0) {
     static const char* const kStandard[] = {"stdin", "stdout", "stderr"};
     for (const char* name : kStandard)
