@@ -1,11 +1,12 @@
 """The doors a build that knows about fpshim would try beside the ordinary libc calls (issue 13,
 section 1): libc reached through dlsym from a library, a spawned child's stdin opened by
 posix_spawn file actions, paths through /proc and /dev links that name another path, directory
-descriptors the program inherited, new names made for watched files. Each runs a real program under `fpshim run` and asserts what the report
+descriptors the program inherited, new names made for watched files, a chdir through syscall(). Each runs a real program under `fpshim run` and asserts what the report
 says; each also runs without fpshim and must behave the same. (The aliases libc exports for its
 functions are in tests/programs/doors.c's table, run by test_doors, and checked against libc's
 symbol table by the libc_exports test.)"""
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -157,6 +158,22 @@ def test_new_names_for_watched_files_are_reported_when_made():
         expect_eq(sorted(p["argv"][0] for p in run.processes("os_network_fingerprint")), ["ln"])
     finally:
         shutil.rmtree(tmp)
+
+
+def test_chdir_through_syscall_moves_the_cached_cwd():
+    # The relative open is judged against the cached working directory, which must follow.
+    chdir, fchdir = {"x86_64": (80, 81), "aarch64": (49, 50)}[platform.machine()]
+    script = ("import ctypes, os\n"
+              "libc = ctypes.CDLL(None, use_errno=True)\n"
+              "fd = os.open('/proc', os.O_RDONLY | os.O_DIRECTORY)\n"
+              f"print(libc.syscall({chdir}, b'/sys/class'), libc.syscall({fchdir}, fd))\n"
+              "os.close(os.open('ioports', os.O_RDONLY))\n"
+              f"libc.syscall({chdir}, b'/sys/class')\n"
+              "os.stat('net/lo')\n")
+    run = same_as_plain([PYTHON, "-c", script])
+    expect_eq(run.stdout, b"0 0\n")
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["spellings"], ["ioports"])
+    expect_eq(run.path("os_network_fingerprint", "/sys/class/net/lo")["spellings"], ["net/lo"])
 
 
 if __name__ == "__main__":
