@@ -10,6 +10,7 @@
 #include "fd_flags.h"
 #include "report.h"
 #include "self.h"
+#include "strict.h"
 #include "sys.h"
 
 namespace fpshim {
@@ -37,6 +38,7 @@ bool init(char* const* envp) {
   if (g_config.active) {
     refresh_cwd();
     flag_inherited_fds();
+    if (g_config.filter.strict()) load_strict_targets();
     report::start();
   } else {
     g_cwd_interesting.store(false, std::memory_order_relaxed);

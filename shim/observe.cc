@@ -5,6 +5,7 @@
 #include "lifecycle.h"
 #include "path.h"
 #include "report.h"
+#include "strict.h"
 #include "sys.h"
 
 namespace fpshim {
@@ -83,6 +84,8 @@ void observe(const Call& call, bool failed, int new_fd) {
       const char* spelled = call.path != nullptr ? call.path : resolved;
       report::access(AccessText{call.fn, call.op, call.open_flags, failed ? saved : 0, resolved, uint32_t(len), spelled,
                                 uint32_t(strlen(spelled)), false});
+    } else if (new_fd >= 0 && g_config.filter.strict()) {
+      check_strict(call.fn, call.path, call.op, call.open_flags, new_fd);
     }
   }
   errno = saved;
@@ -97,10 +100,12 @@ void observe_resolved(const char* fn, uint32_t op, int open_flags, int result, c
 
 void observe_open(const char* fn, int dirfd, const char* path, int flags, int fd) {
   if (worth_resolving(dirfd, path)) observe(Call{fn, dirfd, path, op_for_open_flags(flags), flags}, fd < 0, fd);
+  else if (fd >= 0 && g_config.filter.strict()) check_strict(fn, path, op_for_open_flags(flags), flags, fd);
 }
 
 void observe_list(const char* fn, int dirfd, const char* path, bool failed, int fd) {
   if (worth_resolving(dirfd, path)) observe(Call{fn, dirfd, path, wire::op_list, 0}, failed, fd);
+  else if (!failed && fd >= 0 && g_config.filter.strict()) check_strict(fn, path, wire::op_list, 0, fd);
 }
 
 void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, bool failed) {
@@ -112,6 +117,7 @@ void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, boo
 void observe_fopen(const char* fn, const char* path, const char* mode, FILE* f) {
   if (worth_resolving(AT_FDCWD, path))
     observe(Call{fn, AT_FDCWD, path, op_for_fopen_mode(mode), 0}, f == nullptr, f != nullptr ? fileno(f) : -1);
+  else if (f != nullptr && g_config.filter.strict()) check_strict(fn, path, op_for_fopen_mode(mode), 0, fileno(f));
 }
 
 }  // namespace fpshim

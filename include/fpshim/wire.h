@@ -146,6 +146,8 @@ inline uint64_t build_id_of_name(const char* name) {
 //   G<pattern>        like P, but a component that is exactly "*" stands for any one non-empty
 //                     component: "G/proc/*/net/" passes /proc/42/net/dev, not /proc/42/maps.
 //   B<name>           a path is a candidate if its last component is exactly <name>.
+//   S                 strict (`fpshim run --strict`): every path is a candidate, and the shim
+//                     checks what each successful open reached (shim/strict.h).
 // Example: v1:P/sys/class/dmi/id:P/proc/ioports:G/proc/*/net/:Bauthorized_keys
 // The filter only lets through a superset of what the rules match; the collector matches exactly.
 

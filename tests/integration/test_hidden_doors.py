@@ -1,7 +1,8 @@
 """The doors a build that knows about fpshim would try beside the ordinary libc calls (issue 13,
 section 1): libc reached through dlsym from a library, a spawned child's stdin opened by
 posix_spawn file actions, paths through /proc and /dev links that name another path, directory
-descriptors the program inherited, new names made for watched files, a chdir through syscall(). Each runs a real program under `fpshim run` and asserts what the report
+descriptors the program inherited, new names made for watched files, symlinks that were there before
+(`fpshim run --strict`), a chdir through syscall(). Each runs a real program under `fpshim run` and asserts what the report
 says; each also runs without fpshim and must behave the same. (The aliases libc exports for its
 functions are in tests/programs/doors.c's table, run by test_doors, and checked against libc's
 symbol table by the libc_exports test.)"""
@@ -174,6 +175,25 @@ def test_chdir_through_syscall_moves_the_cached_cwd():
     expect_eq(run.stdout, b"0 0\n")
     expect_eq(run.path("machine_fingerprint", "/proc/ioports")["spellings"], ["ioports"])
     expect_eq(run.path("os_network_fingerprint", "/sys/class/net/lo")["spellings"], ["net/lo"])
+
+
+def test_strict_mode_finds_symlinks_that_were_there_before():
+    tmp = tempfile.mkdtemp()
+    try:
+        os.symlink("/proc/ioports", os.path.join(tmp, "committed"))
+        os.symlink("/sys/class/net", os.path.join(tmp, "nets"))
+        os.symlink("/etc/hosts", os.path.join(tmp, "name"))
+        script = "cat committed nets/lo/mtu name >/dev/null; cat /usr/include/stdio.h >/dev/null"
+        run = fpshim(shell(script), cwd=tmp)
+        expect_eq((run.returncode, run.report["recipes"]), (0, []), "without --strict the names are not watched")
+        run = fpshim(shell(script), "--strict", cwd=tmp)
+        expect_eq(run.returncode, 0, run.stderr)
+        expect_eq(run.path("machine_fingerprint", "/proc/ioports")["spellings"], ["committed"])
+        expect_eq(run.path("os_network_fingerprint", "/sys/devices/virtual/net/lo/mtu")["spellings"], ["nets/lo/mtu"])
+        expect_eq(run.path("os_network_fingerprint", "/etc/hosts")["spellings"], ["name"])
+        expect_eq(sorted(p["argv"][0] for p in run.processes("machine_fingerprint")), ["cat"])
+    finally:
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
