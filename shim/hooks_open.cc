@@ -1,4 +1,6 @@
-// The open family and stdio opens, with the aliases libc exports for them, and catopen.
+// The open family and stdio opens, with the aliases libc exports for them, catopen, and the
+// opens by file handle.
+#include <errno.h>
 #include <string.h>
 
 #include "hook.h"
@@ -213,6 +215,31 @@ FPSHIM_PATH_HOOK(nl_catd, catopen, (const char* name, int flag), (name, flag)) {
     nl_catd r = real::catopen()(name, flag);
     if (strchr(name, '/') != nullptr && worth_resolving(AT_FDCWD, name))
       observe(Call{"catopen", AT_FDCWD, name, wire::op_read, O_RDONLY}, r == reinterpret_cast<nl_catd>(-1), -1);
+    return r;
+  });
+}
+
+// A file handle names no path: what open_by_handle_at opened is resolved through /proc/self/fd
+// (the call needs CAP_DAC_READ_SEARCH, so it is rare: each successful one costs a readlink). A
+// failed one reached nothing we can name.
+FPSHIM_DEFINE(int, open_by_handle_at, (int mount_fd, struct file_handle* handle, int flags)) {
+  const int fd = real::open_by_handle_at()(mount_fd, handle, flags);
+  if (fd >= 0 && worth_resolving(fd, nullptr)) {
+    const int saved = errno;
+    observe(Call{"open_by_handle_at", fd, nullptr, op_for_open_flags(flags), flags}, false, fd);
+    errno = saved;
+  }
+  return fd;
+}
+
+// The handle of a path: a lookup of it, as stat is.
+FPSHIM_PATH_HOOK(int, name_to_handle_at,
+                 (int dirfd, const char* path, struct file_handle* handle, int* mount_id, int flags),
+                 (dirfd, path, handle, mount_id, flags)) {
+  if (!candidate<Scan>(dirfd, path)) return real::name_to_handle_at()(dirfd, path, handle, mount_id, flags);
+  return observed([=] {
+    const int r = real::name_to_handle_at()(dirfd, path, handle, mount_id, flags);
+    observe_stat("name_to_handle_at", dirfd, path, flags, r != 0);
     return r;
   });
 }

@@ -58,6 +58,7 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
   X(__open) X(__open64) X(__open_nocancel) X(__open64_nocancel)                                    \
   X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)                                 \
   X(_IO_fopen) X(_IO_file_fopen) X(_IO_file_open) X(catopen)                                      \
+  X(open_by_handle_at) X(name_to_handle_at)                                                       \
   X(opendir) X(fdopendir) X(scandir) X(scandir64) X(scandirat) X(scandirat64) X(closedir)         \
   X(chdir) X(fchdir) X(close) X(close_range) X(closefrom) X(dup2) X(dup3)                         \
   X(stat) X(stat64) X(lstat) X(lstat64) X(fstatat) X(fstatat64) X(statx)                          \

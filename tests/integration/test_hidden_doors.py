@@ -2,7 +2,7 @@
 section 1): libc reached through dlsym from a library, a spawned child's stdin opened by
 posix_spawn file actions, paths through /proc and /dev links that name another path, directory
 descriptors the program inherited, new names made for watched files, symlinks that were there before
-(`fpshim run --strict`), a chdir through syscall(). Each runs a real program under `fpshim run` and asserts what the report
+(`fpshim run --strict`), a chdir through syscall(), an open by file handle. Each runs a real program under `fpshim run` and asserts what the report
 says; each also runs without fpshim and must behave the same. (The aliases libc exports for its
 functions are in tests/programs/doors.c's table, run by test_doors, and checked against libc's
 symbol table by the libc_exports test.)"""
@@ -192,6 +192,24 @@ def test_strict_mode_finds_symlinks_that_were_there_before():
         expect_eq(run.path("os_network_fingerprint", "/sys/devices/virtual/net/lo/mtu")["spellings"], ["nets/lo/mtu"])
         expect_eq(run.path("os_network_fingerprint", "/etc/hosts")["spellings"], ["name"])
         expect_eq(sorted(p["argv"][0] for p in run.processes("machine_fingerprint")), ["cat"])
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_open_by_handle_is_resolved_by_what_it_opened():
+    # The handle is taken outside the build, so the reader never names the file.
+    if os.geteuid() != 0:
+        print("  (not root: open_by_handle_at needs CAP_DAC_READ_SEARCH)")
+        return
+    tmp = tempfile.mkdtemp()
+    try:
+        saved = os.path.join(tmp, "handle")
+        took = plain([program("handles"), "save", "/etc/hosts", saved])
+        expect_eq(took.returncode, 0, took.stdout)
+        run = same_as_plain([program("handles"), "open", "/etc", saved])
+        expect_eq(run.stdout, b"open_by_handle_at ok\n")
+        hosts = run.path("os_network_fingerprint", "/etc/hosts")
+        expect_eq((hosts["operations"], hosts["spellings"]), (["read"], ["/etc/hosts"]))
     finally:
         shutil.rmtree(tmp)
 

@@ -195,6 +195,14 @@ static long by_listxattr(const char *path) {
   char list[4096];
   return listxattr(path, list, sizeof list) >= 0 ? 0 : -1;
 }
+static long by_name_to_handle_at(const char *path) {
+  struct file_handle *h = malloc(sizeof *h + MAX_HANDLE_SZ);
+  int mount_id;
+  h->handle_bytes = MAX_HANDLE_SZ;
+  long rc = name_to_handle_at(AT_FDCWD, path, h, &mount_id, 0);
+  free(h);
+  return rc;
+}
 static long by_llistxattr(const char *path) {
   char list[4096];
   return llistxattr(path, list, sizeof list) >= 0 ? 0 : -1;
@@ -302,6 +310,7 @@ static const struct door {
     {"lgetxattr", "stat", by_lgetxattr},
     {"listxattr", "stat", by_listxattr},
     {"llistxattr", "stat", by_llistxattr},
+    {"name_to_handle_at", "stat", by_name_to_handle_at},
     {"glob", "list", by_glob},
     {"nftw", "list", by_nftw},
     {"ftw", "list", by_ftw},
