@@ -1,6 +1,7 @@
 // glibc-specific: finds libc's own dlsym and dlvsym, and what one loaded object defines, by
-// reading its dynamic symbol table (see dl_symbols.h). No allocation, no lock of ours; works
-// before our constructor has run (the hooks may be called from another library's constructor).
+// reading its dynamic symbol table (see dl_symbols.h). No allocation, no lock of ours, no libc
+// string function; works before our constructor has run (the hooks may be called from another
+// library's constructor, or from a sanitizer runtime setting up its interceptors).
 #include "dl_symbols.h"
 
 #include <dlfcn.h>
@@ -11,11 +12,17 @@
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 namespace fpshim::dl {
 
 namespace {
+
+// strcmp() == 0 without libc's strcmp: a sanitizer runtime asks our dlsym for its real functions
+// while its own strcmp interceptor has none yet.
+bool same(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) a++, b++;
+  return *a == *b;
+}
 
 // The pieces of an object's dynamic section a lookup needs.
 struct Tables {
@@ -59,7 +66,7 @@ bool version_matches(const Tables& t, uint32_t index, const char* version) {
                            : nullptr) {
     if (d->vd_ndx != ndx) continue;
     const auto* aux = reinterpret_cast<const ElfW(Verdaux)*>(reinterpret_cast<const char*>(d) + d->vd_aux);
-    return strcmp(t.strings + aux->vda_name, version) == 0;
+    return same(t.strings + aux->vda_name, version);
   }
   return false;
 }
@@ -78,7 +85,7 @@ void* gnu_lookup(const Tables& t, const char* name, const char* version) {
   for (;; i++) {
     const uint32_t h = chain[i - first];
     const ElfW(Sym)& s = t.symbols[i];
-    if ((h | 1) == (hash | 1) && s.st_shndx != SHN_UNDEF && strcmp(t.strings + s.st_name, name) == 0 &&
+    if ((h | 1) == (hash | 1) && s.st_shndx != SHN_UNDEF && same(t.strings + s.st_name, name) &&
         version_matches(t, i, version))
       return reinterpret_cast<void*>(t.base + s.st_value);
     if (h & 1) return nullptr;
