@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,7 +15,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: handles save PATH FILE | handles open DIR FILE\n");
     return 2;
   }
-  struct file_handle *h = malloc(sizeof *h + MAX_HANDLE_SZ);
+  _Alignas(struct file_handle) char room[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+  struct file_handle *h = (struct file_handle *)room;
   if (!strcmp(argv[1], "save")) {
     int mount_id;
     h->handle_bytes = MAX_HANDLE_SZ;
