@@ -37,6 +37,14 @@ def test_ctypes_fetches_libc_functions_by_name():
     expect("stat" in run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")["operations"])
 
 
+def test_a_library_fetching_open_with_rtld_next():
+    # The open after libnextdoor.so in the search order is libc's: the lookup hands out the hook.
+    run = same_as_plain([program("next_door"), "/proc/ioports"])
+    expect_eq(run.stdout, b"opened\n")
+    expect_eq(run.path("machine_fingerprint", "/proc/ioports")["operations"], ["read"])
+    expect_eq([p["argv"][0].rsplit("/", 1)[-1] for p in run.processes("machine_fingerprint")], ["next_door"])
+
+
 def test_spawned_stdin_is_an_access_of_the_spawner():
     run = same_as_plain([program("spawn_actions"), "open", "/proc/ioports"])
     expect(run.stdout.endswith(b"posix_spawnp = 0, status 0\n"), run.stdout)
