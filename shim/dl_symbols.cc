@@ -6,7 +6,7 @@
 
 #include <dlfcn.h>
 
-#if defined(__GLIBC__)
+#if FPSHIM_GLIBC
 #include <atomic>
 #include <elf.h>
 #include <link.h>
@@ -151,7 +151,6 @@ Dlvsym libc_dlvsym() {
 namespace fpshim::dl {
 
 Dlsym libc_dlsym() { return &dlsym; }
-Dlvsym libc_dlvsym() { return &dlvsym; }
 
 }  // namespace fpshim::dl
 

@@ -2,21 +2,25 @@
 // (hooks_dlsym.cc): since libfpshim.so defines both, its own calls to "dlsym" would bind to
 // them. glibc-specific, and the only place that is: libc's definitions are found by reading the
 // loaded objects' dynamic symbol tables (GNU hash) through link maps from dladdr1. Elsewhere
-// nothing is interposed and these are the plain functions.
+// (musl: FPSHIM_GLIBC 0, libc.h) nothing is interposed and libc_dlsym is the plain dlsym.
 #pragma once
 
-#include <dlfcn.h>  // and through it <features.h>: __GLIBC__
+#include <dlfcn.h>
+
+#include "libc.h"
 
 namespace fpshim::dl {
 
 using Dlsym = void* (*)(void*, const char*);
 using Dlvsym = void* (*)(void*, const char*, const char*);
 
-// The C library's dlsym and dlvsym. RTLD_NEXT through them is relative to the shim.
+// The C library's dlsym and dlvsym (musl has no dlvsym). RTLD_NEXT through them is relative to
+// the shim.
 Dlsym libc_dlsym();
+
+#if FPSHIM_GLIBC
 Dlvsym libc_dlvsym();
 
-#if defined(__GLIBC__)
 // The loaded object (a struct link_map*) that contains `address`, or null.
 void* object_at(const void* address);
 

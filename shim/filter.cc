@@ -1,4 +1,5 @@
 #include "filter.h"
+#include "valgrind.h"
 
 #include <string.h>
 
@@ -6,7 +7,7 @@
 
 namespace fpshim {
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE2__)
 alignas(32) const char kDots[32] = {'.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.',
                                     '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.'};
 #endif
@@ -262,7 +263,7 @@ uint64_t zero_bytes(uint64_t x) {
 __attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::start_known(uint8_t f, const char* path) const {
   if ((__atomic_load_n(&hot_.unsettled, __ATOMIC_RELAXED) >> (f - kSlot)) & 1) return true;
   uint64_t start = 0;
-  if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8) {
+  if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8 && !under_valgrind()) {
     memcpy(&start, path, 8);  // within the page; bytes after the NUL do not matter
   } else {
     for (unsigned i = 0; i < 8 && path[i] != '\0'; i++)

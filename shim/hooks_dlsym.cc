@@ -1,6 +1,7 @@
 // dlsym and dlvsym: a program that fetches a hooked function by name, from a dlopen("libc.so.6")
 // handle, RTLD_DEFAULT or RTLD_NEXT, gets the hook instead of libc's definition, so the door it
-// opens is the one it would have had by calling the function. glibc-specific (dl_symbols.h).
+// opens is the one it would have had by calling the function. glibc-specific (dl_symbols.h);
+// the musl shim leaves dlsym to musl (libc.h, README "Limits of LD_PRELOAD").
 //
 // Only libc's definitions are replaced: a request that finds another library's (an interposer
 // loaded after us, such as ASan's runtime) is answered as libc would. A caller that defines the
@@ -12,7 +13,7 @@
 #include "dl_symbols.h"
 #include "hook.h"
 
-#if defined(__GLIBC__)
+#if FPSHIM_GLIBC
 
 using namespace fpshim;
 

@@ -1,8 +1,6 @@
 // Descriptors and the working directory: keep the fd flags, the cwd cache and our socket right.
 // The program's calls always go through unchanged: when one closes or replaces our socket, we let
 // it (dup2 onto it first moves ours away) and open another when we next send.
-#include <linux/close_range.h>
-
 #include "hook.h"
 #include "lifecycle.h"
 #include "real.h"
@@ -37,6 +35,9 @@ FPSHIM_DEFINE(int, close, (int fd)) {
   return real::close()(fd);
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
+#include <linux/close_range.h>
+
 // With CLOSE_RANGE_CLOEXEC nothing is closed now (and our socket is close-on-exec already).
 FPSHIM_DEFINE(int, close_range, (unsigned first, unsigned last, int flags)) {
   if (!(flags & CLOSE_RANGE_CLOEXEC)) {
@@ -53,6 +54,7 @@ FPSHIM_DEFINE(void, closefrom, (int low)) {
   }
   real::closefrom()(low);
 }
+#endif
 
 FPSHIM_DEFINE(int, dup2, (int oldfd, int newfd)) {
   if (oldfd == newfd) return real::dup2()(oldfd, newfd);

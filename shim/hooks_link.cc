@@ -110,6 +110,7 @@ FPSHIM_PATH_HOOK(int, renameat, (int old_dirfd, const char* old_path, int new_di
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(int, renameat2,
                  (int old_dirfd, const char* old_path, int new_dirfd, const char* new_path, unsigned flags),
                  (old_dirfd, old_path, new_dirfd, new_path, flags)) {
@@ -121,3 +122,4 @@ FPSHIM_PATH_HOOK(int, renameat2,
     return r;
   });
 }
+#endif

@@ -44,6 +44,7 @@ FPSHIM_PATH_HOOK(int, openat64, (int dirfd, const char* path, int flags, mode_t 
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 // The _FORTIFY_SOURCE entry points for calls without a mode.
 FPSHIM_PATH_HOOK(int, __open_2, (const char* path, int flags), (path, flags)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::__open_2()(path, flags);
@@ -80,6 +81,7 @@ FPSHIM_PATH_HOOK(int, __openat64_2, (int dirfd, const char* path, int flags), (d
     return fd;
   });
 }
+#endif
 
 FPSHIM_PATH_HOOK(int, creat, (const char* path, mode_t mode), (path, mode)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::creat()(path, mode);
@@ -136,6 +138,7 @@ FPSHIM_PATH_HOOK(FILE*, freopen64, (const char* path, const char* mode, FILE* st
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 // The aliases libc exports beside the names above (tests/libc_exports/doors.txt): the same
 // functions, reachable by name from any program or through dlsym.
 
@@ -206,6 +209,7 @@ FPSHIM_PATH_HOOK(FILE*, _IO_file_open,
     return f;
   });
 }
+#endif
 
 // A message catalog named with a '/' is opened as that path; a bare name is looked up through
 // NLSPATH inside libc, unseen (README "Limits of LD_PRELOAD").

@@ -67,6 +67,7 @@ FPSHIM_PATH_HOOK(int, fstatat64, (int dirfd, const char* path, struct stat64* bu
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned mask, struct statx* buf),
                  (dirfd, path, flags, mask, buf)) {
   if (!candidate<Scan>(dirfd, path)) return real::statx()(dirfd, path, flags, mask, buf);
@@ -76,6 +77,7 @@ FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned m
     return r;
   });
 }
+#endif
 
 // The ABI before glibc 2.33: `ver` is _STAT_VER, passed on as given.
 
@@ -155,6 +157,7 @@ FPSHIM_PATH_HOOK(int, statfs64, (const char* path, struct statfs64* buf), (path,
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(int, __statfs, (const char* path, struct statfs* buf), (path, buf)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::__statfs()(path, buf);
   return observed([=] {
@@ -163,6 +166,7 @@ FPSHIM_PATH_HOOK(int, __statfs, (const char* path, struct statfs* buf), (path, b
     return r;
   });
 }
+#endif
 
 FPSHIM_PATH_HOOK(int, statvfs, (const char* path, struct statvfs* buf), (path, buf)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::statvfs()(path, buf);

@@ -11,7 +11,7 @@
 
 namespace fpshim {
 
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 29)
+#if FPSHIM_GLIBC && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 29)
 
 namespace {
 

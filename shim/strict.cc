@@ -3,6 +3,7 @@
 #include "strict.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,8 +18,8 @@ namespace {
 
 // A watched filesystem (inode 0: any file on it) or a watched file.
 struct Target {
-  dev_t dev;
-  ino_t ino;
+  uint64_t dev;
+  uint64_t ino;
 };
 constexpr unsigned kMaxTargets = Filter::kMaxEntries * 2;
 constinit Target g_targets[kMaxTargets] = {};
@@ -30,7 +31,7 @@ void add_target(Target t) {
   if (g_ntargets < kMaxTargets) g_targets[g_ntargets++] = t;
 }
 
-bool is_target(const struct stat& st) {
+bool is_target(const sys::Stat& st) {
   for (unsigned i = 0; i < g_ntargets; i++)
     if (g_targets[i].dev == st.st_dev && (g_targets[i].ino == 0 || g_targets[i].ino == st.st_ino)) return true;
   return false;
@@ -39,20 +40,20 @@ bool is_target(const struct stat& st) {
 }  // namespace
 
 void load_strict_targets() {
-  struct stat root;
+  sys::Stat root;
   if (sys::fstatat(AT_FDCWD, "/", &root, 0) != 0) return;
   const Filter& filter = g_config.filter;
   for (unsigned i = 0; i < filter.literal_count(); i++) {
     char path[4096];
     filter.literal(i, path, sizeof path);
-    struct stat st;
+    sys::Stat st;
     if (path[0] != '/' || sys::fstatat(AT_FDCWD, path, &st, 0) != 0) continue;
     add_target(Target{st.st_dev, st.st_dev != root.st_dev ? 0 : st.st_ino});
   }
 }
 
 void check_strict(const char* fn, const char* spelled, uint32_t op, int open_flags, int fd) {
-  struct stat st;
+  sys::Stat st;
   if (g_ntargets == 0 || sys::fstat(fd, &st) != 0 || !is_target(st)) return;
   char link[32] = "/proc/self/fd/", real[kResolvedMax];
   link[14 + format_decimal(static_cast<unsigned>(fd), link + 14)] = '\0';

@@ -14,6 +14,7 @@
 #include "base/say.h"
 #include "cli/locate.h"
 #include "ingest/ingest.h"
+#include "ingest/loss_ledger.h"
 #include "ingest/record_file.h"
 #include "model/aggregate.h"
 #include "model/builds.h"
@@ -153,6 +154,13 @@ int report_spool(const RunOptions& options) {
   Summary all;
   whole.summarize(all);
   const std::vector<BuildPart> parts = split_builds(whole.tree(), *rules, whole.hits());
+  // Records lost for good (a full disk, a spool made unwritable) are in the ledger, not in any
+  // build: said, and counted as lost in whatever is reported.
+  const uint64_t ledger_lost = read_loss_ledger(dir);
+  if (ledger_lost > 0)
+    say("fpshim: {} record(s) could be neither sent nor written to {} (a full disk, or the spool not writable); "
+        "which builds they belonged to is not known\n",
+        ledger_lost, dir);
   if (parts.empty()) {
     say("fpshim: nothing was recorded: {}\n", likely_cause(dir, true));
     return kExitNothingRecorded;
@@ -184,6 +192,7 @@ int report_spool(const RunOptions& options) {
     reported = split_builds(selected_builds.tree(), *rules, selected_builds.hits());
   }
   describe_builds(summary, reported);
+  summary.stats.lost += ledger_lost;
   if (reported.size() > 1) summary.build.command = {"fpshim", "report", "--spool", dir};
   ReportOutputs outputs = options.outputs;
   outputs.own_status = true;
@@ -193,6 +202,7 @@ int report_spool(const RunOptions& options) {
   if (options.consume) {
     if (chosen.size() == parts.size() || carry_back(files, only, dir))
       for (const std::string& f : files) unlink(f.c_str());
+    if (chosen.size() == parts.size()) take_from_loss_ledger(dir, ledger_lost);
   }
   return status;
 }

@@ -11,6 +11,7 @@
 #include "base/say.h"
 #include "cli/child_env.h"
 #include "cli/locate.h"
+#include "inspect/inspection.h"
 #include "ingest/ingest.h"
 #include "rules/compile_filter.h"
 #include "rules/rules.h"
@@ -78,6 +79,7 @@ int run_build(const RunOptions& options) {
     say("fpshim: cannot find libfpshim.so (looked at {}); set FPSHIM_LIB\n", fmt::join(tried, ", "));
     return kExitSetupError;
   }
+  set_shim_directory(library->substr(0, library->rfind('/')));
 
   BuildInfo build;
   build.id = random_build_id();
@@ -98,7 +100,8 @@ int run_build(const RunOptions& options) {
   if (!dir.create(error)) return fail(error);
   std::vector<std::string> env = child_environment(
       environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id),
-                compile_filter(*rules) + (options.strict ? ":S" : "")});
+                compile_filter(*rules) + (options.strict ? ":S" : ""),
+                shim_for_program(find_program(options.command[0], build.cwd), *library)});
 
   int socket = bind_socket(dir.socket(), error);
   if (socket < 0) return fail(error);

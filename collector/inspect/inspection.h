@@ -28,9 +28,19 @@ Credentials own_credentials();
 
 // Inspects `path`: for a "#!" script its interpreter (one level); for an ELF file, in this order,
 // a Go note (go), no PT_INTERP (static), set-ID bits that change the effective ids of `who`
-// (setuid), file capabilities for a non-root user (capabilities), another ELF class or machine
-// than ours (elf_class).
+// (setuid), file capabilities for a non-root user (capabilities), an ABI whose shim is not next
+// to libfpshim.so (elf_class: libfpshim-i386.so for i386 glibc, libfpshim-musl.so for x86-64
+// musl, none for any other).
 Inspection inspect_executable(const std::string& path, Credentials who);
+
+// Where the shims are: the directory of the libfpshim.so builds are given. By default that of
+// $FPSHIM_LIB, else of the running fpshim.
+void set_shim_directory(const std::string& dir);
+
+// The shim to preload into `program` (for a #! script, into its interpreter): `library` for the
+// ABI of libfpshim.so and for anything the loader does not run, the variant next to it for another
+// ABI (libfpshim-i386.so, libfpshim-musl.so), or "" if there is none.
+std::string shim_for_program(const std::string& program, const std::string& library);
 
 // The sentence for a reason without a file behind it (no_hello).
 std::string unmonitored_detail(Unmonitored reason);

@@ -171,7 +171,10 @@ def test_new_names_for_watched_files_are_reported_when_made():
 
 def test_chdir_through_syscall_moves_the_cached_cwd():
     # The relative open is judged against the cached working directory, which must follow.
-    chdir, fchdir = {"x86_64": (80, 81), "aarch64": (49, 50)}[platform.machine()]
+    # This python's own ABI's numbers; the doors program's syscall_chdir door (built for every ABI,
+    # test_abis) takes them from <sys/syscall.h>.
+    numbers = {"x86_64": (80, 81), "aarch64": (49, 50), "i686": (12, 133), "i386": (12, 133)}
+    chdir, fchdir = numbers[platform.machine()]
     script = ("import ctypes, os\n"
               "libc = ctypes.CDLL(None, use_errno=True)\n"
               "fd = os.open('/proc', os.O_RDONLY | os.O_DIRECTORY)\n"
