@@ -81,7 +81,7 @@ Filter::Hot Filter::rejecting_all() {
 
 void Filter::reset_entries() {
   memset(overflow_, 0, sizeof overflow_);
-  match_all_ = has_overflow_ = false;
+  match_all_ = has_overflow_ = strict_ = false;
   nprefixes_ = npatterns_ = nbasenames_ = text_used_ = 0;
 }
 
@@ -124,6 +124,13 @@ void Filter::pass_start(Hot& hot, unsigned char first, int second) {
 }
 
 bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
+  if (kind == 'S') {  // strict: every path goes to the slow path, relative ones too
+    if (raw_len != 0) return false;
+    strict_ = true;
+    memset(hot.first, kPass, sizeof hot.first);
+    hot.exact_only = false;
+    return true;
+  }
   if (kind != 'P' && kind != 'G' && kind != 'B') return false;
   // Decoded text is never longer than the raw text; an entry that may not fit is only decoded far
   // enough to widen the filter for it.
@@ -162,6 +169,9 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   pass_start(hot, '\0', -1);
   pass_start(hot, '/', -1);
   pass_start(hot, '.', -1);
+  // And /proc and /dev, whose links may name any path (observe.cc follow_proc_links).
+  pass_start(hot, 'p', 'r');
+  pass_start(hot, 'd', 'e');
   if (kept) {
     list[count++] = Entry{text_used_, uint16_t(len)};
     text_used_ = uint16_t(text_used_ + len);
@@ -171,6 +181,16 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
     hot.first[first] = kPass;
   }
   return true;
+}
+
+void Filter::literal(unsigned i, char* out, size_t cap) const {
+  const bool prefix = i < nprefixes_;
+  const Entry& e = prefix ? prefixes_[i] : patterns_[i - nprefixes_];
+  const char* text = text_ + e.offset;
+  size_t len = prefix ? e.length : wire::find_wildcard(text, e.length);
+  if (len >= cap) len = cap - 1;
+  memcpy(out, text, len);
+  out[len] = '\0';
 }
 
 int Filter::compare(const Entry& a, const Entry& b) const {

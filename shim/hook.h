@@ -143,6 +143,10 @@ __attribute__((cold, noinline)) void observe_list(const char* fn, int dirfd, con
 __attribute__((cold, noinline)) void observe_stat(const char* fn, int dirfd, const char* path, int at_flags,
                                                   bool failed);
 
+// The last step, for a path resolved already: match, report. `result`: 0 or the call's errno.
+__attribute__((cold, noinline)) void observe_resolved(const char* fn, uint32_t op, int open_flags, int result,
+                                                      const char* resolved, long len, const char* spelled);
+
 // Writes to `out` the absolute, lexically normalised path `path` names relative to `dirfd` (null
 // `path`: the directory of `dirfd`), /proc/self spelled with our pid; returns its length, or -1.
 long resolve_path(int dirfd, const char* path, char* out, size_t cap);

@@ -16,22 +16,17 @@ __attribute__((cold, noinline)) void forget_fd(int fd) {
   transport::on_close(fd);
 }
 
-void changed_directory() {
-  if (borrowing_memory()) forget_cwd();
-  else refresh_cwd();
-}
-
 }  // namespace
 
 FPSHIM_DEFINE(int, chdir, (const char* path)) {
   const int r = real::chdir()(path);
-  if (r == 0 && ready()) changed_directory();
+  if (r == 0 && ready()) cwd_changed();
   return r;
 }
 
 FPSHIM_DEFINE(int, fchdir, (int fd)) {
   const int r = real::fchdir()(fd);
-  if (r == 0 && ready()) changed_directory();
+  if (r == 0 && ready()) cwd_changed();
   return r;
 }
 

@@ -1,6 +1,7 @@
 // syscall(): some runtimes make file system calls through it (libuv's statx; openat2, which has
-// no glibc wrapper before 2.43). The numbers below are decoded; every other one, futex above all,
-// costs a bit test before the jump to libc's syscall(), which sets errno from the raw result.
+// no glibc wrapper before 2.43), and a chdir through it must not leave the cwd cache behind. The numbers below are
+// decoded; every other one, futex above all, costs a bit test before the jump to libc's syscall(), which sets errno
+// from the raw result.
 #include <stdint.h>
 #include <sys/syscall.h>
 
@@ -37,8 +38,8 @@ constexpr long kFileCalls[] = {
 #ifdef __NR_readlink
     __NR_readlink,
 #endif
-    __NR_openat,     __NR_openat2,    kNrFstatat,  __NR_statx,    __NR_faccessat,
-    __NR_faccessat2, __NR_readlinkat, __NR_execve, __NR_execveat,
+    __NR_openat,     __NR_openat2, kNrFstatat,    __NR_statx, __NR_faccessat, __NR_faccessat2,
+    __NR_readlinkat, __NR_execve,  __NR_execveat, __NR_chdir, __NR_fchdir,
 };
 
 struct CallSet {
@@ -80,6 +81,11 @@ __attribute__((cold, noinline)) long decoded(long n, long a, long b, long c, lon
     return exec_in_place(
         ExecCall{"syscall(execveat)", text(b), strings(c), strings(d), int(a), false, empty},
         [&](char* const* env) { return int(real::syscall()(n, a, b, c, reinterpret_cast<long>(env), e, f)); });
+  }
+  if (n == __NR_chdir || n == __NR_fchdir) {  // the cwd cache follows (cwd.h)
+    const long r = forward();
+    if (r == 0 && ready()) cwd_changed();
+    return r;
   }
   const bool at = n == __NR_openat || n == __NR_openat2 || n == kNrFstatat || n == __NR_statx || n == __NR_faccessat ||
                   n == __NR_faccessat2 || n == __NR_readlinkat;

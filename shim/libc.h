@@ -4,8 +4,12 @@
 //
 // - FPSHIM_GLIBC: the entry points only glibc exports are hooked (the fortified __*_chk and
 //   __open*_2, statx, scandirat, close_range, closefrom, execveat, canonicalize_file_name,
-//   fts64_open). musl's libc.so exports the rest, __xstat and friends included (for binaries
-//   linked against glibc), so those hooks are built for it too.
+//   fts64_open, renameat2; the aliases __open, __open64, __open_nocancel, __open64_nocancel,
+//   _IO_fopen, _IO_file_fopen, _IO_file_open, __statfs, _IO_popen, __libc_system; dlsym and dlvsym,
+//   whose interposition reads glibc's link maps, dl_symbols.h; the posix_spawn file actions, read
+//   from glibc's private struct, spawn_actions.cc). musl's libc.so exports the rest, __xstat and
+//   friends included (for binaries linked against glibc), so those hooks are built for it too.
+//   dlsym is the one musl export the musl shim leaves alone (README "Limits of LD_PRELOAD").
 // - FPSHIM_SYMBOL_VERSIONS: libc exports some functions in two versions (exports.map): glibc on
 //   x86-64. Elsewhere one definition without a version serves, looked up with dlsym.
 // - FPSHIM_CPU_FEATURES: the AVX2 scan is chosen from what glibc's ld.so found at start-up
@@ -20,6 +24,8 @@
 #include <glob.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 
 #if defined(__GLIBC__)
 #define FPSHIM_GLIBC 1
@@ -53,11 +59,15 @@
 #undef ftw64
 #undef nftw64
 #undef glob64
+#undef statfs64
+#undef statvfs64
 #define W_EXITCODE(status, signal) ((status) << 8 | (signal))
 #ifndef GLOB_BRACE
 #define GLOB_BRACE 0  // musl's glob knows no braces
 #endif
 struct stat64 : stat {};
+struct statfs64 : statfs {};
+struct statvfs64 : statvfs {};
 typedef int (*__ftw_func_t)(const char*, const struct stat*, int);
 typedef int (*__ftw64_func_t)(const char*, const struct stat64*, int);
 typedef int (*__nftw_func_t)(const char*, const struct stat*, int, struct FTW*);
@@ -76,5 +86,7 @@ int scandir64(const char* path, struct dirent*** list, int (*select)(const struc
 int ftw64(const char* dir, __ftw64_func_t fn, int fds);
 int nftw64(const char* dir, __nftw64_func_t fn, int fds, int flags);
 int glob64(const char* pattern, int flags, int (*err)(const char*, int), glob_t* g);
+int statfs64(const char* path, struct statfs64* buf);
+int statvfs64(const char* path, struct statvfs64* buf);
 }
 #endif

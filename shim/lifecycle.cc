@@ -7,9 +7,11 @@
 
 #include "config.h"
 #include "cwd.h"
+#include "fd_flags.h"
 #include "libc.h"
 #include "report.h"
 #include "self.h"
+#include "strict.h"
 #include "sys.h"
 
 namespace fpshim {
@@ -36,6 +38,8 @@ bool init(char* const* envp) {
   load_config(envp);
   if (g_config.active) {
     refresh_cwd();
+    flag_inherited_fds();
+    if (g_config.filter.strict()) load_strict_targets();
     report::start();
   } else {
     g_cwd_interesting.store(false, std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include "dl_symbols.h"
 #include "sys.h"
 
 namespace fpshim::real {
@@ -42,11 +43,13 @@ long syscall_first_call(long n, long a, long b, long c, long d, long e, long f) 
 constinit std::atomic<Syscall> slot_syscall{&syscall_first_call};
 
 void* lookup(const char* name, const char* version) {
+  // Not dlsym itself: on glibc that is our hook (hooks_dlsym.cc).
 #if FPSHIM_SYMBOL_VERSIONS
-  void* p = version != nullptr && version[0] != '\0' ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+  void* p = version != nullptr && version[0] != '\0' ? dl::libc_dlvsym()(RTLD_NEXT, name, version)
+                                                     : dl::libc_dlsym()(RTLD_NEXT, name);
 #else
   (void)version;
-  void* p = dlsym(RTLD_NEXT, name);
+  void* p = dl::libc_dlsym()(RTLD_NEXT, name);
 #endif
   if (p == nullptr) {
     static const char kPrefix[] = "fpshim: no definition of ";

@@ -97,6 +97,7 @@ inline long readlink(const char* path, char* buf, size_t cap) {
 }
 // Returns the length of the path with its NUL, or -errno.
 inline long getcwd(char* buf, size_t cap) { return call(SYS_getcwd, arg(buf), long(cap)); }
+inline long getdents64(int fd, void* buf, size_t n) { return call(SYS_getdents64, fd, arg(buf), long(n)); }
 inline long writev(int fd, const iovec* iov, int n) { return call(SYS_writev, fd, arg(iov), n); }
 inline long write(int fd, const void* buf, size_t n) { return call(SYS_write, fd, arg(buf), long(n)); }
 inline int fstat(int fd, Stat* st) { return int(call(kFstat, fd, arg(st))); }

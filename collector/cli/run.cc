@@ -116,7 +116,8 @@ int run_build(const RunOptions& options) {
   };
   if (!dir.create(error)) return fail(error);
   std::vector<std::string> env = child_environment(
-      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id), compile_filter(*rules),
+      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id),
+                compile_filter(*rules) + (options.strict ? ":S" : ""),
                 shim_for_program(find_program(options.command[0], build.cwd), *library)});
 
   int socket = bind_socket(dir.socket(), error);

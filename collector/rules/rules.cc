@@ -1,6 +1,7 @@
 #include "rules/rules.h"
 
 #include <algorithm>
+#include <bit>
 #include <initializer_list>
 #include <iterator>
 #include <map>
@@ -17,7 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec"};
+constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec", "link"};
+static_assert(std::size(kOperationNames) == std::bit_width(unsigned(kAllOperations)), "a name for every wire::Op");
 constexpr std::string_view kImportanceNames[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kMatchKindNames[] = {"path", "subtree", "basename", "glob", "regex"};
 constexpr std::string_view kExcludeKindNames[] = {"exe", "exe_glob", "exe_regex"};

@@ -12,8 +12,8 @@
 //     importance   required  "low" | "medium" | "high" | "critical"
 //     mitre        required  {"tactic": {"id": S, "name": S}, "technique": {"id": S, "name": S}}
 //     guidance     required  {"ci": S, "staging": S, "production": S}
-//     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec";
-//                            default all five. An access fires the recipe only if it did one of them.
+//     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec" |
+//                            "link"; default all six. An access fires the recipe only if it did one of them.
 //     match        required  non-empty array of MATCH
 //     exclude      optional  array of EXCLUDE
 //
@@ -69,7 +69,7 @@ enum class MatchKind { path, subtree, basename, glob, regex };
 enum class ExcludeKind { exe, exe_glob, exe_regex };
 enum class ProcPid { any, not_self, not_self_or_descendant };
 
-inline constexpr uint32_t kAllOperations = 0x1f;  // wire::Op bits read|write|list|stat|exec
+inline constexpr uint32_t kAllOperations = 0x3f;  // wire::Op bits read|write|list|stat|exec|link
 
 std::string_view importance_name(Importance);
 std::string_view match_kind_name(MatchKind);

@@ -43,6 +43,7 @@ enum Op : uint32_t {
   op_list = 1u << 2,   // opendir, scandir, open(O_DIRECTORY), fdopendir
   op_stat = 1u << 3,   // stat, access, readlink, realpath, open(O_PATH)
   op_exec = 1u << 4,   // execve and relatives
+  op_link = 1u << 5,   // a new name leading to the path: symlink, link, rename (either end)
 };
 
 enum RecordFlags : uint32_t {
@@ -165,6 +166,8 @@ inline uint64_t build_id_of_name(const char* name) {
 //   G<pattern>        like P, but a component that is exactly "*" stands for any one non-empty
 //                     component: "G/proc/*/net/" passes /proc/42/net/dev, not /proc/42/maps.
 //   B<name>           a path is a candidate if its last component is exactly <name>.
+//   S                 strict (`fpshim run --strict`): every path is a candidate, and the shim
+//                     checks what each successful open reached (shim/strict.h).
 // Example: v1:P/sys/class/dmi/id:P/proc/ioports:G/proc/*/net/:Bauthorized_keys
 // The filter only lets through a superset of what the rules match; the collector matches exactly.
 
