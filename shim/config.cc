@@ -6,6 +6,7 @@
 #include "default_filter.h"
 #include "fpshim/wire.h"
 #include "path.h"
+#include "variants.h"
 
 namespace fpshim {
 
@@ -53,17 +54,14 @@ void keep_entry(Config& c, size_t& used, const char* name, const char* value) {
   c.env[c.nenv++] = entry;
 }
 
-// The LD_PRELOAD entry that names this library ("libfpshim.so" as its last component), copied into
-// `out`: what exec'd children get back when nothing but LD_PRELOAD told us where we are.
+// The LD_PRELOAD entry that names this library (a variant's name as its last component), copied
+// into `out`: what exec'd children get back when nothing but LD_PRELOAD told us where we are.
 void preload_entry(const char* preload, char* out, size_t cap) {
-  static constexpr char kName[] = "libfpshim.so";
-  constexpr size_t kNameLen = sizeof kName - 1;
   for (const char* p = preload; p != nullptr && *p != '\0';) {
     const char* end = p;
     while (*end != '\0' && *end != ':' && *end != ' ') end++;
     const size_t len = size_t(end - p);
-    if (len >= kNameLen && memcmp(end - kNameLen, kName, kNameLen) == 0 &&
-        (len == kNameLen || end[-kNameLen - 1] == '/') && len < cap) {
+    if (is_variant(p, len) && len < cap) {
       memcpy(out, p, len);
       out[len] = '\0';
       return;
@@ -109,9 +107,12 @@ void load_config(char* const* envp) {
   if (const char* spool = find_env(envp, wire::kEnvSpool); spool != nullptr && spool[0] != '\0')
     copy_value(spool, c.spool_dir, sizeof c.spool_dir);
   else default_path(wire::kDefaultSpool, c.spool_dir, sizeof c.spool_dir);
+  // Given the path of any variant (FPSHIM_LIB names the x86-64 one), ours is next to it.
+  char given[sizeof c.lib] = {};
   if (const char* lib = find_env(envp, wire::kEnvLib); lib != nullptr && lib[0] != '\0')
-    copy_value(lib, c.lib, sizeof c.lib);
-  else preload_entry(find_env(envp, "LD_PRELOAD"), c.lib, sizeof c.lib);
+    copy_value(lib, given, sizeof given);
+  else preload_entry(find_env(envp, "LD_PRELOAD"), given, sizeof given);
+  variant_path(given, kOwnAbi, c.lib, sizeof c.lib);
   c.build_id = parse_build(find_env(envp, wire::kEnvBuild));
   const char* filter = find_env(envp, wire::kEnvFilter);
   c.filter.parse(filter != nullptr && filter[0] != '\0' ? filter : kDefaultFilter);

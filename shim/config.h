@@ -16,7 +16,7 @@ struct Config {
                             // every record goes to the spool
   socklen_t socket_len = 0;
   char spool_dir[4096] = {};  // FPSHIM_SPOOL, else the default (wire.h); empty: no spool
-  char lib[4096] = {};
+  char lib[4096] = {};        // this shim: FPSHIM_LIB or its LD_PRELOAD entry, named for our ABI (variants.h)
   uint64_t build_id = 0;
   Filter filter;
   // The FPSHIM_* entries as received ("NAME=value"), which exec'd children get back. An entry

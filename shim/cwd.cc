@@ -75,6 +75,11 @@ void forget_cwd() {
   g_cwd_interesting.store(true, std::memory_order_release);
 }
 
+void cwd_changed() {
+  if (borrowing_memory()) forget_cwd();
+  else refresh_cwd();
+}
+
 long read_cwd(char* out, size_t cap) {
   bool refreshed = false;
   for (int attempt = 0; attempt < 4; attempt++) {

@@ -25,6 +25,12 @@ void refresh_cwd();
 // parent's). Readers fall back to getcwd; the parent's next read refreshes it.
 void forget_cwd();
 
+// After a successful chdir or fchdir (the libc functions, or syscall() with their numbers): refreshes
+// the cache, or in a vfork child forgets it. A chdir made with a raw system call instruction, or
+// by a thread that left the shared working directory (unshare(CLONE_FS)), is not seen: relative
+// paths are then resolved against the old directory (README "Limits of LD_PRELOAD").
+void cwd_changed();
+
 // Copies the cwd (no NUL) into `out`; returns its length, or -1 if it is unknown or does not fit.
 long read_cwd(char* out, size_t cap);
 

@@ -8,7 +8,9 @@
 
 #include <stdint.h>
 
-#if defined(__x86_64__)
+#include "valgrind.h"
+
+#if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -16,7 +18,16 @@
 
 namespace fpshim {
 
-#if defined(__x86_64__)
+// Byte by byte: where there is no vector unit, and under Valgrind (valgrind.h).
+struct ScanPortable {
+  static unsigned has_dotdot(const char* s) {
+    for (; *s != '\0'; s++)
+      if (s[0] == '.' && s[1] == '.') return true;
+    return false;
+  }
+};
+
+#if defined(__x86_64__) || defined(__SSE2__)
 
 // 32 dots, defined out of line so that the compiler compares with this constant in memory (one
 // instruction) instead of building it in a register on every call (three).
@@ -110,17 +121,14 @@ struct ScanAvx2 {
   }
 };
 
-using BaselineScan = ScanSse2;
-
-#else
-
-struct ScanPortable {
-  static bool has_dotdot(const char* s) {
-    for (; *s != '\0'; s++)
-      if (s[0] == '.' && s[1] == '.') return true;
-    return false;
+// The scan of the paths off the hot hooks, and of the hooks where there is one variant only.
+struct BaselineScan {
+  static unsigned has_dotdot(const char* s) {
+    return __builtin_expect(under_valgrind(), 0) ? ScanPortable::has_dotdot(s) : ScanSse2::has_dotdot(s);
   }
 };
+
+#else
 
 using BaselineScan = ScanPortable;
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fpshim/wire.h"
+#include "variants.h"
 
 namespace fpshim {
 
@@ -10,7 +11,6 @@ namespace {
 
 constexpr char kPreload[] = "LD_PRELOAD=";
 constexpr size_t kPreloadLen = sizeof kPreload - 1;
-constexpr char kLibName[] = "libfpshim.so";
 constexpr unsigned kMaxManaged = 16;
 
 // The first byte decides for almost every entry, without a call: this runs for each entry of the
@@ -34,13 +34,11 @@ bool managed(const ShimEnv& shim, const char* entry) {
 // ld.so splits LD_PRELOAD at spaces and colons.
 bool separator(char c) { return c == ' ' || c == ':'; }
 
-// Our library under the path we were given, or any libfpshim.so (another copy would report twice).
+// Our library under the path we were given, or any variant of it (another copy would report
+// twice, and one of another ABI cannot be loaded).
 bool is_ours(const char* token, size_t len, const char* lib) {
   const size_t lib_len = strlen(lib);
-  if (len == lib_len && memcmp(token, lib, len) == 0) return true;
-  const size_t name_len = sizeof kLibName - 1;
-  return len >= name_len && memcmp(token + len - name_len, kLibName, name_len) == 0 &&
-         (len == name_len || token[len - name_len - 1] == '/');
+  return (len == lib_len && memcmp(token, lib, len) == 0) || is_variant(token, len);
 }
 
 // Calls f(token, len) for each entry of an LD_PRELOAD value.

@@ -1,7 +1,7 @@
-// The environment an exec'd child gets: the one the caller passes, with libfpshim.so first in
-// LD_PRELOAD (the caller's other entries kept, copies of ours dropped) and the FPSHIM_* entries
-// this process received; or, for a target of the other ELF class, the caller's without
-// libfpshim.so. Built in the caller's stack frame, never in place: `environ` belongs to the
+// The environment an exec'd child gets: the one the caller passes, with the shim of the child's
+// ABI first in LD_PRELOAD (the caller's other entries kept, copies of any variant of ours dropped)
+// and the FPSHIM_* entries this process received; or, for a target no shim is found for, the
+// caller's without any. Built in the caller's stack frame, never in place: `environ` belongs to the
 // program, and a vfork child shares it with its parent.
 #pragma once
 
@@ -11,7 +11,7 @@
 namespace fpshim {
 
 struct ShimEnv {
-  const char* lib;             // absolute path of libfpshim.so; "" leaves LD_PRELOAD alone
+  const char* lib;             // the shim for the child (variants.h); "" leaves LD_PRELOAD alone
   const char* const* entries;  // "NAME=value" entries every child must have
   unsigned nentries;
 };

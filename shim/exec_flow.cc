@@ -5,6 +5,7 @@
 #include "config.h"
 #include "hook.h"
 #include "report.h"
+#include "sys.h"
 
 namespace fpshim {
 
@@ -26,7 +27,11 @@ report::ExecText text(const ExecCall& c, const ExecTarget& t, uint32_t flags, in
 
 }  // namespace
 
-ShimEnv shim_env() { return ShimEnv{g_config.lib, g_config.env, g_config.nenv}; }
+ShimEnv shim_env(const ExecTarget& t, char* lib, size_t cap, bool& keep) {
+  keep = t.abi == kOwnAbi;
+  if (!keep && variant_path(g_config.lib, t.abi, lib, cap)) keep = sys::faccessat(AT_FDCWD, lib, R_OK) == 0;
+  return ShimEnv{keep && t.abi != kOwnAbi ? lib : g_config.lib, g_config.env, g_config.nenv};
+}
 
 void before_exec(const ExecCall& c, const ExecTarget& t, uint32_t env_flags) {
   const int saved = errno;

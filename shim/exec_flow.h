@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "exec_env.h"
 #include "exec_target.h"
 #include "lifecycle.h"
@@ -24,7 +25,9 @@ struct ExecCall {
   bool empty_path = false;  // fexecve, execveat(AT_EMPTY_PATH): the file open on dirfd
 };
 
-ShimEnv shim_env();
+// The shim for a child of target `t`, its path written to `lib`: kept (`keep`) if the variant
+// for its ABI is there, else ours, to be dropped.
+ShimEnv shim_env(const ExecTarget& t, char* lib, size_t cap, bool& keep);
 
 // The records around an exec that replaces this image: before it (pending counts flushed), and
 // after it failed with `err`. errno is kept.
@@ -40,7 +43,10 @@ int exec_in_place(const ExecCall& c, Perform perform) {
   if (!reporting()) return perform(c.envp);
   ExecTarget t;
   find_exec_target(c.dirfd, c.named, c.search, c.empty_path, t);
-  return with_child_env(c.envp, shim_env(), !t.other_class, [&](char* const* env, uint32_t flags) {
+  char lib[sizeof g_config.lib];
+  bool keep;
+  const ShimEnv shim = shim_env(t, lib, sizeof lib, keep);
+  return with_child_env(c.envp, shim, keep, [&](char* const* env, uint32_t flags) {
     before_exec(c, t, flags);
     const int r = perform(env);
     after_failed_exec(c, t, flags, errno);
@@ -54,7 +60,10 @@ int spawn(const ExecCall& c, pid_t* pid, Perform perform) {
   if (!reporting()) return perform(c.envp, pid);
   ExecTarget t;
   find_exec_target(c.dirfd, c.named, c.search, c.empty_path, t);
-  return with_child_env(c.envp, shim_env(), !t.other_class, [&](char* const* env, uint32_t flags) {
+  char lib[sizeof g_config.lib];
+  bool keep;
+  const ShimEnv shim = shim_env(t, lib, sizeof lib, keep);
+  return with_child_env(c.envp, shim, keep, [&](char* const* env, uint32_t flags) {
     pid_t child = 0;
     const int r = perform(env, &child);
     if (r == 0 && pid != nullptr) *pid = child;

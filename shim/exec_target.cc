@@ -11,32 +11,60 @@ namespace fpshim {
 
 namespace {
 
-constexpr unsigned char kOurClass = sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32;
 constexpr char kDefaultPath[] = "/bin:/usr/bin";  // glibc's, when PATH is unset
 
 bool regular_executable(int dirfd, const char* path) {
-  struct stat st;
+  sys::Stat st;
   return sys::faccessat(dirfd, path, X_OK) == 0 && sys::fstatat(dirfd, path, &st, 0) == 0 && S_ISREG(st.st_mode);
 }
 
-// From the first bytes of the file: an ELF of the other class, or (`depth` 0) a #! line naming one.
-bool other_class(int dirfd, const char* path, int depth) {
+// The PT_INTERP of the ELF file open on `fd` (header `head`) into `out`; "" if it has none.
+template <class Ehdr, class Phdr>
+void read_interpreter(int fd, const unsigned char* head, char* out, size_t cap) {
+  out[0] = '\0';
+  Ehdr eh;
+  memcpy(&eh, head, sizeof eh);
+  if (eh.e_phentsize != sizeof(Phdr)) return;
+  Phdr ph[32];
+  const size_t count = eh.e_phnum < 32 ? eh.e_phnum : 32;
+  const long got = sys::pread(fd, ph, count * sizeof(Phdr), long(eh.e_phoff));
+  for (size_t i = 0; got > 0 && i < size_t(got) / sizeof(Phdr); i++) {
+    if (ph[i].p_type != PT_INTERP) continue;
+    const size_t len = ph[i].p_filesz < cap ? size_t(ph[i].p_filesz) : cap - 1;
+    const long n = sys::pread(fd, out, len, long(ph[i].p_offset));
+    out[n > 0 ? n : 0] = '\0';
+    return;
+  }
+}
+
+// The ABI of the program that runs: an ELF's by its header and interpreter, a #! script's
+// (`depth` 0) by its interpreter's. Anything else is left to the kernel, as ours.
+Abi abi_of(int dirfd, const char* path, int depth) {
   const int fd = sys::openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return kOwnAbi;
   char head[256];
   const long n = sys::pread(fd, head, sizeof head - 1, 0);
+  if (n >= long(sizeof(Elf32_Ehdr)) && memcmp(head, ELFMAG, SELFMAG) == 0) {
+    const auto* h = reinterpret_cast<const unsigned char*>(head);
+    char interpreter[256];
+    if (h[EI_CLASS] == ELFCLASS64 && n >= long(sizeof(Elf64_Ehdr)))
+      read_interpreter<Elf64_Ehdr, Elf64_Phdr>(fd, h, interpreter, sizeof interpreter);
+    else if (h[EI_CLASS] == ELFCLASS32)
+      read_interpreter<Elf32_Ehdr, Elf32_Phdr>(fd, h, interpreter, sizeof interpreter);
+    else interpreter[0] = '\0';
+    sys::close(fd);
+    return abi_of_elf(h, size_t(n), interpreter);
+  }
   sys::close(fd);
-  if (n >= EI_NIDENT && memcmp(head, ELFMAG, SELFMAG) == 0)
-    return static_cast<unsigned char>(head[EI_CLASS]) != kOurClass;
-  if (depth > 0 || n < 3 || head[0] != '#' || head[1] != '!') return false;
+  if (depth > 0 || n < 3 || head[0] != '#' || head[1] != '!') return kOwnAbi;
   head[n] = '\0';
   char* interpreter = head + 2;
   while (*interpreter == ' ' || *interpreter == '\t') interpreter++;
   char* end = interpreter;
   while (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\n') end++;
-  if (end == interpreter || (*end == '\0' && n == long(sizeof head - 1))) return false;  // a line longer than we read
+  if (end == interpreter || (*end == '\0' && n == long(sizeof head - 1))) return kOwnAbi;  // a line longer than we read
   *end = '\0';
-  return other_class(AT_FDCWD, interpreter, depth + 1);
+  return abi_of(AT_FDCWD, interpreter, depth + 1);
 }
 
 const char* path_variable() {
@@ -57,7 +85,7 @@ void search_path(const char* name, ExecTarget& t) {
       memcpy(candidate + dir_len + 1, name, name_len + 1);
       if (regular_executable(AT_FDCWD, candidate) && resolve_path(AT_FDCWD, candidate, t.path, sizeof t.path) > 0) {
         t.runnable = true;
-        t.other_class = other_class(AT_FDCWD, candidate, 0);
+        t.abi = abi_of(AT_FDCWD, candidate, 0);
         return;
       }
     }
@@ -70,21 +98,22 @@ void search_path(const char* name, ExecTarget& t) {
 
 void find_exec_target(int dirfd, const char* named, bool search, bool empty_path, ExecTarget& t) {
   t.path[0] = '\0';
-  t.runnable = t.other_class = false;
+  t.runnable = false;
+  t.abi = kOwnAbi;
   if (empty_path) {
     char link[32] = "/proc/self/fd/";
     link[14 + format_decimal(static_cast<unsigned>(dirfd), link + 14)] = '\0';
     const long len = sys::readlink(link, t.path, sizeof t.path - 1);
     t.path[len > 0 && t.path[0] == '/' ? len : 0] = '\0';
     t.runnable = regular_executable(AT_FDCWD, link);
-    t.other_class = t.runnable && other_class(AT_FDCWD, link, 0);
+    t.abi = t.runnable ? abi_of(AT_FDCWD, link, 0) : kOwnAbi;
     return;
   }
   if (named == nullptr || named[0] == '\0') return;
   if (search && strchr(named, '/') == nullptr) return search_path(named, t);
   if (resolve_path(dirfd, named, t.path, sizeof t.path) <= 0) t.path[0] = '\0';
   t.runnable = regular_executable(dirfd, named);
-  t.other_class = t.runnable && other_class(dirfd, named, 0);
+  t.abi = t.runnable ? abi_of(dirfd, named, 0) : kOwnAbi;
 }
 
 }  // namespace fpshim

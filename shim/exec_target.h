@@ -1,15 +1,16 @@
-// What an exec will run (the exec record's resolved target) and whether libfpshim.so can be
-// loaded into it. Raw system calls only: no hook of ours, errno untouched, safe in a vfork child.
+// What an exec will run (the exec record's resolved target) and its ABI, which says which shim
+// can be loaded into it (variants.h). Raw system calls only: no hook of ours, errno untouched, safe in a vfork child.
 #pragma once
 
 #include "path.h"
+#include "variants.h"
 
 namespace fpshim {
 
 struct ExecTarget {
   char path[kResolvedMax];  // absolute, lexically normalised; "" if not found
   bool runnable;            // a regular file we may execute: the exec should work
-  bool other_class;         // an ELF of the other class, or a #! script whose interpreter is one
+  Abi abi;                  // of the ELF, or of the interpreter of a #! script; kOwnAbi for anything else
 };
 
 // `named` relative to `dirfd`, as execve takes it; with `search`, a name without '/' is looked up

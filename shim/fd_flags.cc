@@ -1,6 +1,13 @@
+// The descriptor bits (fd_flags.h), and the inherited descriptors flagged at start.
 #include "fd_flags.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+
+#include "config.h"
+#include "path.h"
 #include "self.h"
+#include "sys.h"
 
 namespace fpshim {
 
@@ -24,6 +31,28 @@ void unflag_fds(unsigned first, unsigned last) {
     g_fd_flagged[word].fetch_and(~mask, std::memory_order_relaxed);
     g_fd_listed[word].fetch_and(~mask, std::memory_order_relaxed);
   }
+}
+
+void flag_inherited_fds() {
+  const int dir = sys::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  alignas(8) char entries[2048];
+  long n;
+  while ((n = sys::getdents64(dir, entries, sizeof entries)) > 0) {
+    for (long at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(entries + at);
+      at += e->d_reclen;
+      int fd = 0;
+      const char* c = e->d_name;
+      for (; *c >= '0' && *c <= '9'; c++) fd = fd * 10 + (*c - '0');
+      if (*c != '\0' || c == e->d_name || fd <= 2 || fd == dir) continue;
+      char link[32] = "/proc/self/fd/", target[4096];
+      link[14 + format_decimal(unsigned(fd), link + 14)] = '\0';
+      const long len = sys::readlink(link, target, sizeof target);
+      if (len > 0 && target[0] == '/' && g_config.filter.interesting_dir(target, size_t(len))) flag_fd(fd, false);
+    }
+  }
+  sys::close(dir);
 }
 
 }  // namespace fpshim

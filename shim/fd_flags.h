@@ -3,7 +3,8 @@
 // listing (O_DIRECTORY, opendir), so an fdopendir on it adds nothing. A stale bit is harmless (the
 // dirfd is then resolved for nothing); a missing one loses relative paths under that dirfd
 // (descriptors from dup, from unhooked calls, or inherited are not flagged). A vfork child clears
-// none: its descriptors are its own, the bits are its parent's.
+// none: its descriptors are its own, the bits are its parent's. Descriptors a process inherits
+// (`exec 3</proc`) are flagged when the shim starts in it (flag_inherited_fds).
 #pragma once
 
 #include <atomic>
@@ -50,5 +51,9 @@ inline void unflag_fd(int fd) {
 
 // Every descriptor from `first` to `last` (close_range, closefrom).
 void unflag_fds(unsigned first, unsigned last);
+
+// At start: flags each descriptor above 2 that is open on an interesting directory (or anything
+// under one), read from /proc/self/fd. A few system calls, once per process.
+void flag_inherited_fds();
 
 }  // namespace fpshim

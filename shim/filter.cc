@@ -1,4 +1,5 @@
 #include "filter.h"
+#include "valgrind.h"
 
 #include <string.h>
 
@@ -6,7 +7,7 @@
 
 namespace fpshim {
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE2__)
 alignas(32) const char kDots[32] = {'.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.',
                                     '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.', '.'};
 #endif
@@ -80,7 +81,7 @@ Filter::Hot Filter::rejecting_all() {
 
 void Filter::reset_entries() {
   memset(overflow_, 0, sizeof overflow_);
-  match_all_ = has_overflow_ = false;
+  match_all_ = has_overflow_ = strict_ = false;
   nprefixes_ = npatterns_ = nbasenames_ = text_used_ = 0;
 }
 
@@ -123,6 +124,13 @@ void Filter::pass_start(Hot& hot, unsigned char first, int second) {
 }
 
 bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
+  if (kind == 'S') {  // strict: every path goes to the slow path, relative ones too
+    if (raw_len != 0) return false;
+    strict_ = true;
+    memset(hot.first, kPass, sizeof hot.first);
+    hot.exact_only = false;
+    return true;
+  }
   if (kind != 'P' && kind != 'G' && kind != 'B') return false;
   // Decoded text is never longer than the raw text; an entry that may not fit is only decoded far
   // enough to widen the filter for it.
@@ -161,6 +169,9 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   pass_start(hot, '\0', -1);
   pass_start(hot, '/', -1);
   pass_start(hot, '.', -1);
+  // And /proc and /dev, whose links may name any path (observe.cc follow_proc_links).
+  pass_start(hot, 'p', 'r');
+  pass_start(hot, 'd', 'e');
   if (kept) {
     list[count++] = Entry{text_used_, uint16_t(len)};
     text_used_ = uint16_t(text_used_ + len);
@@ -170,6 +181,16 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
     hot.first[first] = kPass;
   }
   return true;
+}
+
+void Filter::literal(unsigned i, char* out, size_t cap) const {
+  const bool prefix = i < nprefixes_;
+  const Entry& e = prefix ? prefixes_[i] : patterns_[i - nprefixes_];
+  const char* text = text_ + e.offset;
+  size_t len = prefix ? e.length : wire::find_wildcard(text, e.length);
+  if (len >= cap) len = cap - 1;
+  memcpy(out, text, len);
+  out[len] = '\0';
 }
 
 int Filter::compare(const Entry& a, const Entry& b) const {
@@ -242,7 +263,7 @@ uint64_t zero_bytes(uint64_t x) {
 __attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::start_known(uint8_t f, const char* path) const {
   if ((__atomic_load_n(&hot_.unsettled, __ATOMIC_RELAXED) >> (f - kSlot)) & 1) return true;
   uint64_t start = 0;
-  if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8) {
+  if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8 && !under_valgrind()) {
     memcpy(&start, path, 8);  // within the page; bytes after the NUL do not matter
   } else {
     for (unsigned i = 0; i < 8 && path[i] != '\0'; i++)

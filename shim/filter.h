@@ -60,6 +60,15 @@ class Filter {
   // resolving.
   bool near_miss(const char* path) const;
 
+  // `fpshim run --strict` (an S entry): every path is a candidate; the slow path checks what each
+  // successful open reached (strict.h).
+  bool strict() const { return strict_; }
+
+  // The literal text every path a P or G entry matches begins with (a G entry's up to its first
+  // wildcard), NUL-terminated in `out`; the number of such entries is literal_count().
+  unsigned literal_count() const { return nprefixes_ + npatterns_; }
+  void literal(unsigned i, char* out, size_t cap) const;
+
   // True if quick_verdict() may leave the answer to maybe_candidate().
   bool has_further_checks() const { return !hot_.exact_only; }
 
@@ -142,6 +151,7 @@ class Filter {
   uint64_t overflow_[4] = {};  // first bytes of P and G entries that did not fit
   bool match_all_ = false;
   bool has_overflow_ = false;
+  bool strict_ = false;
   uint16_t nprefixes_ = 0;
   uint16_t npatterns_ = 0;
   uint16_t nbasenames_ = 0;

@@ -16,14 +16,12 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
-#if defined(__x86_64__)
-#include <sys/platform/x86.h>
-#endif
 
 #include "config.h"
 #include "cwd.h"
 #include "dotdot.h"
 #include "fd_flags.h"
+#include "libc.h"
 #include "ops.h"
 
 #define FPSHIM_EXPORT extern "C" __attribute__((visibility("default")))
@@ -38,8 +36,8 @@
 // (the default, "@@GLIBC_2.3") or compat (the older, "@GLIBC_2.2.5"); each forwards to the same
 // version of libc's (real::name_current(), real::name_compat()), so an old binary keeps the old
 // behaviour. The C name, fpshim_<name>_<which>, stays local. Off x86-64 the current version is
-// defined without a version and the compat one is not exported.
-#if defined(__x86_64__)
+// defined without a version and the compat one is not exported (libc.h FPSHIM_SYMBOL_VERSIONS).
+#if FPSHIM_SYMBOL_VERSIONS
 #define FPSHIM_DEFINE_VERSION(ret, name, which, version, params)  \
   FPSHIM_EXPORT ret fpshim_##name##_##which params;               \
   __asm__(".symver fpshim_" #name "_" #which ", " #name version); \
@@ -57,8 +55,8 @@
 //
 // The parameters may differ from glibc's declaration in one way: the variadic mode of open and
 // openat is taken as a named parameter. On x86-64 and aarch64 a variadic integer travels in the
-// same register as a named one, so the hook passes it on unread and the real function reads it
-// only when the flags say it was given. No va_list, hence no stack frame.
+// same register as a named one (on i386, in the same stack slot), so the hook passes it on unread and the real function
+// reads it only when the flags say it was given. No va_list, hence no stack frame.
 #if defined(__x86_64__)
 #define FPSHIM_PATH_HOOK(ret, name, params, args)                                                         \
   template <class Scan>                                                                                   \
@@ -67,17 +65,20 @@
     return name##_body<::fpshim::ScanAvx2> args;                                                          \
   }                                                                                                       \
   __attribute__((flatten)) static ret name##_sse2 params { return name##_body<::fpshim::ScanSse2> args; } \
+  static ret name##_portable params { return name##_body<::fpshim::ScanPortable> args; }                  \
   static ret name##_pick params;                                                                          \
   constinit static std::atomic<ret(*) params> name##_variant{&name##_pick};                               \
   static ret name##_pick params {                                                                         \
-    const auto variant = ::fpshim::cpu_has_avx2() ? &name##_avx2 : &name##_sse2;                          \
+    const auto variant = ::fpshim::under_valgrind() ? &name##_portable                                    \
+                         : ::fpshim::cpu_has_avx2() ? &name##_avx2                                        \
+                                                    : &name##_sse2;                                       \
     name##_variant.store(variant, std::memory_order_relaxed);                                             \
     return variant args;                                                                                  \
   }                                                                                                       \
   FPSHIM_DEFINE(ret, name, params) { return name##_variant.load(std::memory_order_relaxed) args; }        \
   template <class Scan>                                                                                   \
   static ret name##_body params
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(__i386__)
 #define FPSHIM_PATH_HOOK(ret, name, params, args)                                                            \
   template <class Scan>                                                                                      \
   static ret name##_body params;                                                                             \
@@ -100,8 +101,9 @@ struct Call {
 };
 
 #if defined(__x86_64__)
-// From what ld.so found at start-up: no cpuid, which a virtual machine may trap (tens of µs).
-inline bool cpu_has_avx2() { return CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(BMI1); }
+// From what glibc's ld.so found at start-up: no cpuid, which a virtual machine may trap (tens of
+// µs); on musl, libgcc's cpuid table, filled once (libc.h).
+inline bool cpu_has_avx2() { return FPSHIM_CPU_HAS_AVX2(); }
 #endif
 
 inline bool base_interesting(int dirfd) { return dirfd == AT_FDCWD ? cwd_interesting() : fd_flagged(dirfd); }
@@ -140,6 +142,10 @@ __attribute__((cold, noinline)) void observe_list(const char* fn, int dirfd, con
 // AT_EMPTY_PATH in `at_flags`, else nothing.
 __attribute__((cold, noinline)) void observe_stat(const char* fn, int dirfd, const char* path, int at_flags,
                                                   bool failed);
+
+// The last step, for a path resolved already: match, report. `result`: 0 or the call's errno.
+__attribute__((cold, noinline)) void observe_resolved(const char* fn, uint32_t op, int open_flags, int result,
+                                                      const char* resolved, long len, const char* spelled);
 
 // Writes to `out` the absolute, lexically normalised path `path` names relative to `dirfd` (null
 // `path`: the directory of `dirfd`), /proc/self spelled with our pid; returns its length, or -1.

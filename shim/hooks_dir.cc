@@ -39,6 +39,7 @@ FPSHIM_PATH_HOOK(int, scandir64,
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(int, scandirat,
                  (int dirfd, const char* path, struct dirent*** list, int (*select)(const struct dirent*),
                   int (*compare)(const struct dirent**, const struct dirent**)),
@@ -62,6 +63,7 @@ FPSHIM_PATH_HOOK(int, scandirat64,
     return n;
   });
 }
+#endif
 
 // The descriptor has no path of its own: only one we flagged is resolved, through /proc/self/fd,
 // and only if its open was not a listing already (open(O_DIRECTORY) then fdopendir, as fts does,

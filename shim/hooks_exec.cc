@@ -86,11 +86,13 @@ FPSHIM_DEFINE(int, execle, (const char* path, const char* arg, ...)) {
                        [&](char* const* env) { return real::execve()(path, argv, env); });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_DEFINE(int, execveat, (int dirfd, const char* path, char* const* argv, char* const* envp, int flags)) {
   const bool empty = (flags & AT_EMPTY_PATH) && path != nullptr && path[0] == '\0';
   return exec_in_place(ExecCall{"execveat", path, argv, envp, dirfd, false, empty},
                        [&](char* const* env) { return real::execveat()(dirfd, path, argv, env, flags); });
 }
+#endif
 
 FPSHIM_DEFINE(int, fexecve, (int fd, char* const* argv, char* const* envp)) {
   return exec_in_place(ExecCall{"fexecve", "", argv, envp, fd, false, true},

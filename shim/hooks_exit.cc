@@ -48,6 +48,7 @@ FPSHIM_DEFINE_VERSION(int, __libc_start_main, current, "@@GLIBC_2.34",
                       (Main main, int argc, char** argv, Function init, Function fini, Function rtld_fini,
                        void* stack_end)) {
   g_main = main;
+  note_main_arguments(argc, argv);
   return real::__libc_start_main_current()(main_noting_status, argc, argv, init, fini, rtld_fini, stack_end);
 }
 

@@ -1,8 +1,6 @@
 // Descriptors and the working directory: keep the fd flags, the cwd cache and our socket right.
 // The program's calls always go through unchanged: when one closes or replaces our socket, we let
 // it (dup2 onto it first moves ours away) and open another when we next send.
-#include <linux/close_range.h>
-
 #include "hook.h"
 #include "lifecycle.h"
 #include "real.h"
@@ -18,22 +16,17 @@ __attribute__((cold, noinline)) void forget_fd(int fd) {
   transport::on_close(fd);
 }
 
-void changed_directory() {
-  if (borrowing_memory()) forget_cwd();
-  else refresh_cwd();
-}
-
 }  // namespace
 
 FPSHIM_DEFINE(int, chdir, (const char* path)) {
   const int r = real::chdir()(path);
-  if (r == 0 && ready()) changed_directory();
+  if (r == 0 && ready()) cwd_changed();
   return r;
 }
 
 FPSHIM_DEFINE(int, fchdir, (int fd)) {
   const int r = real::fchdir()(fd);
-  if (r == 0 && ready()) changed_directory();
+  if (r == 0 && ready()) cwd_changed();
   return r;
 }
 
@@ -41,6 +34,9 @@ FPSHIM_DEFINE(int, close, (int fd)) {
   if (__builtin_expect(fds_noted(), 0)) forget_fd(fd);
   return real::close()(fd);
 }
+
+#if FPSHIM_GLIBC  // glibc only (libc.h)
+#include <linux/close_range.h>
 
 // With CLOSE_RANGE_CLOEXEC nothing is closed now (and our socket is close-on-exec already).
 FPSHIM_DEFINE(int, close_range, (unsigned first, unsigned last, int flags)) {
@@ -58,6 +54,7 @@ FPSHIM_DEFINE(void, closefrom, (int low)) {
   }
   real::closefrom()(low);
 }
+#endif
 
 FPSHIM_DEFINE(int, dup2, (int oldfd, int newfd)) {
   if (oldfd == newfd) return real::dup2()(oldfd, newfd);

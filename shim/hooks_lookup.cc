@@ -61,6 +61,7 @@ FPSHIM_PATH_HOOK(ssize_t, readlinkat, (int dirfd, const char* path, char* buf, s
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(ssize_t, __readlink_chk, (const char* path, char* buf, size_t len, size_t buf_len),
                  (path, buf, len, buf_len)) {
   if (!candidate<Scan>(AT_FDCWD, path)) return real::__readlink_chk()(path, buf, len, buf_len);
@@ -99,6 +100,7 @@ FPSHIM_PATH_HOOK(char*, __realpath_chk, (const char* path, char* resolved, size_
     return r;
   });
 }
+#endif
 
 namespace {
 

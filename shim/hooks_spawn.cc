@@ -1,7 +1,8 @@
-// Spawning: posix_spawn and posix_spawnp (both versions), system and popen. glibc runs their
-// children through its internal execve, which the exec hooks never see (and since 2.29 system
-// and popen go through its internal posix_spawn), so each is hooked here. The exec record goes
-// out after the call, with the child's pid.
+// Spawning: posix_spawn and posix_spawnp (both versions), system and popen (and their aliases
+// __libc_system and _IO_popen). glibc runs their children through its internal execve, which the
+// exec hooks never see (and since 2.29 system and popen go through its internal posix_spawn), so
+// each is hooked here. The exec record goes out after the call, with the child's pid, and the
+// file actions' opens after it (spawn_actions.h).
 //
 // system is glibc 2.36's own (sysdeps/posix/system.c), re-implemented so that the shell gets our
 // environment even when the caller scrubbed `environ`, and so that the record knows the child:
@@ -12,7 +13,8 @@
 //
 // popen is libc's: a re-implementation would need its own pclose and the list of open popen
 // streams glibc closes in each new child. So a caller that scrubbed `environ` is not repaired:
-// its shell runs without the shim (the collector sees an exec record and no hello). The child's
+// its shell runs without the shim (the collector sees an exec record and no hello); only a shell
+// of another ABI gets its own shim, through `environ` swapped for the call. The child's
 // pid is read from /proc/self/task/<tid>/children, before and after; if that does not name
 // exactly one new child, no exec record is sent (the shell's hello still names its parent).
 #include <pthread.h>
@@ -26,6 +28,7 @@
 #include "hook.h"
 #include "real.h"
 #include "report.h"
+#include "spawn_actions.h"
 #include "sys.h"
 
 using namespace fpshim;
@@ -38,8 +41,14 @@ using SpawnAttr = const posix_spawnattr_t*;
 template <class Real>
 int spawn_via(const char* fn, bool search, Real real, pid_t* pid, const char* path, SpawnActions actions,
               SpawnAttr attr, char* const* argv, char* const* envp) {
-  return spawn(ExecCall{fn, path, argv, envp, AT_FDCWD, search}, pid,
-               [&](char* const* env, pid_t* child) { return real(child, path, actions, attr, argv, env); });
+  const int result = spawn(ExecCall{fn, path, argv, envp, AT_FDCWD, search}, pid,
+                           [&](char* const* env, pid_t* child) { return real(child, path, actions, attr, argv, env); });
+  if (actions != nullptr && reporting()) {
+    const int saved = errno;
+    observe_spawn_actions(actions, result);
+    errno = saved;
+  }
+  return result;
 }
 
 }  // namespace
@@ -203,19 +212,65 @@ FPSHIM_DEFINE(int, system, (const char* line)) {
   return run_shell(line);
 }
 
-FPSHIM_DEFINE(FILE*, popen, (const char* command, const char* mode)) {
-  if (!reporting()) return real::popen()(command, mode);
+#if FPSHIM_GLIBC  // glibc only (libc.h)
+// The same function under its GLIBC_PRIVATE name.
+FPSHIM_DEFINE(int, __libc_system, (const char* line)) {
+  if (!reporting()) return real::__libc_system()(line);
+  if (line == nullptr) return run_shell("exit 0") == 0;
+  return run_shell(line);
+}
+#endif
+
+namespace {
+
+// libc's popen starts its shell with `environ`, where this process's shim is. A shell of another
+// ABI (a musl program's popen of glibc's /bin/sh, or the reverse) would have a loader that refuses
+// it: for that call alone, `environ` points at the shell's environment (exec_env.h), the one place
+// the shim writes it. (A setenv racing with popen is undefined behaviour already.)
+FILE* popen_with_shell_env(decltype(&::popen) real, const ExecTarget& shell, const char* command, const char* mode,
+                           uint32_t& flags) {
+  if (shell.abi == kOwnAbi) return real(command, mode);
+  char lib[sizeof g_config.lib];
+  bool keep;
+  const ShimEnv shim = shim_env(shell, lib, sizeof lib, keep);
+  return with_child_env(environ, shim, keep, [&](char* const* env, uint32_t env_flags) {
+    flags = env_flags;
+    char** const saved = environ;
+    environ = const_cast<char**>(env);
+    FILE* const f = real(command, mode);
+    environ = saved;
+    return f;
+  });
+}
+
+FILE* popen_via(const char* fn, decltype(&::popen) real, const char* command, const char* mode) {
+  ExecTarget t;
+  find_exec_target(AT_FDCWD, kShell, false, false, t);
   char before[4096], after[4096];
   const bool listed = read_children(before, sizeof before);
-  FILE* const f = real::popen()(command, mode);
+  uint32_t flags = 0;
+  FILE* const f = popen_with_shell_env(real, t, command, mode, flags);
   const int err = errno;
   const pid_t child = f != nullptr && listed && read_children(after, sizeof after) ? new_child(before, after) : 0;
   if (f == nullptr || child != 0) {
     char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command), nullptr};
-    ExecTarget t;
-    find_exec_target(AT_FDCWD, kShell, false, false, t);
-    after_spawn(ExecCall{"popen", kShell, argv, environ}, t, 0, f != nullptr ? 0 : err, child);
+    after_spawn(ExecCall{fn, kShell, argv, environ}, t, flags, f != nullptr ? 0 : err, child);
   }
   errno = err;
   return f;
 }
+
+}  // namespace
+
+FPSHIM_DEFINE(FILE*, popen, (const char* command, const char* mode)) {
+  if (!reporting()) return real::popen()(command, mode);
+  return popen_via("popen", real::popen(), command, mode);
+}
+
+#if FPSHIM_GLIBC  // glibc only (libc.h)
+// libio's name for popen.
+FPSHIM_DEFINE(FILE*, _IO_popen, (const char* command, const char* mode)) {
+  if (!reporting()) return real::_IO_popen()(command, mode);
+  return popen_via("_IO_popen", real::_IO_popen(), command, mode);
+}
+#endif

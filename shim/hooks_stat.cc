@@ -1,7 +1,11 @@
 // Metadata: the stat family in both ABIs (the GLIBC_2.33 functions and the __xstat ones that
 // binaries built against older glibc import, such as GNU make and node), and statx. glibc's own
-// callers reach the syscalls directly; only the entry points are ours to see.
+// callers reach the syscalls directly; only the entry points are ours to see. And statfs,
+// statvfs and the extended attribute reads.
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 
 #include "hook.h"
 #include "real.h"
@@ -63,6 +67,7 @@ FPSHIM_PATH_HOOK(int, fstatat64, (int dirfd, const char* path, struct stat64* bu
   });
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned mask, struct statx* buf),
                  (dirfd, path, flags, mask, buf)) {
   if (!candidate<Scan>(dirfd, path)) return real::statx()(dirfd, path, flags, mask, buf);
@@ -72,6 +77,7 @@ FPSHIM_PATH_HOOK(int, statx, (int dirfd, const char* path, int flags, unsigned m
     return r;
   });
 }
+#endif
 
 // The ABI before glibc 2.33: `ver` is _STAT_VER, passed on as given.
 
@@ -127,6 +133,93 @@ FPSHIM_PATH_HOOK(int, __fxstatat64, (int ver, int dirfd, const char* path, struc
   return observed([=] {
     const int r = real::__fxstatat64()(ver, dirfd, path, buf, flags);
     observe_stat("__fxstatat64", dirfd, path, flags, r != 0);
+    return r;
+  });
+}
+
+// The filesystem a path lives on, and a path's extended attributes: metadata too.
+
+FPSHIM_PATH_HOOK(int, statfs, (const char* path, struct statfs* buf), (path, buf)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::statfs()(path, buf);
+  return observed([=] {
+    const int r = real::statfs()(path, buf);
+    observe_stat("statfs", AT_FDCWD, path, 0, r != 0);
+    return r;
+  });
+}
+
+FPSHIM_PATH_HOOK(int, statfs64, (const char* path, struct statfs64* buf), (path, buf)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::statfs64()(path, buf);
+  return observed([=] {
+    const int r = real::statfs64()(path, buf);
+    observe_stat("statfs64", AT_FDCWD, path, 0, r != 0);
+    return r;
+  });
+}
+
+#if FPSHIM_GLIBC  // glibc only (libc.h)
+FPSHIM_PATH_HOOK(int, __statfs, (const char* path, struct statfs* buf), (path, buf)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::__statfs()(path, buf);
+  return observed([=] {
+    const int r = real::__statfs()(path, buf);
+    observe_stat("__statfs", AT_FDCWD, path, 0, r != 0);
+    return r;
+  });
+}
+#endif
+
+FPSHIM_PATH_HOOK(int, statvfs, (const char* path, struct statvfs* buf), (path, buf)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::statvfs()(path, buf);
+  return observed([=] {
+    const int r = real::statvfs()(path, buf);
+    observe_stat("statvfs", AT_FDCWD, path, 0, r != 0);
+    return r;
+  });
+}
+
+FPSHIM_PATH_HOOK(int, statvfs64, (const char* path, struct statvfs64* buf), (path, buf)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::statvfs64()(path, buf);
+  return observed([=] {
+    const int r = real::statvfs64()(path, buf);
+    observe_stat("statvfs64", AT_FDCWD, path, 0, r != 0);
+    return r;
+  });
+}
+
+FPSHIM_PATH_HOOK(ssize_t, getxattr, (const char* path, const char* name, void* value, size_t size),
+                 (path, name, value, size)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::getxattr()(path, name, value, size);
+  return observed([=] {
+    const ssize_t r = real::getxattr()(path, name, value, size);
+    observe_stat("getxattr", AT_FDCWD, path, 0, r < 0);
+    return r;
+  });
+}
+
+FPSHIM_PATH_HOOK(ssize_t, lgetxattr, (const char* path, const char* name, void* value, size_t size),
+                 (path, name, value, size)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::lgetxattr()(path, name, value, size);
+  return observed([=] {
+    const ssize_t r = real::lgetxattr()(path, name, value, size);
+    observe_stat("lgetxattr", AT_FDCWD, path, 0, r < 0);
+    return r;
+  });
+}
+
+FPSHIM_PATH_HOOK(ssize_t, listxattr, (const char* path, char* list, size_t size), (path, list, size)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::listxattr()(path, list, size);
+  return observed([=] {
+    const ssize_t r = real::listxattr()(path, list, size);
+    observe_stat("listxattr", AT_FDCWD, path, 0, r < 0);
+    return r;
+  });
+}
+
+FPSHIM_PATH_HOOK(ssize_t, llistxattr, (const char* path, char* list, size_t size), (path, list, size)) {
+  if (!candidate<Scan>(AT_FDCWD, path)) return real::llistxattr()(path, list, size);
+  return observed([=] {
+    const ssize_t r = real::llistxattr()(path, list, size);
+    observe_stat("llistxattr", AT_FDCWD, path, 0, r < 0);
     return r;
   });
 }

@@ -1,6 +1,7 @@
 // syscall(): some runtimes make file system calls through it (libuv's statx; openat2, which has
-// no glibc wrapper before 2.43). The numbers below are decoded; every other one, futex above all,
-// costs a bit test before the jump to libc's syscall(), which sets errno from the raw result.
+// no glibc wrapper before 2.43), and a chdir through it must not leave the cwd cache behind. The numbers below are
+// decoded; every other one, futex above all, costs a bit test before the jump to libc's syscall(), which sets errno
+// from the raw result.
 #include <stdint.h>
 #include <sys/syscall.h>
 
@@ -11,6 +12,15 @@
 using namespace fpshim;
 
 namespace {
+
+// fstatat: newfstatat on 64-bit ABIs, fstatat64 on i386.
+#if defined(__NR_newfstatat)
+constexpr long kNrFstatat = __NR_newfstatat;
+constexpr char kFstatatName[] = "syscall(newfstatat)";
+#else
+constexpr long kNrFstatat = __NR_fstatat64;
+constexpr char kFstatatName[] = "syscall(fstatat64)";
+#endif
 
 constexpr long kFileCalls[] = {
 #ifdef __NR_open
@@ -28,8 +38,8 @@ constexpr long kFileCalls[] = {
 #ifdef __NR_readlink
     __NR_readlink,
 #endif
-    __NR_openat,     __NR_openat2,    __NR_newfstatat, __NR_statx,    __NR_faccessat,
-    __NR_faccessat2, __NR_readlinkat, __NR_execve,     __NR_execveat,
+    __NR_openat,     __NR_openat2, kNrFstatat,    __NR_statx, __NR_faccessat, __NR_faccessat2,
+    __NR_readlinkat, __NR_execve,  __NR_execveat, __NR_chdir, __NR_fchdir,
 };
 
 struct CallSet {
@@ -72,8 +82,13 @@ __attribute__((cold, noinline)) long decoded(long n, long a, long b, long c, lon
         ExecCall{"syscall(execveat)", text(b), strings(c), strings(d), int(a), false, empty},
         [&](char* const* env) { return int(real::syscall()(n, a, b, c, reinterpret_cast<long>(env), e, f)); });
   }
-  const bool at = n == __NR_openat || n == __NR_openat2 || n == __NR_newfstatat || n == __NR_statx ||
-                  n == __NR_faccessat || n == __NR_faccessat2 || n == __NR_readlinkat;
+  if (n == __NR_chdir || n == __NR_fchdir) {  // the cwd cache follows (cwd.h)
+    const long r = forward();
+    if (r == 0 && ready()) cwd_changed();
+    return r;
+  }
+  const bool at = n == __NR_openat || n == __NR_openat2 || n == kNrFstatat || n == __NR_statx || n == __NR_faccessat ||
+                  n == __NR_faccessat2 || n == __NR_readlinkat;
   const int dirfd = at ? int(a) : AT_FDCWD;
   const char* path = text(at ? b : a);
   if (!candidate<BaselineScan>(dirfd, path)) return forward();
@@ -96,7 +111,7 @@ __attribute__((cold, noinline)) long decoded(long n, long a, long b, long c, lon
 #ifdef __NR_readlink
     case __NR_readlink: observe_stat("syscall(readlink)", dirfd, path, 0, r < 0); break;
 #endif
-    case __NR_newfstatat: observe_stat("syscall(newfstatat)", dirfd, path, int(d), r != 0); break;
+    case kNrFstatat: observe_stat(kFstatatName, dirfd, path, int(d), r != 0); break;
     case __NR_statx: observe_stat("syscall(statx)", dirfd, path, int(c), r != 0); break;
     case __NR_faccessat: observe_stat("syscall(faccessat)", dirfd, path, 0, r != 0); break;
     case __NR_faccessat2: observe_stat("syscall(faccessat2)", dirfd, path, int(d), r != 0); break;
@@ -107,8 +122,8 @@ __attribute__((cold, noinline)) long decoded(long n, long a, long b, long c, lon
 
 }  // namespace
 
-// Takes the variadic arguments as six named longs: on x86-64 and aarch64 they travel where named
-// ones would, and libc's syscall() reads all six whatever the number.
+// Takes the variadic arguments as six named longs: on x86-64, aarch64 and i386 they travel where
+// named ones would, and libc's syscall() reads all six whatever the number.
 FPSHIM_DEFINE(long, syscall, (long n, long a, long b, long c, long d, long e, long f)) {
   if (__builtin_expect(!file_call(n), 1)) return real::syscall()(n, a, b, c, d, e, f);
   return decoded(n, a, b, c, d, e, f);

@@ -109,7 +109,9 @@ FPSHIM_DEFINE(FTS*, fts_open, (char* const* roots, int options, int (*compare)(c
   return fts_via("fts_open", real::fts_open(), roots, options, compare);
 }
 
+#if FPSHIM_GLIBC  // glibc only (libc.h)
 FPSHIM_DEFINE(FTS64*, fts64_open,
               (char* const* roots, int options, int (*compare)(const FTSENT64**, const FTSENT64**))) {
   return fts_via("fts64_open", real::fts64_open(), roots, options, compare);
 }
+#endif

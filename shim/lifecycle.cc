@@ -7,8 +7,11 @@
 
 #include "config.h"
 #include "cwd.h"
+#include "fd_flags.h"
+#include "libc.h"
 #include "report.h"
 #include "self.h"
+#include "strict.h"
 #include "sys.h"
 
 namespace fpshim {
@@ -35,6 +38,8 @@ bool init(char* const* envp) {
   load_config(envp);
   if (g_config.active) {
     refresh_cwd();
+    flag_inherited_fds();
+    if (g_config.filter.strict()) load_strict_targets();
     report::start();
   } else {
     g_cwd_interesting.store(false, std::memory_order_relaxed);
@@ -50,7 +55,7 @@ void on_fork_child() {
   errno = saved;
 }
 
-__attribute__((constructor)) void on_load(int argc, char** argv, char** envp) {
+void start(int argc, char** argv, char** envp) {
   const int saved = errno;
   g_argc = argc;
   g_argv = argv;
@@ -62,6 +67,13 @@ __attribute__((constructor)) void on_load(int argc, char** argv, char** envp) {
   errno = saved;
 }
 
+#if FPSHIM_GLIBC
+__attribute__((constructor)) void on_load(int argc, char** argv, char** envp) { start(argc, argv, envp); }
+#else
+// musl calls constructors without arguments, from inside __libc_start_main, whose hook noted them.
+__attribute__((constructor)) void on_load() { start(g_argc, g_argv, environ); }
+#endif
+
 __attribute__((destructor)) void on_unload() {
   if (g_state.load(std::memory_order_acquire) != kActive) return;
   const int saved = errno;
@@ -72,6 +84,12 @@ __attribute__((destructor)) void on_unload() {
 }  // namespace
 
 bool init_slow() { return init(environ); }
+
+void note_main_arguments(int argc, char** argv) {
+  if (FPSHIM_GLIBC) return;
+  g_argc = argc;
+  g_argv = argv;
+}
 
 void note_exit_status(int status) {
   if (!borrowing_memory()) g_exit_status.store(status & 0xff, std::memory_order_relaxed);

@@ -11,6 +11,10 @@ extern std::atomic<int> g_state;
 
 bool init_slow();
 
+// From __libc_start_main, before the constructors run: argc and argv, where the C library does
+// not pass them to constructors (musl; libc.h).
+void note_main_arguments(int argc, char** argv);
+
 // The status the process leaves with (exit, _exit, a return from main), for its bye record.
 void note_exit_status(int status);
 

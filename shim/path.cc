@@ -104,6 +104,49 @@ size_t format_decimal(unsigned long long v, char* out) {
   return n;
 }
 
+namespace {
+
+// The length of the digits at path[at..len) that end a component, or 0.
+size_t number_at(const char* path, size_t at, size_t len) {
+  size_t n = 0;
+  while (at + n < len && path[at + n] >= '0' && path[at + n] <= '9') n++;
+  return n > 0 && (at + n == len || path[at + n] == '/') ? n : 0;
+}
+
+// Does path[at..len) start with the component `name`?
+bool component_at(const char* path, size_t at, size_t len, const char* name) {
+  const size_t n = strlen(name);
+  return at + n <= len && memcmp(path + at, name, n) == 0 && (at + n == len || path[at + n] == '/');
+}
+
+}  // namespace
+
+size_t proc_link_prefix(const char* path, size_t len) {
+  if (len < 8 || path[0] != '/' || (path[1] != 'd' && path[1] != 'p')) return 0;
+  if (memcmp(path, "/dev/", 5) == 0) {
+    static const char* const kStandard[] = {"stdin", "stdout", "stderr"};
+    for (const char* name : kStandard)
+      if (component_at(path, 5, len, name)) return 5 + strlen(name);
+    if (!component_at(path, 5, len, "fd")) return 0;
+    const size_t fd = number_at(path, 8, len);
+    return fd > 0 ? 8 + fd : 0;
+  }
+  if (memcmp(path, "/proc/", 6) != 0) return 0;
+  size_t at = 6, n = number_at(path, at, len);
+  if (n == 0 || at + n == len) return 0;
+  at += n + 1;
+  if (component_at(path, at, len, "task")) {
+    n = number_at(path, at + 5, len);
+    if (n == 0 || at + 5 + n == len) return 0;
+    at += 5 + n + 1;
+  }
+  if (component_at(path, at, len, "root")) return at + 4;
+  if (component_at(path, at, len, "cwd")) return at + 3;
+  if (!component_at(path, at, len, "fd")) return 0;
+  n = number_at(path, at + 3, len);
+  return n > 0 ? at + 3 + n : 0;
+}
+
 long rewrite_proc_self(char* path, size_t len, size_t cap, int (*pid)(), int (*tid)()) {
   static constexpr char kSelf[] = "/proc/self";
   static constexpr char kThreadSelf[] = "/proc/thread-self";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <string.h>
 
 namespace fpshim {
 
@@ -23,6 +24,19 @@ int climb_depth(const char* path);
 // "/proc/<pid>/task/<tid>[/...]" in place; `pid` and `tid` are called only when needed. Returns the
 // new length, or -1 if it does not fit in `cap` bytes.
 long rewrite_proc_self(char* path, size_t len, size_t cap, int (*pid)(), int (*tid)());
+
+// In a normalised absolute path (/proc/self already rewritten), the length of the leading part
+// that is a link naming another path: /proc/<pid>/root, /proc/<pid>/cwd, /proc/<pid>/fd/<n> (each
+// also under task/<tid>), /dev/fd/<n>, /dev/stdin, /dev/stdout, /dev/stderr; 0 if none.
+size_t proc_link_prefix(const char* path, size_t len);
+
+// Could the absolute path `path`, as spelled, begin with one of those links once normalised? A
+// spelling with "//", "/." or ".." in its first eight bytes is resolved anyway (Filter::near_miss).
+inline bool may_begin_with_proc_link(const char* path) {
+  if (path[1] == 'd') return strncmp(path, "/dev/fd/", 8) == 0 || strncmp(path, "/dev/std", 8) == 0;
+  if (path[1] != 'p' || strncmp(path, "/proc/", 6) != 0) return false;
+  return path[6] == 's' || path[6] == 't' || (path[6] >= '0' && path[6] <= '9');
+}
 
 // The path a glob pattern reaches first. With a wildcard (* ? [, and { when `brace`): the
 // directory before the component holding the first one, which glob lists ("." if none, "/" for

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include "dl_symbols.h"
 #include "sys.h"
 
 namespace fpshim::real {
@@ -15,7 +16,7 @@ namespace fpshim::real {
 FPSHIM_REAL_FUNCTIONS(FPSHIM_DEFINE_SLOT)
 #undef FPSHIM_DEFINE_SLOT
 
-#if defined(__x86_64__)
+#if FPSHIM_SYMBOL_VERSIONS
 #define FPSHIM_VERSION(version) version
 #else
 #define FPSHIM_VERSION(version) ""
@@ -42,7 +43,14 @@ long syscall_first_call(long n, long a, long b, long c, long d, long e, long f) 
 constinit std::atomic<Syscall> slot_syscall{&syscall_first_call};
 
 void* lookup(const char* name, const char* version) {
-  void* p = version != nullptr && version[0] != '\0' ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+  // Not dlsym itself: on glibc that is our hook (hooks_dlsym.cc).
+#if FPSHIM_SYMBOL_VERSIONS
+  void* p = version != nullptr && version[0] != '\0' ? dl::libc_dlvsym()(RTLD_NEXT, name, version)
+                                                     : dl::libc_dlsym()(RTLD_NEXT, name);
+#else
+  (void)version;
+  void* p = dl::libc_dlsym()(RTLD_NEXT, name);
+#endif
   if (p == nullptr) {
     static const char kPrefix[] = "fpshim: no definition of ";
     sys::write(2, kPrefix, sizeof kPrefix - 1);

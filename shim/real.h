@@ -13,9 +13,15 @@
 #include <glob.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <nl_types.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include "libc.h"
 
 // glibc declares these only for _FORTIFY_SOURCE builds, or (the stat ABI before 2.33) no longer.
 extern "C" {
@@ -23,6 +29,17 @@ int __open_2(const char* path, int flags);
 int __open64_2(const char* path, int flags);
 int __openat_2(int dirfd, const char* path, int flags);
 int __openat64_2(int dirfd, const char* path, int flags);
+// Aliases libc exports beside the documented names (tests/libc_exports/doors.txt).
+int __open(const char* path, int flags, ...);
+int __open64(const char* path, int flags, ...);
+int __open_nocancel(const char* path, int flags, ...);
+int __open64_nocancel(const char* path, int flags, ...);
+FILE* _IO_fopen(const char* path, const char* mode);
+FILE* _IO_file_fopen(FILE* f, const char* path, const char* mode, int is32not64);
+FILE* _IO_file_open(FILE* f, const char* path, int flags, int prot, int read_write, int is32not64);
+FILE* _IO_popen(const char* command, const char* mode);
+int __libc_system(const char* line);
+int __statfs(const char* path, struct statfs* buf);
 int __xstat(int ver, const char* path, struct stat* buf);
 int __xstat64(int ver, const char* path, struct stat64* buf);
 int __lxstat(int ver, const char* path, struct stat* buf);
@@ -36,25 +53,39 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
                       void (*rtld_fini)(), void* stack_end);
 }
 
-// One line per family of entry points.
+// One line per family of entry points; the second list has those only glibc exports (libc.h).
 // clang-format off
-#define FPSHIM_REAL_FUNCTIONS(X)                                                                  \
-  X(open) X(open64) X(openat) X(openat64) X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) \
-  X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64)                                 \
-  X(opendir) X(fdopendir) X(scandir) X(scandir64) X(scandirat) X(scandirat64) X(closedir)         \
-  X(chdir) X(fchdir) X(close) X(close_range) X(closefrom) X(dup2) X(dup3)                         \
-  X(stat) X(stat64) X(lstat) X(lstat64) X(fstatat) X(fstatat64) X(statx)                          \
+#define FPSHIM_REAL_COMMON(X)                                                                     \
+  X(open) X(open64) X(openat) X(openat64)                                                         \
+  X(creat) X(creat64) X(fopen) X(fopen64) X(freopen) X(freopen64) X(catopen)                      \
+  X(open_by_handle_at) X(name_to_handle_at)                                                       \
+  X(opendir) X(fdopendir) X(scandir) X(scandir64) X(closedir)                                     \
+  X(chdir) X(fchdir) X(close) X(dup2) X(dup3)                                                     \
+  X(stat) X(stat64) X(lstat) X(lstat64) X(fstatat) X(fstatat64)                                   \
   X(__xstat) X(__xstat64) X(__lxstat) X(__lxstat64) X(__fxstatat) X(__fxstatat64)                 \
+  X(statfs) X(statfs64) X(statvfs) X(statvfs64)                                                   \
+  X(getxattr) X(lgetxattr) X(listxattr) X(llistxattr)                                             \
   X(access) X(faccessat) X(eaccess) X(euidaccess)                                                 \
-  X(readlink) X(readlinkat) X(__readlink_chk) X(__readlinkat_chk)                                 \
-  X(canonicalize_file_name) X(__realpath_chk)                                                     \
-  X(ftw) X(ftw64) X(fts_open) X(fts64_open)                                                       \
-  X(execve) X(execvpe) X(execveat) X(fexecve) X(system) X(popen)                                  \
+  X(readlink) X(readlinkat)                                                                       \
+  X(ftw) X(ftw64) X(fts_open)                                                                     \
+  X(symlink) X(symlinkat) X(link) X(linkat) X(rename) X(renameat)                                 \
+  X(execve) X(execvpe) X(fexecve) X(system) X(popen)                                              \
   X(exit) X(_exit) X(_Exit)
+#if FPSHIM_GLIBC
+#define FPSHIM_REAL_FUNCTIONS(X) FPSHIM_REAL_COMMON(X)                                            \
+  X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2)                                         \
+  X(__open) X(__open64) X(__open_nocancel) X(__open64_nocancel)                                   \
+  X(_IO_fopen) X(_IO_file_fopen) X(_IO_file_open)                                                 \
+  X(scandirat) X(scandirat64) X(close_range) X(closefrom) X(statx) X(__statfs)                    \
+  X(__readlink_chk) X(__readlinkat_chk) X(canonicalize_file_name) X(__realpath_chk)               \
+  X(fts64_open) X(renameat2) X(execveat) X(_IO_popen) X(__libc_system)
+#else
+#define FPSHIM_REAL_FUNCTIONS(X) FPSHIM_REAL_COMMON(X)
+#endif
 // clang-format on
 
 // The functions libc exports in two versions, as (name, slot, version). The versions are
-// x86-64's; elsewhere both slots take the default version.
+// x86-64 glibc's; elsewhere (FPSHIM_SYMBOL_VERSIONS 0) both slots take the default version.
 // clang-format off
 #define FPSHIM_REAL_VERSIONED(X)                                                \
   X(realpath, current, "GLIBC_2.3") X(realpath, compat, "GLIBC_2.2.5")          \

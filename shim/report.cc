@@ -90,7 +90,7 @@ transport::Outcome send_header_only(const Sender& s, wire::Kind kind, uint32_t c
 
 void send_lost(const Sender& s) {
   const uint32_t lost = transport::take_lost();
-  if (lost != 0 && send_header_only(s, wire::Kind::lost, lost, 0) != transport::Outcome::sent)
+  if (lost != 0 && send_header_only(s, wire::Kind::lost, lost, transport::spool_error()) != transport::Outcome::sent)
     transport::add_lost(lost);
 }
 
@@ -245,7 +245,9 @@ void access(const AccessText& a) {
 
 void flush() {
   const Sender s = sender();
-  if (!s.borrowed) flush_pending(s);
+  if (s.borrowed) return;
+  flush_pending(s);
+  transport::settle_lost();  // the image that counted them is about to be replaced
 }
 
 void exec(const ExecText& e) {
@@ -274,6 +276,7 @@ void bye(int status) {
   if (g_bye_sent.exchange(true, std::memory_order_relaxed)) return;
   const Sender s{pid, g_nonce.load(std::memory_order_relaxed), false};
   flush_pending(s);
+  transport::settle_lost();
   // Nor does a process that said nothing but hello: it has no counts to complete, and most
   // processes of a build (compilers, assemblers) are such, each spared a socket.
   if (g_seq.load(std::memory_order_relaxed) == 0) return;

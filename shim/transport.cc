@@ -3,6 +3,7 @@
 #include <atomic>
 #include <errno.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 
 #include "config.h"
@@ -20,13 +21,14 @@ namespace {
 
 constinit std::atomic<uint64_t> g_socket_dev{0};
 constinit std::atomic<uint32_t> g_lost{0};
+constinit std::atomic<int> g_spool_error{0};  // the errno of the last spool write that failed
 constinit std::atomic<int> g_pid{0};
 constinit std::atomic<uint64_t> g_nonce{0};
 
 int fd_of(uint64_t packed) { return int(uint32_t(packed)); }
 
 bool still_ours(uint64_t packed) {
-  struct stat st;
+  sys::Stat st;
   return sys::fstat(fd_of(packed), &st) == 0 && S_ISSOCK(st.st_mode) && uint32_t(st.st_ino) == uint32_t(packed >> 32) &&
          st.st_dev == g_socket_dev.load(std::memory_order_relaxed);
 }
@@ -34,9 +36,9 @@ bool still_ours(uint64_t packed) {
 // Moves `fd` high, out of the range programs and scripts use, without making the kernel grow the
 // descriptor table much: at rlimit-64, capped at 1024-64.
 int move_high(int fd) {
-  rlimit lim;
+  sys::Rlimit64 lim;
   long floor = 1024;
-  if (sys::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < rlim_t(floor)) floor = long(lim.rlim_cur);
+  if (sys::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.cur < uint64_t(floor)) floor = long(lim.cur);
   const long minimums[] = {floor - 64, 64};
   for (long min : minimums) {
     if (min <= fd) break;
@@ -73,7 +75,7 @@ int persistent_socket() {
   const int fd = open_connected();
   if (fd < 0) return -1;
   const int high = move_high(fd);
-  struct stat st;
+  sys::Stat st;
   if (sys::fstat(high, &st) != 0) {
     sys::close(high);
     return -1;
@@ -97,8 +99,46 @@ bool send_on(int fd, const iovec* iov, int n, const sockaddr_un* to, socklen_t t
   return sys::sendmsg(fd, &m, wait | MSG_NOSIGNAL) >= 0;
 }
 
+// `path` (of capacity `cap`): the spool directory's file `name`.
+bool spool_path(const char* name, char* path, size_t cap) {
+  const size_t dlen = strlen(g_config.spool_dir);
+  const size_t nlen = strlen(name);
+  if (dlen == 0 || dlen + nlen + 2 > cap) return false;
+  memcpy(path, g_config.spool_dir, dlen);
+  path[dlen] = '/';
+  memcpy(path + dlen + 1, name, nlen + 1);
+  return true;
+}
+
+// Adds `n` to the spool's loss ledger (wire::kLossLedger), creating it if it is missing. Under an
+// exclusive flock, tried for a while and never waited on: a process stopped while holding it must
+// not hang another at its exit (the count is then lost, as it would be without a ledger).
+void add_to_ledger(uint64_t n) {
+  char path[sizeof g_config.spool_dir + 64];
+  if (!spool_path(wire::kLossLedger, path, sizeof path)) return;
+  const int fd = sys::open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  bool locked = false;
+  for (int i = 0; i < 1000 && !locked; i++) {
+    locked = sys::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (!locked) sys::sched_yield();
+  }
+  if (locked) {
+    char block[wire::kLedgerSize] = {};
+    uint64_t count = 0;
+    if (sys::pread(fd, block, 16, 0) == 16 && memcmp(block, wire::kLedgerMagic, 8) == 0) memcpy(&count, block + 8, 8);
+    count += n;
+    memcpy(block, wire::kLedgerMagic, 8);
+    memcpy(block + 8, &count, 8);
+    sys::pwrite(fd, block, sizeof block, 0);
+    sys::flock(fd, LOCK_UN);
+  }
+  sys::close(fd);
+}
+
 // Creates the spool directory (`path` cut at `dlen`) and its parent, 0700, the first time a process
-// of a bare preload (wire.h, kDefaultDir) or of `fpshim env --spool DIR` writes there.
+// of a bare preload (wire.h, kDefaultDir) or of `fpshim env --spool DIR` writes there, with its
+// loss ledger, whose blocks must exist before they are needed.
 bool make_spool_dir(char* path, size_t dlen) {
   path[dlen] = '\0';
   char* slash = strrchr(path, '/');
@@ -109,26 +149,27 @@ bool make_spool_dir(char* path, size_t dlen) {
   }
   const int rc = sys::mkdir(path, 0700);
   path[dlen] = '/';
+  if (rc == 0) add_to_ledger(0);
   return rc == 0 || rc == -EEXIST;
 }
 
 // Appends one record to `name` in the spool directory with one write.
 bool append(const char* name, const iovec* iov, int n) {
-  const Config& c = g_config;
-  const size_t dlen = strlen(c.spool_dir);
-  const size_t nlen = strlen(name);
-  char path[sizeof c.spool_dir + 64];
-  if (dlen == 0 || nlen + 2 > sizeof path - dlen) return false;
-  memcpy(path, c.spool_dir, dlen);
-  path[dlen] = '/';
-  memcpy(path + dlen + 1, name, nlen + 1);
+  char path[sizeof g_config.spool_dir + 64];
+  if (!spool_path(name, path, sizeof path)) return false;
   constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
   int fd = sys::open(path, kFlags, 0600);
-  if (fd == -ENOENT && make_spool_dir(path, dlen)) fd = sys::open(path, kFlags, 0600);
-  if (fd < 0) return false;
+  if (fd == -ENOENT && make_spool_dir(path, strlen(g_config.spool_dir))) fd = sys::open(path, kFlags, 0600);
+  if (fd < 0) {
+    g_spool_error.store(-fd, std::memory_order_relaxed);
+    return false;
+  }
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
-  const bool ok = sys::writev(fd, iov, n) == long(total);
+  const long written = sys::writev(fd, iov, n);
+  const bool ok = written == long(total);
+  // A short write to a regular file without an error: the device is full.
+  if (!ok) g_spool_error.store(written < 0 ? int(-written) : ENOSPC, std::memory_order_relaxed);
   sys::close(fd);
   return ok;
 }
@@ -206,7 +247,12 @@ void after_step_aside(const Moved& m, bool call_failed) {
 }
 
 uint32_t take_lost() { return g_lost.exchange(0, std::memory_order_relaxed); }
+int spool_error() { return g_spool_error.load(std::memory_order_relaxed); }
 void add_lost(uint32_t n) { g_lost.fetch_add(n, std::memory_order_relaxed); }
+
+void settle_lost() {
+  if (const uint32_t n = take_lost(); n != 0) add_to_ledger(n);
+}
 
 void set_identity(int pid, uint64_t nonce) {
   g_pid.store(pid, std::memory_order_relaxed);

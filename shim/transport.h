@@ -28,6 +28,13 @@ Outcome send_borrowed(const iovec* iov, int n, int pid, uint64_t nonce);
 // Records that could neither be sent nor spooled since the last take.
 uint32_t take_lost();
 void add_lost(uint32_t n);
+// The errno of the last write to the spool that failed (ENOSPC: a full disk), 0 if none: a lost
+// record carries it, so that the report says why records were lost.
+int spool_error();
+
+// The records lost for good (at a bye, or an exec, after the last try to send the count): added to
+// the spool's loss ledger (wire::kLossLedger), where a report finds them.
+void settle_lost();
 
 // The persistent socket: descriptor in the low half, its inode in the high half, so both change
 // together (sockfs inode numbers are 32-bit). Descriptor -1 when we hold none.

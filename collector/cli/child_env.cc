@@ -14,14 +14,14 @@ namespace fpshim {
 
 namespace {
 
-std::string preload_value(std::string_view existing, const std::string& library) {
-  std::string out = library;
+std::string preload_value(std::string_view existing, const std::string& first, const std::string& library) {
+  std::string out = first;
   size_t i = 0;
   while (i < existing.size()) {  // ld.so separates entries with ':' or ' '
     size_t j = existing.find_first_of(": ", i);
     if (j == std::string_view::npos) j = existing.size();
     std::string_view entry = existing.substr(i, j - i);
-    if (!entry.empty() && entry != library) (out += ':') += entry;
+    if (!entry.empty() && entry != library && entry != first) (out += out.empty() ? "" : ":") += entry;
     i = j + 1;
   }
   return out;
@@ -44,7 +44,7 @@ std::vector<std::string> child_environment(const char* const* env, const ChildSe
     for (std::string_view o : ours) replaced |= name == o;
     if (!replaced) out.emplace_back(entry);
   }
-  out.push_back("LD_PRELOAD=" + preload_value(preload, s.library));
+  out.push_back("LD_PRELOAD=" + preload_value(preload, s.command_shim.value_or(s.library), s.library));
   out.push_back(std::string(wire::kEnvSocket) + "=" + s.socket);
   out.push_back(std::string(wire::kEnvSpool) + "=" + s.spool);
   out.push_back(std::string(wire::kEnvBuild) + "=" + s.build);

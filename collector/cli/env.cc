@@ -5,6 +5,7 @@
 #include "base/say.h"
 #include "cli/locate.h"
 #include "fpshim/wire.h"
+#include "inspect/inspection.h"
 #include "rules/compile_filter.h"
 
 namespace fpshim {
@@ -41,7 +42,9 @@ int print_env(const RunOptions& options) {
     say("fpshim: env: --spool and --socket are two destinations; give one\n");
     return kExitSetupError;
   }
-  std::vector<std::pair<std::string, std::string>> vars{{"LD_PRELOAD", *library}};
+  // The shim of this system's C library, as its /bin/sh says (libfpshim-musl.so on Alpine).
+  const std::string shim = shim_for_program("/bin/sh", *library);
+  std::vector<std::pair<std::string, std::string>> vars{{"LD_PRELOAD", shim.empty() ? *library : shim}};
   if (options.rules) {
     std::optional<Rules> rules = load_checked_rules(options.rules);
     if (!rules) return kExitSetupError;

@@ -44,6 +44,8 @@ run and report options:
   --html FILE         write a self-contained HTML report to FILE (for a browser; no network needed)
   --source-root DIR   the checkout findings are located in (default: the current directory)
   --linger SECONDS    run: after COMMAND exits, wait at most this long for its descendants (default 30)
+  --strict            run: also check what each successful open reached, whatever its path (finds a
+                      symlink into /proc, /sys or onto a watched file; one fstat per open)
   --suppress FILE     accepted findings, each with its reason (default: .fpshim-suppressions.json in
                       the source root, if it exists)
   --fail-on LEVEL     none|low|medium|high|critical (default none): exit 3 if the build succeeded but
@@ -244,6 +246,8 @@ constexpr Option kOptions[] = {
      [](fpshim::RunOptions& o, const std::string& v) {
        return count(o.serve.limits.build_bytes, "--max-build-bytes", v);
      }},
+    {"--strict", false, kRun,
+     [](fpshim::RunOptions& o, const std::string&) { return (o.strict = true, std::string()); }},
     {"--linger", true, kRun,
      [](fpshim::RunOptions& o, const std::string& v) {
        char* end = nullptr;

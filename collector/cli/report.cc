@@ -14,6 +14,7 @@
 #include "base/say.h"
 #include "cli/locate.h"
 #include "ingest/ingest.h"
+#include "ingest/loss_ledger.h"
 #include "ingest/record_file.h"
 #include "model/aggregate.h"
 #include "model/builds.h"
@@ -152,11 +153,18 @@ int report_spool(const RunOptions& options) {
   ingest.set_spool_dir(dir);
   const std::vector<std::string> files = ingest.spool_files(options.consume);
   if (options.consume && !files.empty()) std::this_thread::sleep_for(kSettle);
-  Aggregate whole(*rules, whole_stats);
+  Aggregate whole(*rules, whole_stats, {}, running_image_check());
   ingest.read_files(files, whole);
   Summary all;
   whole.summarize(all);
   const std::vector<BuildPart> parts = split_builds(whole.tree(), *rules, whole.hits());
+  // Records lost for good (a full disk, a spool made unwritable) are in the ledger, not in any
+  // build: said, and counted as lost in whatever is reported.
+  const uint64_t ledger_lost = read_loss_ledger(dir);
+  if (ledger_lost > 0)
+    say("fpshim: {} record(s) could be neither sent nor written to {} (a full disk, or the spool not writable); "
+        "which builds they belonged to is not known\n",
+        ledger_lost, dir);
   if (parts.empty()) {
     say("fpshim: nothing was recorded: {}\n", likely_cause(dir, true));
     return kExitNothingRecorded;
@@ -174,7 +182,7 @@ int report_spool(const RunOptions& options) {
   // Second pass, when only some builds were asked for: their records alone.
   Summary summary;
   Stats stats;
-  Aggregate selected_builds(*rules, stats);
+  Aggregate selected_builds(*rules, stats, {}, running_image_check());
   SelectedBuilds only(whole.tree(), keys, selected_builds);
   std::vector<BuildPart> reported;
   if (chosen.size() == parts.size()) {
@@ -188,6 +196,7 @@ int report_spool(const RunOptions& options) {
     reported = split_builds(selected_builds.tree(), *rules, selected_builds.hits());
   }
   describe_builds(summary, reported);
+  summary.stats.lost += ledger_lost;
   if (reported.size() > 1) summary.build.command = {"fpshim", "report", "--spool", dir};
   ReportOutputs outputs = options.outputs;
   outputs.own_status = true;
@@ -197,6 +206,7 @@ int report_spool(const RunOptions& options) {
   if (options.consume) {
     if (chosen.size() == parts.size() || carry_back(files, only, dir))
       for (const std::string& f : files) unlink(f.c_str());
+    if (chosen.size() == parts.size()) take_from_loss_ledger(dir, ledger_lost);
   }
   return status;
 }

@@ -1,8 +1,10 @@
 #include "cli/run.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -11,6 +13,8 @@
 #include "base/say.h"
 #include "cli/child_env.h"
 #include "cli/locate.h"
+#include "fpshim/wire.h"
+#include "inspect/inspection.h"
 #include "ingest/ingest.h"
 #include "rules/compile_filter.h"
 #include "rules/rules.h"
@@ -22,6 +26,20 @@
 extern char** environ;
 
 namespace fpshim {
+
+// The build's home directory, one of those "~/" in the rules stands for: $HOME, which the build
+// inherits, else the uid's home in the password database.
+static std::string build_home() {
+  if (const char* home = std::getenv("HOME"); home && home[0] == '/') return home;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return {};
+}
+
+// The build's working directory, the one "./" in the rules stands for: where fpshim runs.
+static std::string working_directory() {
+  char buf[4096];
+  return getcwd(buf, sizeof buf) ? std::string(buf) : std::string();
+}
 
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) {
   std::string file;
@@ -36,7 +54,7 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
     }
     file = *found;
   }
-  LoadedRules loaded = load_rules(file);
+  LoadedRules loaded = load_rules(file, build_home(), working_directory());
   for (const RulesError& e : loaded.errors) say("{}\n", e.str());
   if (!loaded.ok()) {
     say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());
@@ -78,6 +96,7 @@ int run_build(const RunOptions& options) {
     say("fpshim: cannot find libfpshim.so (looked at {}); set FPSHIM_LIB\n", fmt::join(tried, ", "));
     return kExitSetupError;
   }
+  set_shim_directory(library->substr(0, library->rfind('/')));
 
   BuildInfo build;
   build.id = random_build_id();
@@ -101,16 +120,40 @@ int run_build(const RunOptions& options) {
   };
   if (!dir.create(error)) return fail(error);
   std::vector<std::string> env = child_environment(
-      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id), compile_filter(*rules)});
+      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id),
+                compile_filter(*rules) + (options.strict ? ":S" : ""),
+                shim_for_program(find_program(options.command[0], build.cwd), *library)});
 
   int socket = bind_socket(dir.socket(), error);
   if (socket < 0) return fail(error);
-  CollectorSetup setup{
-      &*rules,  options.command, find_program(options.command[0], build.cwd), outputs, dir, build.id, build.cwd,
-      getpid(), socket};
+  CollectorSetup setup{&*rules,
+                       options.command,
+                       find_program(options.command[0], build.cwd),
+                       outputs,
+                       dir,
+                       build.id,
+                       build.cwd,
+                       getpid(),
+                       socket,
+                       "",
+                       0};
+  // Inside a watched build (its spool in our environment): the outer run sees this build's records
+  // through its spool.
+  const char* outer_spool = getenv(wire::kEnvSpool);
+  const bool nested = outer_spool && outer_spool[0] == '/';
+  if (nested) {
+    setup.outer_spool = outer_spool;
+    const char* outer_build = getenv(wire::kEnvBuild);
+    const std::string name = outer_build ? outer_build : "";
+    setup.outer_build = name.empty() ? 0
+                        : name.size() == 16 && name.find_first_not_of("0123456789abcdef") == std::string::npos
+                            ? std::stoull(name, nullptr, 16)
+                            : wire::build_id_of_name(name.c_str());
+  }
   Supervisor supervisor(build, options.linger_seconds, options.outputs.quiet,
                         [&setup](int control_fd, int ready_fd) { return run_collector(setup, control_fd, ready_fd); });
   if (options.outputs.writes_stdout()) supervisor.keep_stdout_for_reports();
+  if (nested && setup.root_exe.starts_with('/')) supervisor.spawn_past_the_shim(setup.root_exe);
   if (!supervisor.prepare(error) || !supervisor.start_collector(error)) return fail(error);
   build.started_ns = now_ns();
   if (supervisor.spawn(env)) supervisor.wait_for_build();
@@ -126,10 +169,14 @@ int check_rules(const std::optional<std::string>& rules_path) {
   for (const Recipe& r : rules->recipes) enabled += r.enabled;
   fmt::print("{}: {} recipe(s), {} enabled\n", rules->source, rules->recipes.size(), enabled);
   for (const Recipe& r : rules->recipes) {
+    size_t exclusions = r.exclude.size();  // the recipe's and its entries' own
+    for (const MatchEntry& e : r.match) exclusions += e.exclude.size();
     fmt::print("  {:<28} {:<8} {:>3} match, {:>2} exclude  {}{}\n", r.name, importance_name(r.importance),
-               r.match.size(), r.exclude.size(), fmt::join(operation_names(r.operations), ","),
+               r.match.size(), exclusions, fmt::join(operation_names(r.operations), ","),
                r.enabled ? "" : "  (disabled)");
   }
+  fmt::print("home directories (~/): {}; working directory (./): {}\n", fmt::join(home_directories(build_home()), ", "),
+             working_directory());
   fmt::print("filter: {}\n", compile_filter(*rules));
   return 0;
 }

@@ -16,6 +16,7 @@ struct RunOptions {
   std::optional<std::string> rules;  // default: find_default_rules()
   ReportOutputs outputs;
   double linger_seconds = 30;  // how long to wait for descendants after the command exits
+  bool strict = false;         // check what every open reached (the filter's S entry)
   std::vector<std::string> command;
   // report and env
   std::optional<std::string> spool;   // default: default_spool_dir()

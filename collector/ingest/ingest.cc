@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstddef>
 #include <cstring>
 
@@ -23,11 +24,23 @@ namespace {
 
 constexpr int kReceiveBuffer = 8 << 20;
 
-void mark_from_spool(char* record) {
+// Sets or clears a flag in a record's bytes, which are journaled as they are delivered.
+void set_flag(char* record, uint32_t flag, bool on) {
   uint32_t flags;
   memcpy(&flags, record + offsetof(wire::Header, flags), sizeof flags);
-  flags |= wire::flag_from_spool;
+  flags = on ? flags | flag : flags & ~flag;
   memcpy(record + offsetof(wire::Header, flags), &flags, sizeof flags);
+}
+
+// The pid and nonce a spool file's name gives ("<pid>-<nonce>.spool" or ".claimed", as the shim
+// names them); false for other files (the process log).
+bool owner_of_spool_name(const std::string& path, int32_t& pid, uint64_t& nonce) {
+  const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
+  const size_t dash = name.find('-'), dot = name.find('.');
+  if (dash == std::string_view::npos || dot == std::string_view::npos || dot < dash) return false;
+  const auto [p_end, p_err] = std::from_chars(name.data(), name.data() + dash, pid);
+  const auto [n_end, n_err] = std::from_chars(name.data() + dash + 1, name.data() + dot, nonce);
+  return p_err == std::errc() && p_end == name.data() + dash && n_err == std::errc() && n_end == name.data() + dot;
 }
 
 }  // namespace
@@ -109,8 +122,31 @@ void Ingest::keep(const char* data, size_t size, const wire::Header& h, int nstr
   batch_strings_.insert(batch_strings_.end(), strings_.begin(), strings_.begin() + nstrings);
 }
 
+void Ingest::forward() {
+  std::vector<char> copy;
+  for (const iovec& r : accepted_) {
+    copy.assign(static_cast<const char*>(r.iov_base), static_cast<const char*>(r.iov_base) + r.iov_len);
+    wire::Header h;
+    memcpy(&h, copy.data(), sizeof h);
+    h.build_id = forward_build_;
+    h.flags &= ~uint32_t(wire::flag_from_spool | wire::flag_unverified);  // the outer collector's to set
+    memcpy(copy.data(), &h, sizeof h);
+    const bool of_tree = wire::Kind(h.kind) != wire::Kind::access;
+    const std::string path = forward_dir_ + "/" +
+                             (of_tree ? std::string(wire::kProcessLog)
+                                      : fmt::format("{}-{}.spool", h.pid, h.proc_nonce));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) continue;
+    if (write(fd, copy.data(), copy.size()) != ssize_t(copy.size())) {
+      // The outer report counts what is missing from a process's seqs as lost.
+    }
+    ::close(fd);
+  }
+}
+
 void Ingest::journal_and_deliver(RecordSink& sink) {
   if (journal_) journal_->append(accepted_);
+  if (!forward_dir_.empty()) forward();
   for (const Decoded& d : batch_)
     sink.on_record(d.header, std::span<const wire::Bytes>(batch_strings_.data() + d.first_string, d.strings));
   accepted_.clear();
@@ -149,7 +185,11 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       int nstrings;
       if (!cred || cred->uid != uid_) stats_.refused++;
       else if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) stats_.malformed++;
-      else if (accept(data, msgs[i].msg_len, cred->pid, h, nstrings)) keep(data, msgs[i].msg_len, h, nstrings);
+      else if (accept(data, msgs[i].msg_len, cred->pid, h, nstrings)) {
+        set_flag(const_cast<char*>(data), wire::flag_unverified, false);  // the kernel vouched for its pid
+        h.flags &= ~uint32_t(wire::flag_unverified);
+        keep(data, msgs[i].msg_len, h, nstrings);
+      }
     }
     journal_and_deliver(sink);
     total += size_t(n);
@@ -159,12 +199,23 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
 
 void Ingest::read_claimed(Claimed& c, RecordSink& sink, bool late) {
   if (c.offset == UINT64_MAX) return;
+  // A spool file holds the records of the process its name gives: one that claims another pid was
+  // written by something else, to pass for that process (counted as forged, not delivered).
+  int32_t name_pid = 0;
+  uint64_t name_nonce = 0;
+  const bool named = owner_of_spool_name(c.path, name_pid, name_nonce);
   bool intact = read_records(c.fd, c.offset, [&](std::span<RecordBytes> records) {
     for (RecordBytes& r : records) {
-      if (late) mark_from_spool(r.data);
+      if (late) set_flag(r.data, wire::flag_from_spool, true);
+      set_flag(r.data, wire::flag_unverified, true);
       wire::Header h;
       int n;
-      if (accept(r.data, r.size, 0, h, n)) keep(r.data, r.size, h, n);
+      if (!accept(r.data, r.size, 0, h, n)) continue;
+      if (named && (h.pid != name_pid || h.proc_nonce != name_nonce)) {
+        stats_.forged_spool++;
+        continue;
+      }
+      keep(r.data, r.size, h, n);
     }
     journal_and_deliver(sink);
   });
@@ -193,7 +244,8 @@ void Ingest::count_torn_end(const Claimed& c, RecordSink& sink) {
 }
 
 int Ingest::open_own(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO planted in the spool must not block the open (it is refused below).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (fd < 0) return -1;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != (owner_set_ ? uid_ : getuid())) {

@@ -33,6 +33,14 @@ class Ingest {
   // Where the shim spools; and where accepted records are journaled (none: not journaled).
   void set_spool_dir(std::string dir) { spool_dir_ = std::move(dir); }
   void set_journal(Journal* journal) { journal_ = journal; }
+  // A nested `fpshim run` (one started inside a watched build): every accepted record is also
+  // appended to the outer build's spool `dir` as the shim would spool it (the process log, or
+  // "<pid>-<nonce>.spool"), under the outer build's id, so that the outer report sees the inner
+  // build's processes (as unverified records: they passed through a program of the build).
+  void set_forward(std::string dir, uint64_t build_id) {
+    forward_dir_ = std::move(dir);
+    forward_build_ = build_id;
+  }
   // Whose records these are: datagrams must carry this uid's credentials and spool files must be
   // owned by it (default: our own uid; `fpshim serve` running as root serves other uids too).
   void set_owner(uint32_t uid) {
@@ -116,6 +124,8 @@ class Ingest {
   void keep(const char* data, size_t size, const wire::Header& h, int nstrings);
   // One write of the batch to the journal, then the records to `sink`.
   void journal_and_deliver(RecordSink& sink);
+  // The batch to the outer build's spool (set_forward).
+  void forward();
   // `late`: its records went to a spool file because they could not be sent (stats.late).
   void read_claimed(Claimed& c, RecordSink& sink, bool late = true);
   // A record left incomplete at the end of `c` is torn.
@@ -135,6 +145,8 @@ class Ingest {
   LogPosition resume_;
   LogPosition log_position_;
   std::string spool_dir_;
+  std::string forward_dir_;
+  uint64_t forward_build_ = 0;
   std::vector<Claimed> claimed_;
   Claimed log_{"", -1, 0, 0};
   std::vector<Tampering> log_tampering_;

@@ -46,6 +46,7 @@ void Journal::load_counters(Stats& stats) {
   stats.refused += c.refused;
   stats.lost += c.lost;
   stats.unjournaled += c.unjournaled;
+  stats.forged_spool += c.forged_spool;
 }
 
 void Journal::append(std::span<const iovec> records) {
@@ -55,12 +56,14 @@ void Journal::append(std::span<const iovec> records) {
     unjournaled_ += records.size();
     return;
   }
-  if (!records.empty() && !append_records(fd_, records)) failed_ = true;
+  errno = 0;
+  // A short write to a regular file without an error means the device is full.
+  if (!records.empty() && !append_records(fd_, records) && error_ == 0) error_ = errno != 0 ? errno : ENOSPC;
   size_ += bytes;
 }
 
 void Journal::save_counters(const Stats& stats) {
-  Counts now{stats.malformed, stats.refused, stats.lost, stats.unjournaled + unjournaled_};
+  Counts now{stats.malformed, stats.refused, stats.lost, stats.unjournaled + unjournaled_, stats.forged_spool};
   if (now == saved_) return;
   if (pwrite(counters_fd_, &now, sizeof now, 0) == ssize_t(sizeof now)) saved_ = now;
 }

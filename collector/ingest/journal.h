@@ -1,6 +1,6 @@
 // What a collector writes down so that a successor started after its death loses nothing: every
 // record it accepted (the journal, records back to back as on the wire), and the counts that no
-// record carries (malformed and refused datagrams, torn spool tails).
+// record carries (malformed and refused datagrams, torn spool tails, forged spool records).
 #pragma once
 
 #include <sys/uio.h>
@@ -45,7 +45,9 @@ class Journal {
   void save_tampering(const std::vector<Tampering>& tampering);
   std::vector<Tampering> load_tampering();
 
-  bool healthy() const { return !failed_; }
+  bool healthy() const { return error_ == 0; }
+  // The errno of the first failed write (ENOSPC: a full disk), 0 if none.
+  int error() const { return error_; }
 
  private:
   struct Counts {
@@ -53,6 +55,7 @@ class Journal {
     uint64_t refused = 0;
     uint64_t lost = 0;
     uint64_t unjournaled = 0;
+    uint64_t forged_spool = 0;
     bool operator==(const Counts&) const = default;
   };
 
@@ -64,7 +67,7 @@ class Journal {
   Counts saved_;
   size_t tampering_saved_ = 0;     // of this collector's own
   uint64_t tampering_end_ = 4096;  // where the next one goes in the counters file, after the Counts
-  bool failed_ = false;
+  int error_ = 0;
 };
 
 }  // namespace fpshim

@@ -1,4 +1,7 @@
+// The seqs of one process and the content hash of each first record (seq_set.h).
 #include "ingest/seq_set.h"
+
+#include <algorithm>
 
 namespace fpshim {
 
@@ -15,6 +18,21 @@ bool SeqSet::insert(uint64_t seq) {
   if (seq > highest_ || count_ == 1) highest_ = seq;
   compact();
   return true;
+}
+
+SeqSet::Seen SeqSet::insert(uint64_t seq, uint32_t content) {
+  const bool tracked = seq < prefix_ || seq - prefix_ < kWindow;
+  if (insert(seq)) {
+    if (tracked) contents_.emplace(seq, content);
+    return Seen::fresh;
+  }
+  auto first = contents_.find(seq);
+  if (first == contents_.end() || first->second == content) return Seen::duplicate;
+  // Each content that claimed this seq is a record of its own, counted once however often it comes.
+  std::vector<uint32_t>& others = conflicts_[seq];
+  if (std::find(others.begin(), others.end(), content) != others.end()) return Seen::duplicate;
+  if (others.size() < kMaxConflicts) others.push_back(content);
+  return Seen::conflicting;
 }
 
 // Folds full words at the front into the prefix.

@@ -1,8 +1,11 @@
-// The sequence numbers a process's records carried: duplicates are dropped, gaps are lost records.
+// The sequence numbers a process's records carried, each with a hash of its record's content: a
+// record seen again with the same content is a duplicate (dropped), with other content a conflict
+// (kept: a forger's record must not make the real one a "duplicate"); gaps are lost records.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 namespace fpshim {
@@ -14,9 +17,16 @@ class SeqSet {
   // A seq further than this beyond the complete prefix is accepted but not tracked (a bogus seq
   // must not make the bitmap huge).
   static constexpr uint64_t kWindow = uint64_t(1) << 24;
+  // Conflicting contents remembered per seq (a forger may send any number).
+  static constexpr size_t kMaxConflicts = 64;
 
   // True if `seq` is new (or untracked), false if it was seen before.
   bool insert(uint64_t seq);
+
+  enum class Seen { fresh, duplicate, conflicting };
+  // insert(), and for a seq seen before whether a record with the same `content` hash came with it
+  // before (duplicate) or not (conflicting: another record claimed the seq). The hashes are kept.
+  Seen insert(uint64_t seq, uint32_t content);
 
   uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -32,6 +42,8 @@ class SeqSet {
   size_t head_ = 0;             // words before head_ are spent
   uint64_t count_ = 0;
   uint64_t highest_ = 0;
+  std::unordered_map<uint64_t, uint32_t> contents_;                // seq -> content hash of its first record
+  std::unordered_map<uint64_t, std::vector<uint32_t>> conflicts_;  // seq -> those of the records that conflicted
 };
 
 }  // namespace fpshim

@@ -25,6 +25,12 @@ struct Stats {
   uint64_t processes = 0;              // processes (pid, nonce) that sent a hello
   uint64_t processes_without_bye = 0;  // ... and more records, but no bye, and were not replaced by an exec
   uint64_t duplicates = 0;             // records seen twice (a spool file re-read after a collector restart)
+  uint64_t conflicting = 0;            // records that claimed a seq already seen with other content: forged
+  uint64_t forged_spool = 0;           // records in a spool file that claim a pid other than the file's name
+  uint64_t unverified = 0;             // records that came from files (spool, process log), not the socket
+  uint64_t collector_stopped = 0;      // times the watchdog found the collector stopped or hung and replaced it
+  uint64_t journal_errno = 0;          // the first error writing the journal (ENOSPC: a full disk), 0 if none
+  uint64_t spool_errno = 0;            // why a shim lost records it could not spool (ENOSPC), 0 if none
   uint64_t env_restored = 0;           // execs whose scrubbed environment the shim repaired
   uint64_t collector_restarts = 0;
   uint64_t collector_peak_rss_kb = 0;

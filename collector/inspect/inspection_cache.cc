@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,8 @@ void InspectionCache::keep_log(const std::string& path) {
       e.result.reason = Unmonitored(j.at("reason").get<int>());
       e.result.detail = j.at("detail").get<std::string>();
       e.result.image = j.at("image").get<std::string>();
+      e.result.dev = j.value("image_dev", uint64_t(0));
+      e.result.ino = j.value("image_ino", uint64_t(0));
       remember(j.at("path").get<std::string>(), e, false);
     } catch (const json::exception&) {
     }
@@ -55,7 +58,9 @@ void InspectionCache::remember(const std::string& path, const Entry& e, bool log
             {"readable", e.result.readable},
             {"reason", int(e.result.reason)},
             {"detail", e.result.detail},
-            {"image", e.result.image}};
+            {"image", e.result.image},
+            {"image_dev", e.result.dev},
+            {"image_ino", e.result.ino}};
   std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   if (write(log_fd_, line.data(), line.size()) < 0) {
     // Only a restarted collector would miss it, and only for a file deleted meanwhile.
@@ -65,7 +70,12 @@ void InspectionCache::remember(const std::string& path, const Entry& e, bool log
 Inspection InspectionCache::inspect(const std::string& path) {
   struct stat st;
   auto cached = entries_.find(path);
-  if (!stat_file(path, st)) return cached != entries_.end() ? cached->second.result : Inspection{};
+  if (!stat_file(path, st)) {
+    if (cached != entries_.end()) return cached->second.result;  // inspected while it was there
+    Inspection missing;
+    missing.gone = errno == ENOENT;
+    return missing;
+  }
   FileId id{st.st_dev, st.st_ino, st.st_size, int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
             st.st_mode};
   if (cached != entries_.end() && cached->second.id == id) return cached->second.result;

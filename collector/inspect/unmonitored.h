@@ -13,6 +13,7 @@ enum class Unmonitored {
   capabilities,   // file capabilities: secure-execution mode as well
   elf_class,      // 32-bit (or foreign) program: our 64-bit shim cannot be loaded into it
   no_hello,       // an exec was seen but the new program never reported
+  not_inspected,  // what it ran was gone before it could be inspected: whether LD_PRELOAD saw it is not known
 };
 
 // The JSON name ("static", "go", ...); "" for none.
@@ -25,6 +26,7 @@ constexpr std::string_view unmonitored_name(Unmonitored reason) {
     case Unmonitored::capabilities: return "capabilities";
     case Unmonitored::elf_class: return "elf_class";
     case Unmonitored::no_hello: return "no_hello";
+    case Unmonitored::not_inspected: return "not_inspected";
   }
   return "";
 }

@@ -1,6 +1,14 @@
 #include "model/aggregate.h"
 
+#include "base/clock.h"
+#include "inspect/running_image.h"
+#include "model/hashing.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -16,7 +24,33 @@ void insert_sorted(std::vector<T>& v, const T& x) {
   if (it == v.end() || *it != x) v.insert(it, x);
 }
 
+// A random key, so that a build cannot make two records' content hashes collide on purpose.
+uint64_t random_key() {
+  uint64_t key = 0;
+  if (getrandom(&key, sizeof key, 0) != ssize_t(sizeof key)) key = mix64(now_ns() ^ uint64_t(getpid()));
+  return key;
+}
+
 }  // namespace
+
+uint32_t content_hash(uint64_t key, const wire::Header& h, std::span<const wire::Bytes> strings) {
+  // Each 8 bytes mixed into a state that starts at the key; the collector's own flags left out (a
+  // record read back from a spool file is the record that was spooled).
+  uint64_t state = key;
+  auto add = [&state](const char* data, size_t n) {
+    for (size_t at = 0; at < n; at += 8) {
+      uint64_t word = 0;
+      memcpy(&word, data + at, std::min<size_t>(8, n - at));
+      state = mix64(state ^ word);
+    }
+    state = mix64(state ^ n);
+  };
+  wire::Header header = h;
+  header.flags &= ~uint32_t(wire::flag_from_spool | wire::flag_unverified);
+  add(reinterpret_cast<const char*>(&header), sizeof header);
+  for (const wire::Bytes& b : strings) add(b.data, b.size);
+  return uint32_t(state ^ (state >> 32));
+}
 
 HelloExe exe_of_hello(const wire::Header& h, std::string_view named, const std::string& cwd, const Inspector& inspect) {
   // The name the kernel executed (AT_EXECFN) becomes what runs, as /proc/self/exe would say: joined
@@ -26,16 +60,23 @@ HelloExe exe_of_hello(const wire::Header& h, std::string_view named, const std::
   std::string exe(named);
   if (as_executed && !exe.starts_with('/') && !cwd.empty()) exe = cwd + "/" + exe;
   if (exe.starts_with('/')) {
-    const Inspection seen = inspect(exe);
-    out.go = seen.reason == Unmonitored::go;
-    if (as_executed && !seen.image.empty()) exe = seen.image;
+    out.inspection = inspect(exe);
+    out.go = out.inspection.reason == Unmonitored::go;
+    if (as_executed && !out.inspection.image.empty()) exe = out.inspection.image;
   }
   out.exe = std::move(exe);
   return out;
 }
 
-Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector)
-    : rules_(rules), stats_(stats), inspect_(std::move(inspector)), matches_(rules) {
+ImageCheck running_image_check() {
+  return [who = own_credentials()](int32_t pid, uint64_t nonce, std::string_view named, const Inspection& by_path) {
+    return inspect_running_image(pid, nonce, named, by_path, who);
+  };
+}
+
+Aggregate::Aggregate(const Rules& rules, Stats& stats, Inspector inspector, ImageCheck check)
+    : rules_(rules), stats_(stats), inspect_(std::move(inspector)), check_(std::move(check)), matches_(rules),
+      content_key_(random_key()) {
   hits_.reserve(rules.recipes.size());
   for (const Recipe& recipe : rules.recipes) hits_.emplace_back(recipe);
   if (!inspect_) {
@@ -48,18 +89,21 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
   Process* in_tree = tree_.process_for(h);
   if (!in_tree) {  // beyond the process tree's limit: counted, and its accesses still count
     stats_.records++;
+    if (h.flags & wire::flag_unverified) stats_.unverified++;
     if (wire::Kind(h.kind) == wire::Kind::hello) tree_.fold_hello();
     if (wire::Kind(h.kind) == wire::Kind::access)
       on_access(tree_.beyond_limit(), h, view(strings[0]), view(strings[1]));
     return;
   }
   Process& p = *in_tree;
-  if (!p.seqs.insert(h.seq)) {
-    stats_.duplicates++;
-    return;
+  switch (p.seqs.insert(h.seq, content_hash(content_key_, h, strings))) {
+    case SeqSet::Seen::fresh: break;
+    case SeqSet::Seen::duplicate: stats_.duplicates++; return;
+    case SeqSet::Seen::conflicting: stats_.conflicting++; break;  // forged: counted as well as the first
   }
   stats_.records++;
   if (h.flags & wire::flag_from_spool) stats_.late++;
+  if (h.flags & wire::flag_unverified) stats_.unverified++;
   switch (wire::Kind(h.kind)) {
     case wire::Kind::hello: on_hello(p, h, strings); break;
     case wire::Kind::access: on_access(p, h, view(strings[0]), view(strings[1])); break;
@@ -68,7 +112,10 @@ void Aggregate::on_record(const wire::Header& h, std::span<const wire::Bytes> st
       p.bye_ns = h.time_ns;
       p.bye_status = h.result;
       break;
-    case wire::Kind::lost: p.reported_lost += h.count; break;
+    case wire::Kind::lost:
+      p.reported_lost += h.count;
+      if (h.result > 0 && stats_.spool_errno == 0) stats_.spool_errno = uint64_t(h.result);
+      break;
     case wire::Kind::exec: on_exec(p, h, strings); break;
   }
 }
@@ -86,6 +133,12 @@ void Aggregate::on_hello(Process& p, const wire::Header& h, std::span<const wire
   HelloExe seen = exe_of_hello(h, view(strings[0]), p.cwd, inspect_);
   p.go = seen.go;
   p.exe = std::move(seen.exe);
+  // Judge what the process runs, not what its path holds now: the file may have been deleted or
+  // replaced since the exec. Gone and not to be looked at in /proc either: not known.
+  if (!check_) return;
+  if (std::optional<Inspection> running = check_(h.pid, h.proc_nonce, view(strings[0]), seen.inspection))
+    p.go = running->reason == Unmonitored::go;
+  else if (seen.inspection.gone) p.uninspected = true;
 }
 
 void Aggregate::on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings) {
@@ -125,7 +178,7 @@ void Aggregate::on_access(const Process& p, const wire::Header& h, std::string_v
                           std::string_view spelled) {
   const uint64_t hash = hash_bytes(resolved);
   fired_.clear();
-  fired_entries(rules_, matches_.entries(resolved, hash), h.op, fired_);
+  fired_entries(rules_, matches_.entries(resolved, hash), h.op, resolved, h.pid, fired_);
   if (fired_.empty()) {
     stats_.unmatched++;
     return;
@@ -155,16 +208,45 @@ void widen_seen(uint64_t& first_ns, uint64_t& last_ns, const RecipeHits::Tally& 
 struct Aggregate::RecipeScan {
   const Recipe& recipe;
   const RecipeHits& hits;
+  const ProcessTree& tree;
   Stats& stats;
   std::unordered_map<const Process*, bool> excluded_cache = {};
   std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process = {};
+  // Some entry has exclusions of its own or a proc_pid condition on descendants: an access counts
+  // only if an entry it matches lets it.
+  const bool entry_conditions = std::any_of(recipe.match.begin(), recipe.match.end(), [](const MatchEntry& e) {
+    return !e.exclude.empty() || e.proc_pid == ProcPid::not_self_or_descendant;
+  });
 
-  // False for a tally of an excluded executable, whose records go to stats.excluded instead.
-  bool included(const Process& p, const RecipeHits::Tally& t) {
+  static std::optional<std::string_view> arg1_of(const Process& p) {
+    if (p.argv.size() < 2) return std::nullopt;
+    return p.argv[1];
+  }
+
+  // Does the entry let `p`'s access to `path` count? (An empty path: a folded one, unknown.)
+  bool entry_counts(const MatchEntry& e, const Process& p, std::string_view path) const {
+    if (excluded(e.exclude, p.exe, arg1_of(p))) return false;
+    if (e.proc_pid != ProcPid::not_self_or_descendant || path.empty()) return true;
+    const std::optional<int32_t> target = proc_pid_of(path);
+    return !target || !tree.descends_from(*target, p);
+  }
+
+  // False for a tally of an excluded executable (or of accesses no entry lets count), whose
+  // records go to stats.excluded instead. `entry`: the bucket's, for a folded tally.
+  bool included(const Process& p, const RecipeHits::Tally& t, std::string_view path,
+                const MatchEntry* entry = nullptr) {
     auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
-    if (fresh) cached->second = excluded(recipe, p.exe);
-    if (cached->second) stats.excluded += t.records;
-    return !cached->second;
+    if (fresh) cached->second = excluded(recipe, p.exe, arg1_of(p));
+    bool out = !cached->second;
+    if (out && entry_conditions) {
+      if (entry) out = entry_counts(*entry, p, {});
+      else
+        out = std::any_of(recipe.match.begin(), recipe.match.end(), [&](const MatchEntry& e) {
+          return (e.operations & t.operations) && path_matches(e, path) && entry_counts(e, p, path);
+        });
+    }
+    if (!out) stats.excluded += t.records;
+    return out;
   }
   // The entry of `p` among the processes that reached the recipe.
   std::pair<const Process*, std::vector<uint32_t>>& reached_by(const Process& p) {
@@ -175,7 +257,7 @@ struct Aggregate::RecipeScan {
 };
 
 RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
-  RecipeScan scan{rules_.recipes[index], hits_[index], stats};
+  RecipeScan scan{rules_.recipes[index], hits_[index], tree_, stats};
   RecipeSummary rs;
   rs.recipe = &scan.recipe;
   rs.first_seen_ns = UINT64_MAX;
@@ -193,11 +275,12 @@ void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs) const {
   for (const RecipeHits::PathTally& pt : hits.tallies()) {
     const Process& p = *pt.process;
     const RecipeHits::Tally& t = pt.tally;
-    if (!scan.included(p, t)) continue;
+    if (!scan.included(p, t, hits.paths()[pt.path].path)) continue;
     PathSummary& ps = paths[pt.path];
     ps.count += t.count;
     ps.failed += t.failed;
     ps.operations |= t.operations;
+    ps.unverified += t.unverified;
     ps.count_is_lower_bound |= !p.counts_exact();
     widen_seen(ps.first_seen_ns, ps.last_seen_ns, t);
     for (int e : t.errors) insert_sorted(ps.errors, e);
@@ -229,11 +312,12 @@ void Aggregate::summarize_folded(RecipeScan& scan, RecipeSummary& rs) const {
     fs.entry_index = b.entry;
     fs.first_seen_ns = UINT64_MAX;
     for (const auto& [process, t] : b.by_process) {
-      if (!scan.included(*process, t)) continue;
+      if (!scan.included(*process, t, {}, fs.entry)) continue;
       fs.records += t.records;
       fs.count += t.count;
       fs.failed += t.failed;
       fs.operations |= t.operations;
+      fs.unverified += t.unverified;
       fs.count_is_lower_bound |= !process->counts_exact();
       fs.processes++;
       widen_seen(fs.first_seen_ns, fs.last_seen_ns, t);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,23 +21,36 @@ namespace fpshim {
 
 // Inspects the executable at an absolute path (inspect_executable, or a cache in front of it).
 using Inspector = std::function<Inspection(const std::string& path)>;
+// The inspection to trust for a live process (pid, nonce) given its inspection by path
+// (inspect_running_image); nothing if the process cannot be looked at any more.
+using ImageCheck = std::function<std::optional<Inspection>(int32_t pid, uint64_t nonce, std::string_view named,
+                                                           const Inspection& by_path)>;
+// inspect_running_image with the build's credentials: what `fpshim run` and `fpshim report` use.
+ImageCheck running_image_check();
 
 // The executable of a hello (its first string, `named`) as the model records it: the name the
 // kernel executed joined to the process's `cwd` and resolved by the inspection. `go`: a Go binary.
 struct HelloExe {
   std::string exe;
   bool go = false;
+  Inspection inspection;  // of `exe` by path, if it was absolute
 };
 HelloExe exe_of_hello(const wire::Header& h, std::string_view named, const std::string& cwd, const Inspector& inspect);
+
+// A keyed hash of a record's content (all but the flags the collector sets): what tells a
+// duplicate of a record from another record that claims its seq.
+uint32_t content_hash(uint64_t key, const wire::Header& h, std::span<const wire::Bytes> strings);
 
 class Aggregate final : public RecordSink {
  public:
   // coverage.unmonitored gives the ancestry of this many processes, and only the parent of the others.
   static constexpr size_t kMaxUnmonitoredAncestries = 1000;
 
-  Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {});
+  // Without `check`, a hello is judged by the inspection of its path alone.
+  Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {}, ImageCheck check = {});
 
-  // Drops a record already seen (same pid, nonce and seq), then counts and files it.
+  // Drops a record already seen (same pid, nonce, seq and content), then counts and files it; one
+  // that claims the seq of another with other content is counted as conflicting and kept.
   void on_record(const wire::Header& h, std::span<const wire::Bytes> strings) override;
   void on_torn(const wire::Header& h) override;
 
@@ -71,9 +85,11 @@ class Aggregate final : public RecordSink {
   const Rules& rules_;
   Stats& stats_;
   Inspector inspect_;
+  ImageCheck check_;
   ProcessTree tree_;
   std::vector<RecipeHits> hits_;  // by recipe index
   MatchCache matches_;
+  uint64_t content_key_;         // of content_hash, random per collector
   std::vector<EntryRef> fired_;  // scratch: per recipe one record fired, the first entry that matched
 };
 

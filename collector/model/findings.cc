@@ -319,6 +319,7 @@ Findings find(const Summary& summary, const FindingOptions& options) {
       f.folded = &fs;
       f.count = fs.count;
       f.count_is_lower_bound = fs.count_is_lower_bound;
+      f.unverified = fs.unverified > 0;
       f.first_seen_ns = fs.first_seen_ns;
       f.last_seen_ns = fs.last_seen_ns;
       found.push_back(std::move(f));
@@ -327,6 +328,7 @@ Findings find(const Summary& summary, const FindingOptions& options) {
       for (const PathSummary* p : f.paths) {
         f.count += p->count;
         f.count_is_lower_bound |= p->count_is_lower_bound;
+        f.unverified |= p->unverified > 0;
         if (f.first_seen_ns == 0 || (p->first_seen_ns && p->first_seen_ns < f.first_seen_ns))
           f.first_seen_ns = p->first_seen_ns;
         f.last_seen_ns = std::max(f.last_seen_ns, p->last_seen_ns);

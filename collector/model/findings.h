@@ -36,6 +36,7 @@ struct Finding {
   std::vector<const ProcessSummary*> processes;  // the processes of this executable that reached them
   uint64_t count = 0;                            // accesses
   bool count_is_lower_bound = false;
+  bool unverified = false;  // some of its records came from files the build can write, not the socket
   uint64_t first_seen_ns = 0;
   uint64_t last_seen_ns = 0;
   std::string fingerprint;  // 16 hex digits of (recipe, exe, entry): stable across runs and machines

@@ -177,7 +177,7 @@ Process* ProcessTree::add_unreported(const Launch& l) {
   v.from_exec_record = true;
   v.execed_from = l.in_place ? l.parent : nullptr;
   v.reason = (e.flags & wire::flag_preload_dropped) ? Unmonitored::elf_class : e.inspection.reason;
-  if (v.reason == Unmonitored::none) v.reason = Unmonitored::no_hello;
+  if (v.reason == Unmonitored::none) v.reason = e.inspection.gone ? Unmonitored::not_inspected : Unmonitored::no_hello;
   v.detail = v.reason == e.inspection.reason ? e.inspection.detail : unmonitored_detail(v.reason);
   return &v;
 }
@@ -209,9 +209,14 @@ void ProcessTree::resolve() {
     if (!l.parent) root_image = started;
   }
   for (auto& [key, p] : processes_) {
-    if (p.from_exec_record || !p.go) continue;
-    p.reason = Unmonitored::go;
-    p.detail = "a Go program: the Go runtime makes its own system calls, which LD_PRELOAD cannot see";
+    if (p.from_exec_record) continue;
+    if (p.go) {
+      p.reason = Unmonitored::go;
+      p.detail = "a Go program: the Go runtime makes its own system calls, which LD_PRELOAD cannot see";
+    } else if (p.uninspected) {
+      p.reason = Unmonitored::not_inspected;
+      p.detail = unmonitored_detail(p.reason);
+    }
   }
   apply_root_exit(root_image);
 }
@@ -239,6 +244,18 @@ std::vector<const Process*> ProcessTree::ancestry(const Process& p) const {
     cur = parent;
   }
   return chain;
+}
+
+bool ProcessTree::descends_from(int32_t pid, const Process& ancestor) const {
+  const auto images = images_.find(pid);
+  if (images == images_.end()) return false;
+  for (const ProcessKey& key : images->second) {
+    const auto found = processes_.find(key);
+    if (found == processes_.end()) continue;
+    for (const Process* a : ancestry(found->second))
+      if (a->pid == ancestor.pid) return true;
+  }
+  return false;
 }
 
 uint64_t ProcessTree::lost_records() const {

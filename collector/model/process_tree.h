@@ -50,7 +50,8 @@ struct Process {
   int32_t bye_status = -1;  // the exit status its bye carried; -1 if unknown
   bool said_hello = false;
   bool said_bye = false;
-  bool go = false;  // the executable it reported in its hello is a Go program
+  bool go = false;           // the executable it reported in its hello is a Go program
+  bool uninspected = false;  // what it ran was gone before it could be inspected
   std::string exe;
   std::string cwd;
   std::vector<std::string> argv;
@@ -116,6 +117,9 @@ class ProcessTree {
   const Process* parent_of(const Process& p) const;
   // Parent first, up to and including the root command's process.
   std::vector<const Process*> ancestry(const Process& p) const;
+  // Is a process of pid `pid` a descendant of `ancestor` (an image of its pid, or of a child of it,
+  // and so on)? Call after resolve().
+  bool descends_from(int32_t pid, const Process& ancestor) const;
 
   // Records that never arrived: per process, seqs below the highest one seen that are missing, or
   // what its lost records said if that is more.

@@ -7,6 +7,7 @@ namespace fpshim {
 void RecipeHits::Tally::add(const wire::Header& h, uint64_t n) {
   count += n;
   records++;
+  unverified += (h.flags & wire::flag_unverified) != 0;
   operations |= h.op;
   first_ns = std::min(first_ns, h.time_ns);
   last_ns = std::max(last_ns, h.time_ns);

@@ -44,6 +44,7 @@ class RecipeHits {
     uint64_t last_ns = 0;
     uint32_t operations = 0;
     uint32_t spellings = 0;       // bit i: the process spelled the path as KeptPath::spellings[i]
+    uint64_t unverified = 0;      // records that came from a file, not the socket (wire::flag_unverified)
     std::vector<int32_t> errors;  // ascending
 
     void add(const wire::Header& h, uint64_t count);

@@ -31,6 +31,7 @@ struct PathSummary {
   std::vector<std::string> spellings;
   uint64_t first_seen_ns = 0;
   uint64_t last_seen_ns = 0;
+  uint64_t unverified = 0;  // records that came from files the build can write: the kernel did not check their pid
 };
 
 // The accesses that fired a recipe through one match entry but are not listed path by path: the
@@ -50,6 +51,7 @@ struct FoldedSummary {
   uint64_t processes = 0;
   uint64_t first_seen_ns = 0;
   uint64_t last_seen_ns = 0;
+  uint64_t unverified = 0;  // records that came from files the build can write
 };
 
 struct ProcessSummary {
@@ -102,6 +104,7 @@ struct BuildInfo {
   std::optional<int> signal;  // the signal the command died of
   bool linger_expired = false;
   std::vector<ProcessRef> still_running;  // at the linger cutoff
+  bool supervisor_gone = false;           // `fpshim run` went away before it said how the build ended
 };
 
 // What names a build: its FPSHIM_BUILD id, or (id 0) the first image of its root process.

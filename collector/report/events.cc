@@ -370,10 +370,18 @@ Json summary_event(const Findings& findings, size_t access_events, const EventHo
   build["signal"] = b.signal ? json(signal_name(*b.signal)) : json(nullptr);
   build["linger_expired"] = b.linger_expired;
   build["still_running"] = b.still_running.size();
-  out["fpshim"] = {{"version", FPSHIM_VERSION},       {"build", std::move(build)},
-                   {"findings", std::move(counts)},   {"recipes", std::move(recipes)},
-                   {"events", access_events},         {"processes_seen", s.processes_seen},
-                   {"coverage", std::move(coverage)}, {"stats", report_json(s)["stats"]}};
+  // Whether the report is complete, as the JSON report says it (model/completeness.h).
+  json whole = report_json(s);
+  out["fpshim"] = {{"version", FPSHIM_VERSION},
+                   {"complete", whole["complete"]},
+                   {"incomplete", std::move(whole["incomplete"])},
+                   {"build", std::move(build)},
+                   {"findings", std::move(counts)},
+                   {"recipes", std::move(recipes)},
+                   {"events", access_events},
+                   {"processes_seen", s.processes_seen},
+                   {"coverage", std::move(coverage)},
+                   {"stats", std::move(whole["stats"])}};
   return out;
 }
 

@@ -1,6 +1,7 @@
 // GitHub Actions outputs: the markdown step summary and the workflow commands for annotations.
 #include "report/github.h"
 
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "model/completeness.h"
 #include "report/outputs.h"
 #include "report/phrases.h"
 
@@ -116,9 +118,14 @@ std::string recipe_block(const Recipe& r, size_t findings) {
 std::string header(const Findings& f) {
   const Summary& s = *f.summary;
   size_t suppressed = f.items.size() - f.unsuppressed();
-  std::string out = fmt::format("## fpshim: {}\n\n", f.unsuppressed()  ? "fingerprinting detected"
-                                                     : f.items.empty() ? "no fingerprinting detected"
-                                                                       : "only suppressed findings");
+  const std::vector<Gap> gaps = gaps_of(s);
+  std::string out = fmt::format("## fpshim: {}\n\n", f.unsuppressed()   ? "fingerprinting detected"
+                                                     : !f.items.empty() ? "only suppressed findings"
+                                                     : gaps.empty()     ? "no fingerprinting detected"
+                                                     : gaps[0].kind == Gap::Kind::unmonitored && gaps.size() == 1
+                                                         ? "no fingerprinting detected in monitored processes"
+                                                         : "no recipe fired, but the report is incomplete");
+  if (!gaps.empty()) out += fmt::format("**Incomplete report:** {}.\n\n", printable(why_incomplete(gaps), 2000));
   out += fmt::format("The build {} {}. ", code(shell_command(s.build.command, 80)), outcome(s.build));
   if (!f.items.empty())
     out += fmt::format("**{} fired: {}**{}. ", plural(s.recipes.size(), "recipe", "recipes"),

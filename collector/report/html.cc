@@ -3,6 +3,7 @@
 // out, so that a build of 100,000 processes still gives a page a browser opens.
 #include "report/html.h"
 
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "base/as_text.h"
+#include "model/completeness.h"
 #include "model/recipe_hits.h"
 #include "report/html_tree.h"
 #include "report/phrases.h"
@@ -104,9 +106,14 @@ void write_headline(const Findings& fs, std::string& out) {
   const size_t unmonitored = s.coverage.unmonitored.size();
   const size_t suppressed = fs.items.size() - fs.unsuppressed();
   std::string cls, title, detail;
-  if (s.recipes.empty() && unmonitored == 0) {
+  const std::vector<Gap> gaps = gaps_of(s);
+  const bool unseen_only = gaps.size() == 1 && gaps[0].kind == Gap::Kind::unmonitored;
+  if (s.recipes.empty() && gaps.empty()) {
     cls = "clean", title = "No fingerprinting detected";
     detail = "No recipe fired, and every process of the build was monitored.";
+  } else if (s.recipes.empty() && !unseen_only) {
+    cls = "gaps", title = "Incomplete report: no recipe fired in what fpshim saw";
+    detail = h(why_incomplete(gaps)) + ".";
   } else if (s.recipes.empty()) {
     cls = "gaps", title = "No fingerprinting detected in monitored processes";
     detail = fmt::format(
@@ -123,6 +130,8 @@ void write_headline(const Findings& fs, std::string& out) {
   out += fmt::format("<p>Build <code>{}</code> {}.</p>\n", h(shell_command(s.build.command, 80)), h(outcome(s.build)));
 
   std::vector<std::string> notes;
+  if (!s.recipes.empty() && !gaps.empty() && !unseen_only)
+    notes.push_back("Incomplete report: " + h(why_incomplete(gaps)) + ".");
   if (!s.recipes.empty() && unmonitored > 0)
     notes.push_back(
         fmt::format("{} ran unmonitored; what they read is not known (see <a href=\"#coverage\">Coverage</a>).",
@@ -317,6 +326,7 @@ void write_stats(const Summary& s, std::string& out) {
       {"records no recipe matched", st.unmatched},
       {"records excluded by executable", st.excluded},
       {"records seen twice", st.duplicates},
+      {"records that claimed another's seq (forged)", st.conflicting},
       {"records folded", st.folded_records},
       {"paths folded", st.folded_paths},
       {"processes that said hello", st.processes},

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "model/completeness.h"
 
 namespace fpshim {
 
@@ -81,18 +82,34 @@ std::string render_junit(const Findings& findings) {
   const Summary& s = *findings.summary;
   const std::string timestamp = iso_time(s.build.started_ns);
   const std::string time = seconds(s.build.started_ns, s.build.finished_ns);
-  size_t failures = findings.unsuppressed(), skipped = findings.items.size() - failures;
-  size_t tests = findings.items.empty() ? 1 : findings.items.size();
+  // An incomplete report (anything but unmonitored processes: see Coverage) is a failed case of its own.
+  const std::vector<Gap> gaps = gaps_of(s);
+  const bool unseen_only = gaps.size() == 1 && gaps[0].kind == Gap::Kind::unmonitored;
+  const bool incomplete = !gaps.empty() && !unseen_only;
+  size_t failures = findings.unsuppressed() + incomplete, skipped = findings.items.size() - findings.unsuppressed();
+  size_t tests = (findings.items.empty() ? 1 : findings.items.size()) + incomplete;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites{}{}{}{}{}>\n", attr("name", "fpshim"), attr("tests", std::to_string(tests)),
                      attr("failures", std::to_string(failures)), attr("skipped", std::to_string(skipped)),
                      attr("time", time));
   const std::string command = shell_command(s.build.command, 200);
+  if (incomplete) {
+    out += fmt::format("  <testsuite{}{}{}{}{}{}>\n", attr("name", "fpshim: completeness"), attr("tests", "1"),
+                       attr("failures", "1"), attr("skipped", "0"), attr("timestamp", timestamp), attr("time", time));
+    out += fmt::format("    <testcase{}{}{}>\n      <failure{}{}>{}</failure>\n    </testcase>\n",
+                       attr("classname", "fpshim"), attr("name", "the report of " + command + " is complete"),
+                       attr("time", time), attr("message", "incomplete report: " + why_incomplete(gaps)),
+                       attr("type", "incomplete"), xml_escape(why_incomplete(gaps)));
+    out += "  </testsuite>\n";
+  }
   if (findings.items.empty()) {
+    const std::string verdict = gaps.empty()  ? "no fingerprinting detected in "
+                                : unseen_only ? "no fingerprinting detected in the monitored processes of "
+                                              : "no recipe fired in what fpshim saw of ";
     out += fmt::format("  <testsuite{}{}{}{}{}{}>\n", attr("name", "fpshim"), attr("tests", "1"), attr("failures", "0"),
                        attr("skipped", "0"), attr("timestamp", timestamp), attr("time", time));
-    out += fmt::format("    <testcase{}{}{}/>\n", attr("classname", "fpshim"),
-                       attr("name", "no fingerprinting detected in " + command), attr("time", time));
+    out += fmt::format("    <testcase{}{}{}/>\n", attr("classname", "fpshim"), attr("name", verdict + command),
+                       attr("time", time));
     return out + "  </testsuite>\n</testsuites>\n";
   }
   // One suite per recipe; the findings are already grouped by recipe (sorted by importance, recipe).

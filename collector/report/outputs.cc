@@ -15,6 +15,7 @@
 
 #include "base/exit_status.h"
 #include "base/say.h"
+#include "base/sha256.h"
 #include "report/events.h"
 #include "report/github.h"
 #include "report/gitlab_codequality.h"
@@ -41,7 +42,10 @@ bool write_all(int fd, std::string_view text) {
 bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
   const bool to_stdout = path == "-";
   std::string tmp = path + ".tmp";
-  int fd = to_stdout ? STDOUT_FILENO : open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A fresh file: whatever the build left at PATH.tmp (a FIFO would block the open, a symlink
+  // would send the report elsewhere) is removed first, and the open refuses anything in its place.
+  if (!to_stdout) unlink(tmp.c_str());
+  int fd = to_stdout ? STDOUT_FILENO : open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     error = fmt::format("cannot write {}: {}", tmp, strerror(errno));
     return false;
@@ -101,57 +105,10 @@ int apply_gate(const Findings& findings, const ReportOutputs& outputs, int statu
   return kExitGate;
 }
 
-}  // namespace
-
-int write_reports(const Summary& summary, const ReportOutputs& outputs) {
-  const Findings findings = find(summary, {outputs.source_root.value_or(""), outputs.suppressions.get(), ""});
-  // Each format rendered from the findings, to the file its option names.
-  struct FileFormat {
-    const std::optional<std::string>& file;
-    std::string (*render)(const Findings&);
-  };
-  const FileFormat formats[] = {
-      {outputs.sarif, render_sarif},   {outputs.html, render_html},
-      {outputs.events, render_events}, {outputs.gitlab_codequality, render_gitlab_codequality},
-      {outputs.junit, render_junit},
-  };
-  int status = 0;
-  for (const FileFormat& format : formats) {
-    std::string error;
-    if (format.file && !write_atomically(*format.file, format.render(findings), error)) {
-      say("fpshim: {}\n", error);
-      status = kExitSetupError;
-    }
-  }
-  if (outputs.syslog) {
-    SyslogSent sent = send_syslog(all_events(findings, this_host()), *outputs.syslog);
-    if (!sent.error.empty()) {
-      say("fpshim: {}\n", sent.error);
-      status = kExitSetupError;
-    }
-    if (sent.shortened)
-      say("fpshim: {} of {} events sent to syslog shortened to fit {} bytes (fpshim.truncated)\n", sent.shortened,
-          sent.sent, kSyslogMaxMessage);
-  }
-  if (outputs.report) {
-    std::string error;
-    if (!write_json_report(findings, *outputs.report, error)) {
-      say("fpshim: {}\n", error);
-      status = kExitSetupError;
-    }
-  }
-  // GitHub: the step summary, and annotations on stderr (the collector's stdout is not the build's, and
-  // GitHub reads workflow commands from both); --quiet keeps them off unless --github was given.
-  if (github_enabled(outputs.github)) {
-    std::string error;
-    if (!append_github_summary(findings, error)) say("fpshim: {}\n", error);
-    if (!outputs.quiet || outputs.github.value_or(false)) {
-      std::string annotations = render_github_annotations(findings);
-      std::fputs(annotations.c_str(), stderr);
-      std::fflush(stderr);
-    }
-  }
-  if (outputs.quiet) return apply_gate(findings, outputs, status);
+// The text summary to --text FILE or stderr (none with --quiet); returns `status`, or
+// kExitSetupError if the file could not be written.
+int write_text_summary(const Findings& findings, const ReportOutputs& outputs, int status) {
+  if (outputs.quiet) return status;
   if (outputs.text) {
     std::FILE* f = std::fopen(outputs.text->c_str(), "we");
     if (!f) {
@@ -171,7 +128,70 @@ int write_reports(const Summary& summary, const ReportOutputs& outputs) {
     } catch (const std::exception&) {  // stderr closed or gone: the exit status still tells
     }
   }
-  return apply_gate(findings, outputs, status);
+  return status;
+}
+
+}  // namespace
+
+int write_reports(const Summary& summary, const ReportOutputs& outputs) {
+  const Findings findings = find(summary, {outputs.source_root.value_or(""), outputs.suppressions.get(), ""});
+  // Each format rendered from the findings, to the file its option names.
+  struct FileFormat {
+    const std::optional<std::string>& file;
+    std::string (*render)(const Findings&);
+  };
+  const FileFormat formats[] = {
+      {outputs.sarif, render_sarif},   {outputs.html, render_html},
+      {outputs.events, render_events}, {outputs.gitlab_codequality, render_gitlab_codequality},
+      {outputs.junit, render_junit},   {outputs.report, render_json_report},
+  };
+  int status = 0;
+  std::vector<std::string> digests;  // "FILE sha256 HEX" of each file written
+  for (const FileFormat& format : formats) {
+    if (!format.file) continue;
+    const std::string text = format.render(findings);
+    std::string error;
+    if (!write_atomically(*format.file, text, error)) {
+      say("fpshim: {}\n", error);
+      status = kExitSetupError;
+    } else if (*format.file != "-") {
+      digests.push_back(fmt::format("{} sha256 {}", *format.file, sha256_hex(text)));
+    }
+  }
+  if (outputs.syslog) {
+    SyslogSent sent = send_syslog(all_events(findings, this_host()), *outputs.syslog);
+    if (!sent.error.empty()) {
+      say("fpshim: {}\n", sent.error);
+      status = kExitSetupError;
+    }
+    if (sent.shortened)
+      say("fpshim: {} of {} events sent to syslog shortened to fit {} bytes (fpshim.truncated)\n", sent.shortened,
+          sent.sent, kSyslogMaxMessage);
+  }
+  // GitHub: the step summary, and annotations on stderr (the collector's stdout is not the build's, and
+  // GitHub reads workflow commands from both); --quiet keeps them off unless --github was given.
+  if (github_enabled(outputs.github)) {
+    std::string error;
+    if (!append_github_summary(findings, error)) say("fpshim: {}\n", error);
+    if (!outputs.quiet || outputs.github.value_or(false)) {
+      std::string annotations = render_github_annotations(findings);
+      std::fputs(annotations.c_str(), stderr);
+      std::fflush(stderr);
+    }
+  }
+  status = write_text_summary(findings, outputs, status);
+  status = apply_gate(findings, outputs, status);
+  // Last, where the summary goes (stderr: the CI log): what the report files hold, so that a file
+  // rewritten afterwards (by something the build left running) shows.
+  if (!digests.empty() && !outputs.quiet) {
+    const std::string line = fmt::format("fpshim: {}\n", fmt::join(digests, "; "));
+    if (!outputs.text) say("{}", line);
+    else if (std::FILE* f = std::fopen(outputs.text->c_str(), "ae")) {
+      std::fputs(line.c_str(), f);
+      if (std::fclose(f) != 0) status = kExitSetupError;
+    }
+  }
+  return status;
 }
 
 }  // namespace fpshim

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "model/completeness.h"
 
 namespace fpshim {
 
@@ -68,11 +69,15 @@ json errors_json(const std::vector<int>& errors) {
   return out;
 }
 
+// "unverified": null, or why its records are not vouched for.
+void put_unverified(json& out, bool unverified) { out["unverified"] = unverified ? json(kUnverified) : json(nullptr); }
+
 json path_json(const PathSummary& p) {
   json out = json::object();
   put_bytes(out, "path", p.path);
   out["count"] = p.count;
   out["count_is_lower_bound"] = p.count_is_lower_bound;
+  put_unverified(out, p.unverified > 0);
   out["failed"] = p.failed;
   out["errors"] = errors_json(p.errors);
   out["operations"] = names(operation_names(p.operations));
@@ -90,6 +95,7 @@ json folded_json(const FoldedSummary& f) {
   out["records"] = f.records;
   out["count"] = f.count;
   out["count_is_lower_bound"] = f.count_is_lower_bound;
+  put_unverified(out, f.unverified > 0);
   out["failed"] = f.failed;
   out["errors"] = errors_json(f.errors);
   out["operations"] = names(operation_names(f.operations));
@@ -212,6 +218,7 @@ json finding_json(const Finding& f, const Findings& all) {
   out["folded"] = f.folded != nullptr;
   out["count"] = f.count;
   out["count_is_lower_bound"] = f.count_is_lower_bound;
+  put_unverified(out, f.unverified);
   json pids = json::array();
   for (const ProcessSummary* p : f.processes) pids.push_back(p->process.pid);
   out["processes"] = std::move(pids);
@@ -269,6 +276,14 @@ json report_json(const Findings& findings) {
 
   json recipes = json::array();
   for (const RecipeSummary& r : s.recipes) recipes.push_back(recipe_json(r));
+  // The names of the fired recipes grouped by importance, most important first (as `recipes`).
+  json by_importance = json::array();
+  for (const RecipeSummary& r : s.recipes) {
+    const std::string importance(importance_name(r.recipe->importance));
+    if (by_importance.empty() || by_importance.back()["importance"] != importance)
+      by_importance.push_back({{"importance", importance}, {"recipes", json::array()}});
+    by_importance.back()["recipes"].push_back(r.recipe->name);
+  }
 
   json items = json::array();
   for (const Finding& f : findings.items) items.push_back(finding_json(f, findings));
@@ -276,13 +291,21 @@ json report_json(const Findings& findings) {
   json tampering = json::array();
   for (const Tampering& t : s.tampering) tampering.push_back({{"what", t.what}, {"seen", iso_time(t.seen_ns)}});
 
+  // Whether the report is the whole story (model/completeness.h), before anything else it says.
+  json incomplete = json::array();
+  for (const Gap& g : gaps_of(s))
+    incomplete.push_back({{"reason", gap_name(g.kind)}, {"count", g.count}, {"detail", g.text}});
+
   const Stats& st = s.stats;
   return {
       {"fpshim", {{"version", FPSHIM_VERSION}, {"schema", 1}}},
+      {"complete", incomplete.empty()},
+      {"incomplete", std::move(incomplete)},
       {"build", std::move(build)},
       {"builds", builds_json(s.builds)},
       {"tampering", std::move(tampering)},
       {"recipes", std::move(recipes)},
+      {"by_importance", std::move(by_importance)},
       {"coverage", coverage_json(s.coverage)},
       {"processes", processes_json(s.processes)},
       {"processes_unlisted", s.processes.size() - std::min(s.processes.size(), kMaxListedProcesses)},
@@ -298,6 +321,12 @@ json report_json(const Findings& findings) {
         {"processes", st.processes},
         {"processes_without_bye", st.processes_without_bye},
         {"duplicates", st.duplicates},
+        {"conflicting", st.conflicting},
+        {"forged_spool", st.forged_spool},
+        {"unverified", st.unverified},
+        {"collector_stopped", st.collector_stopped},
+        {"journal_error", st.journal_errno != 0 ? json(errno_name(int(st.journal_errno))) : json(nullptr)},
+        {"spool_error", st.spool_errno != 0 ? json(errno_name(int(st.spool_errno))) : json(nullptr)},
         {"env_restored", st.env_restored},
         {"collector_restarts", st.collector_restarts},
         {"collector_peak_rss_kb", st.collector_peak_rss_kb},
@@ -311,10 +340,9 @@ json report_json(const Findings& findings) {
   };
 }
 
-bool write_json_report(const Findings& findings, const std::string& path, std::string& error) {
+std::string render_json_report(const Findings& findings) {
   // Every string is valid UTF-8 by construction; `replace` only guards against a slip.
-  return write_atomically(path, report_json(findings).dump(2, ' ', false, json::error_handler_t::replace) + "\n",
-                          error);
+  return report_json(findings).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace fpshim

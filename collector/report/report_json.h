@@ -31,8 +31,8 @@ Json report_json(const Findings& findings);
 // The same for a summary's findings found with the default options (no suppressions).
 Json report_json(const Summary& summary);
 
-// Writes the report to `path` atomically (PATH.tmp, fsync, rename). On failure says why in `error`.
-bool write_json_report(const Findings& findings, const std::string& path, std::string& error);
+// The report as the file holds it (report/outputs.cc writes it atomically, as every file output).
+std::string render_json_report(const Findings& findings);
 
 // Byte strings (paths, argv, exe) in JSON: valid UTF-8 goes in as is; otherwise obj[name] gets the
 // text with each invalid byte written as "\xNN" and obj[name + "_hex"] the exact bytes in hex.

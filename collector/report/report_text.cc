@@ -4,6 +4,7 @@
 
 #include "base/as_text.h"
 #include "ingest/journal.h"
+#include "model/completeness.h"
 #include "model/findings.h"
 #include "model/process_tree.h"
 #include "model/recipe_hits.h"
@@ -31,7 +32,8 @@ void write_path(const PathSummary& p, std::FILE* out) {
   std::string line = fmt::format("    {}  [{}] {}{} {}", escape_invalid_utf8(p.path), join(ops, ","), p.count,
                                  p.count_is_lower_bound ? "+" : "",
                                  p.count == 1 && !p.count_is_lower_bound ? "time" : "times");
-  fmt::print(out, "{}{}\n", line, errors_text(p.failed, p.errors));
+  fmt::print(out, "{}{}{}\n", line, errors_text(p.failed, p.errors),
+             p.unverified ? fmt::format(" ({})", kUnverified) : "");
 }
 
 // "    ... and 995904 more paths folded (entry subtree /sys/class/dmi): 995904 accesses"
@@ -43,7 +45,8 @@ void write_folded(const FoldedSummary& f, std::FILE* out) {
                          ? fmt::format("    ... and {}{} more {} folded ({}): {}", f.paths_exact ? "" : "about ",
                                        f.paths, f.paths == 1 ? "path" : "paths", entry, accesses)
                          : fmt::format("    ... and {} by more processes folded ({})", accesses, entry);
-  fmt::print(out, "{}{}\n", line, errors_text(f.failed, f.errors));
+  fmt::print(out, "{}{}{}\n", line, errors_text(f.failed, f.errors),
+             f.unverified ? fmt::format(" ({})", kUnverified) : "");
 }
 
 void write_recipe(const RecipeSummary& r, std::FILE* out) {
@@ -104,6 +107,8 @@ void write_builds(const std::vector<BuildPart>& parts, std::FILE* out) {
 }  // namespace
 
 void write_text_report(const Summary& s, std::FILE* out) {
+  const std::vector<Gap> gaps = gaps_of(s);
+  if (!gaps.empty()) fmt::print(out, "fpshim: INCOMPLETE REPORT: {}\n", why_incomplete(gaps));
   if (s.builds.empty())
     fmt::print(out, "fpshim: build `{}` {}\n", shell_command(s.build.command, 80), outcome(s.build));
   else write_builds(s.builds, out);
@@ -113,17 +118,32 @@ void write_text_report(const Summary& s, std::FILE* out) {
     for (const ProcessRef& p : s.build.still_running) fmt::print(out, "  pid {}: {}\n", p.pid, describe(p));
   }
   const size_t unmonitored = s.coverage.unmonitored.size();
-  if (s.recipes.empty() && unmonitored == 0) {
+  const bool only_unmonitored = gaps.size() == 1 && gaps[0].kind == Gap::Kind::unmonitored;
+  if (s.recipes.empty() && gaps.empty()) {
     fmt::print(out, "fpshim: no fingerprinting detected\n");
-  } else if (s.recipes.empty()) {
+  } else if (s.recipes.empty() && only_unmonitored) {
     fmt::print(out, "fpshim: no fingerprinting detected in monitored processes; {} {} ran unmonitored (see Coverage)\n",
                unmonitored, unmonitored == 1 ? "process" : "processes");
+  } else if (s.recipes.empty()) {
+    fmt::print(out, "fpshim: no recipe fired in what fpshim saw, but the report is incomplete (first line)\n");
   } else {
-    fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired\n", s.recipes.size());
+    // The recipes come most important first (model/aggregate): the headline names the first, and
+    // each importance is a group of its own, so a critical finding is never buried under low ones.
+    const Recipe& top = *s.recipes.front().recipe;
+    fmt::print(out, "fpshim: FINGERPRINTING DETECTED: {} recipe(s) fired, most important [{}] {}: {}\n",
+               s.recipes.size(), importance_name(top.importance), top.name, top.title);
     if (unmonitored > 0)
       fmt::print(out, "fpshim: and {} {} ran unmonitored (see Coverage)\n", unmonitored,
                  unmonitored == 1 ? "process" : "processes");
-    for (const RecipeSummary& r : s.recipes) write_recipe(r, out);
+    for (size_t i = 0; i < s.recipes.size(); i++) {
+      const Importance importance = s.recipes[i].recipe->importance;
+      if (i == 0 || s.recipes[i - 1].recipe->importance != importance) {
+        size_t n = 0;
+        for (const RecipeSummary& r : s.recipes) n += r.recipe->importance == importance;
+        fmt::print(out, "\n== {}: {} recipe(s) ==\n", importance_name(importance), n);
+      }
+      write_recipe(s.recipes[i], out);
+    }
     fmt::print(out, "\n");
   }
   if (unmonitored > 0) {
@@ -133,9 +153,9 @@ void write_text_report(const Summary& s, std::FILE* out) {
   const Stats& st = s.stats;
   fmt::print(out,
              "fpshim: {} records from {} processes ({} without bye), {} lost, {} late, {} malformed, "
-             "{} refused, {} unmatched\n",
+             "{} refused, {} unmatched, {} conflicting, {} unverified\n",
              st.records, st.processes, st.processes_without_bye, st.lost, st.late, st.malformed, st.refused,
-             st.unmatched);
+             st.unmatched, st.conflicting, st.unverified);
   bool lower_bounds = false;
   for (const RecipeSummary& r : s.recipes) {
     for (const PathSummary& p : r.paths) lower_bounds |= p.count_is_lower_bound;

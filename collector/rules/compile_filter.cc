@@ -25,8 +25,11 @@ std::string compile_filter(const Rules& rules) {
   std::vector<std::string> prefixes, names;
   for (const Recipe& recipe : rules.recipes) {
     if (!recipe.enabled) continue;
-    for (const MatchEntry& e : recipe.match)
-      (e.kind == MatchKind::basename ? names : prefixes).push_back(e.kind == MatchKind::basename ? e.text : e.prefix);
+    for (const MatchEntry& e : recipe.match) {
+      if (e.kind == MatchKind::basename) names.push_back(e.text);
+      else if (!e.anchored) prefixes.push_back(e.prefix);
+      for (const MatchEntry& home : e.alternatives) prefixes.push_back(home.prefix);
+    }
   }
   // Sorted, a prefix comes before the patterns it covers; a pattern with a wildcard covers none.
   std::sort(prefixes.begin(), prefixes.end());

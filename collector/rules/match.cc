@@ -28,6 +28,9 @@ static std::string_view literal_head(std::string_view pattern) {
 
 bool path_matches(const MatchEntry& e, std::string_view path) {
   if (path.find('\0') != std::string_view::npos) return false;
+  if (e.anchored)
+    return std::any_of(e.alternatives.begin(), e.alternatives.end(),
+                       [&](const MatchEntry& home) { return path_matches(home, path); });
   switch (e.kind) {
     case MatchKind::path: return path == e.text;
     case MatchKind::subtree:
@@ -44,9 +47,10 @@ bool path_matches(const MatchEntry& e, std::string_view path) {
   return false;
 }
 
-bool excluded(const Recipe& recipe, std::string_view exe) {
+bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe, std::optional<std::string_view> arg1) {
   if (exe.empty() || exe.find('\0') != std::string_view::npos) return false;
-  for (const Exclusion& x : recipe.exclude) {
+  for (const Exclusion& x : exclusions) {
+    if (x.arg1 && (!arg1 || *arg1 != *x.arg1)) continue;
     switch (x.kind) {
       case ExcludeKind::exe:
         if (exe == x.text) return true;
@@ -62,6 +66,25 @@ bool excluded(const Recipe& recipe, std::string_view exe) {
   return false;
 }
 
+std::optional<int32_t> proc_pid_of(std::string_view path) {
+  if (!path.starts_with("/proc/")) return std::nullopt;
+  std::string_view rest = path.substr(6);
+  const std::string_view digits = rest.substr(0, rest.find('/'));
+  if (digits.empty() || digits.size() > 9) return std::nullopt;
+  int32_t pid = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+bool pid_counts(const MatchEntry& entry, std::string_view path, int32_t reader_pid) {
+  if (entry.proc_pid == ProcPid::any) return true;
+  const std::optional<int32_t> pid = proc_pid_of(path);
+  return !pid || *pid != reader_pid;
+}
+
 void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>& out) {
   for (uint32_t r = 0; r < rules.recipes.size(); r++) {
     const Recipe& recipe = rules.recipes[r];
@@ -71,11 +94,12 @@ void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>
   }
 }
 
-void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::vector<EntryRef>& out) {
+void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::string_view path,
+                   int32_t reader_pid, std::vector<EntryRef>& out) {
   const size_t first = out.size();
   for (EntryRef ref : matched) {
     const MatchEntry& entry = rules.recipes[ref.recipe].match[ref.entry];
-    if ((entry.operations & op) &&
+    if ((entry.operations & op) && pid_counts(entry, path, reader_pid) &&
         std::none_of(out.begin() + first, out.end(), [&](EntryRef f) { return f.recipe == ref.recipe; }))
       out.push_back(ref);
   }

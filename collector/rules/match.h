@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,17 +21,31 @@ struct EntryRef {
 // Does the entry's path pattern match? Ignores operations and exclusions.
 bool path_matches(const MatchEntry& entry, std::string_view path);
 
-// Is an access by this executable excluded from the recipe?
-bool excluded(const Recipe& recipe, std::string_view exe);
+// Is an access by this executable excluded by one of the exclusions (a recipe's, or an entry's)?
+// `arg1` is the process's argv[1] (none if it has no arguments), which an exclusion's arg1 must equal.
+bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe,
+              std::optional<std::string_view> arg1 = std::nullopt);
+inline bool excluded(const Recipe& recipe, std::string_view exe, std::optional<std::string_view> arg1 = std::nullopt) {
+  return excluded(recipe.exclude, exe, arg1);
+}
+
+// The pid a path under /proc names ("/proc/42/mem": 42), if it names one.
+std::optional<int32_t> proc_pid_of(std::string_view path);
+
+// Does an entry with a proc_pid condition let an access by `reader_pid` to `path` count? The
+// descendant half of not_self_or_descendant needs the process tree: the model settles it.
+bool pid_counts(const MatchEntry& entry, std::string_view path, int32_t reader_pid);
 
 // The entries of enabled recipes whose path pattern matches, in rule order (appended to `out`).
 void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>& out);
 
-// The recipes an access with operations `op` (wire::Op bits) fires, from `matched` (match_path's
-// entries for its path): per recipe the first matching entry whose operations include `op`, in
-// rule order (appended to `out`). Exclusions by executable are the caller's (excluded()): the model
+// The recipes an access with operations `op` (wire::Op bits) by `reader_pid` fires, from `matched`
+// (match_path's entries for `path`): per recipe the first matching entry whose operations include
+// `op` and whose proc_pid condition lets the reader count (pid_counts), in rule order (appended to
+// `out`). Exclusions by executable are the caller's (excluded()): the model
 // applies them when it summarizes, a live writer when it knows the process.
-void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::vector<EntryRef>& out);
+void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::string_view path,
+                   int32_t reader_pid, std::vector<EntryRef>& out);
 
 // The entries of recently seen paths (match_path is a walk over every entry, some of them regexes).
 // Direct-mapped: a path takes the one slot its hash names, so a stream of distinct paths costs

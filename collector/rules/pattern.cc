@@ -111,6 +111,18 @@ bool has_top_level_alternation(std::string_view re) {
 
 static bool at_component_start(const std::string& out) { return !out.empty() && out.back() == '/'; }
 
+static std::string escape(std::string_view text, std::string_view special) {
+  std::string out;
+  for (char c : text) {
+    if (special.find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string glob_escape(std::string_view text) { return escape(text, "*?[]\\"); }
+std::string regex_escape(std::string_view text) { return escape(text, ".[]()*+?{}|^$\\"); }
+
 std::string glob_filter_pattern(std::string_view glob) {
   std::string out;
   for (size_t i = 0; i < glob.size(); i++) {

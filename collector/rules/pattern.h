@@ -41,6 +41,10 @@ std::string_view strip_anchors(std::string_view regex);
 // True if the regex has an alternation '|' outside any group or bracket expression.
 bool has_top_level_alternation(std::string_view regex);
 
+// `text` as a glob or a regex that matches exactly it (metacharacters escaped with a backslash).
+std::string glob_escape(std::string_view text);
+std::string regex_escape(std::string_view text);
+
 // Filter patterns: what every matching path starts with, as the shim's pre-filter understands it
 // (wire.h): literal text in which a component that is exactly "*" stands for any one component.
 

@@ -1,6 +1,7 @@
 #include "rules/rules.h"
 
 #include <algorithm>
+#include <bit>
 #include <initializer_list>
 #include <iterator>
 #include <map>
@@ -17,10 +18,12 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec"};
+constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec", "link"};
+static_assert(std::size(kOperationNames) == std::bit_width(unsigned(kAllOperations)), "a name for every wire::Op");
 constexpr std::string_view kImportanceNames[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kMatchKindNames[] = {"path", "subtree", "basename", "glob", "regex"};
 constexpr std::string_view kExcludeKindNames[] = {"exe", "exe_glob", "exe_regex"};
+constexpr std::string_view kProcPidNames[] = {"any", "not_self", "not_self_or_descendant"};
 static_assert(std::size(kMatchKindNames) == size_t(MatchKind::regex) + 1, "a name for every MatchKind, in order");
 static_assert(std::size(kExcludeKindNames) == size_t(ExcludeKind::exe_regex) + 1,
               "a name for every ExcludeKind, in order");
@@ -47,6 +50,22 @@ bool is_identifier(std::string_view s) {
                                    [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
+// The anchor an entry begins with: '~' for "~/..." (a regex after its optional '^'), a path in any
+// home directory; '.' for "./..." (not a regex, where '.' is any character), a path in the build's
+// working directory; 0 for none.
+char anchor_of(MatchKind kind, std::string_view text) {
+  if (kind == MatchKind::basename) return 0;
+  if (kind == MatchKind::regex) return strip_anchors(text).starts_with("~/") ? '~' : 0;
+  if (text.starts_with("~/")) return '~';
+  return text.starts_with("./") ? '.' : 0;
+}
+
+bool has_dotdot_component(std::string_view path) {
+  for (size_t at = path.find(".."); at != std::string_view::npos; at = path.find("..", at + 1))
+    if ((at == 0 || path[at - 1] == '/') && (at + 2 == path.size() || path[at + 2] == '/')) return true;
+  return false;
+}
+
 bool under_proc_self(std::string_view path) {
   for (std::string_view dir : {"/proc/self", "/proc/thread-self"})
     if (path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/')) return true;
@@ -56,7 +75,9 @@ bool under_proc_self(std::string_view path) {
 // Walks the parsed document, turning it into Rules and reporting every problem with its position.
 class Checker : public JsonChecker {
  public:
-  using JsonChecker::JsonChecker;
+  Checker(std::string_view text, std::string_view file, const SourceJson& src, std::vector<RulesError>& errors,
+          std::vector<std::string> homes, std::string workdir)
+      : JsonChecker(text, file, src, errors), homes_(std::move(homes)), workdir_(std::move(workdir)) {}
 
   Rules top(const json& doc) {
     Rules rules;
@@ -80,6 +101,9 @@ class Checker : public JsonChecker {
   }
 
  private:
+  std::vector<std::string> homes_;
+  std::string workdir_;  // absolute, not "/"; empty if unknown
+
   std::optional<uint32_t> operations(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::array, ptr, "\"operations\"", "an array")) return std::nullopt;
     if (v.empty()) {
@@ -207,19 +231,66 @@ class Checker : public JsonChecker {
   std::optional<MatchEntry> match_entry(const json& v, const std::string& ptr, uint32_t recipe_ops) {
     if (!is(v, json::value_t::object, ptr, "a match entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
-    fields(v, ptr, "match entry", kinds_and(kMatchKindNames, {"operations", "note"}));
+    fields(v, ptr, "match entry", kinds_and(kMatchKindNames, {"operations", "proc_pid", "exclude", "note"}));
     auto kind = kind_of(v, ptr, "match entry", kMatchKindNames, errors_.size() != errors_before);
     if (!kind) return std::nullopt;
-    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr};
+    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr, ProcPid::any, {}, false, {}};
     std::string_view kind_name = kMatchKindNames[*kind];
     std::string vp = pointer_append(ptr, kind_name);
     auto text = string_field(v, ptr, kind_name, "match entry");
     if (!text) return std::nullopt;
     e.text = *text;
+    if (const char anchor = anchor_of(e.kind, e.text)) {
+      if (has_dotdot_component(e.text))
+        value_error(vp, fmt::format("{} \"{}\" must not climb out of the {} with \"..\"", kind_name, e.text,
+                                    anchor == '~' ? "home directory" : "working directory"));
+      e.anchored = true;
+      if (e.kind == MatchKind::path || e.kind == MatchKind::subtree) e.text = anchor + normalize_path(e.text.substr(1));
+      if (e.kind == MatchKind::regex) e.regex = regex(e.text, vp);  // its syntax, once
+      if (anchor == '~')
+        for (const std::string& home : homes_) e.alternatives.push_back(in_home(e, home, vp));
+      else if (!workdir_.empty()) e.alternatives.push_back(in_home(e, workdir_, vp));
+    } else {
+      absolute_pattern(e, vp);
+    }
+    if (const json* ops = field(v, ptr, "operations", "match entry", false)) {
+      if (auto narrowed = operations(*ops, ptr + "/operations")) {
+        if (uint32_t extra = *narrowed & ~recipe_ops)
+          value_error(ptr + "/operations", fmt::format("operation \"{}\" is not among the recipe's operations",
+                                                       operation_names(extra).front()));
+        e.operations = *narrowed & recipe_ops;
+      }
+    }
+    if (auto pid = string_field(v, ptr, "proc_pid", "match entry", false)) {
+      auto index = index_of(kProcPidNames, *pid);
+      if (!index || *index == 0)
+        value_error(ptr + "/proc_pid", fmt::format("proc_pid must be \"not_self\" or \"not_self_or_descendant\", "
+                                                   "not \"{}\"",
+                                                   *pid));
+      else if (!e.prefix.starts_with("/proc/*/"))
+        value_error(ptr + "/proc_pid", fmt::format("proc_pid needs a {} under /proc/<pid>/ (its filter prefix \"{}\" "
+                                                   "does not begin with \"/proc/*/\"; write the pid as [0-9]+)",
+                                                   kind_name, e.prefix));
+      else e.proc_pid = ProcPid(*index);
+    }
+    if (const json* exclude = field(v, ptr, "exclude", "match entry", false);
+        exclude && is(*exclude, json::value_t::array, ptr + "/exclude", "\"exclude\"", "an array")) {
+      for (size_t i = 0; i < exclude->size(); i++)
+        if (auto x = exclusion((*exclude)[i], pointer_append(ptr + "/exclude", i))) e.exclude.push_back(std::move(*x));
+    }
+    e.note = string_field(v, ptr, "note", "match entry", false).value_or("");
+    if (errors_.size() != errors_before) return std::nullopt;
+    return e;
+  }
+
+  // Checks an absolute path, subtree, glob or regex and sets its filter prefix (and compiled regex).
+  void absolute_pattern(MatchEntry& e, const std::string& vp) {
+    std::string_view kind_name = kMatchKindNames[size_t(e.kind)];
     switch (e.kind) {
       case MatchKind::path:
       case MatchKind::subtree:
-        if (!e.text.starts_with('/')) value_error(vp, fmt::format("{} \"{}\" must be absolute", kind_name, e.text));
+        if (!e.text.starts_with('/'))
+          value_error(vp, fmt::format("{} \"{}\" must be absolute or begin with ~/ or ./", kind_name, e.text));
         e.text = normalize_path(e.text);
         e.prefix = e.text;
         if (e.kind == MatchKind::subtree && e.text == "/") value_error(vp, "subtree \"/\" would watch every path");
@@ -246,23 +317,36 @@ class Checker : public JsonChecker {
       value_error(vp, fmt::format("{} \"{}\" can never match: the shim reports /proc/self as /proc/<pid>; "
                                   "use a regex such as ^/proc/[0-9]+/...",
                                   kind_name, e.text));
-    if (const json* ops = field(v, ptr, "operations", "match entry", false)) {
-      if (auto narrowed = operations(*ops, ptr + "/operations")) {
-        if (uint32_t extra = *narrowed & ~recipe_ops)
-          value_error(ptr + "/operations", fmt::format("operation \"{}\" is not among the recipe's operations",
-                                                       operation_names(extra).front()));
-        e.operations = *narrowed & recipe_ops;
-      }
+  }
+
+  // The anchored entry `e` in one directory (a home, or the working directory): an absolute entry
+  // of the same kind, except that a path or subtree in "/home/*" (any one component) becomes a
+  // glob or a regex.
+  MatchEntry in_home(const MatchEntry& e, const std::string& home, const std::string& vp) {
+    const bool any = home == "/home/*";
+    const std::string rest(e.kind == MatchKind::regex ? strip_anchors(e.text).substr(1) : e.text.substr(1));
+    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, false, {}};
+    switch (e.kind) {
+      case MatchKind::path:
+        if (any) alt.kind = MatchKind::glob;
+        alt.text = any ? "/home/*" + glob_escape(rest) : home + rest;
+        break;
+      case MatchKind::subtree:
+        if (any) alt.kind = MatchKind::regex;
+        alt.text = any ? "/home/[^/]+" + regex_escape(rest) + "(/.*)?" : home + rest;
+        break;
+      case MatchKind::glob: alt.text = (any ? std::string("/home/*") : glob_escape(home)) + rest; break;
+      case MatchKind::regex: alt.text = (any ? std::string("/home/[^/]+") : regex_escape(home)) + rest; break;
+      case MatchKind::basename: break;
     }
-    e.note = string_field(v, ptr, "note", "match entry", false).value_or("");
-    if (errors_.size() != errors_before) return std::nullopt;
-    return e;
+    absolute_pattern(alt, vp);
+    return alt;
   }
 
   std::optional<Exclusion> exclusion(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::object, ptr, "an exclude entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
-    fields(v, ptr, "exclude entry", kinds_and(kExcludeKindNames, {"reason"}));
+    fields(v, ptr, "exclude entry", kinds_and(kExcludeKindNames, {"reason", "arg1"}));
     auto kind = kind_of(v, ptr, "exclude entry", kExcludeKindNames, errors_.size() != errors_before);
     auto reason = string_field(v, ptr, "reason", "exclude entry");
     if (!kind) return std::nullopt;
@@ -270,9 +354,10 @@ class Checker : public JsonChecker {
     std::string vp = pointer_append(ptr, kind_name);
     auto text = string_field(v, ptr, kind_name, "exclude entry");
     if (!text || !reason) return std::nullopt;
-    Exclusion x{ExcludeKind(*kind), *text, *reason, nullptr};
+    Exclusion x{ExcludeKind(*kind), *text, *reason, nullptr, std::nullopt};
     if (x.kind == ExcludeKind::exe && !x.text.starts_with('/'))
       value_error(vp, fmt::format("exe \"{}\" must be an absolute path", x.text));
+    x.arg1 = string_field(v, ptr, "arg1", "exclude entry", false);
     if (x.kind == ExcludeKind::exe_regex) x.regex = regex(x.text, vp);
     if (errors_.size() != errors_before) return std::nullopt;
     return x;
@@ -297,11 +382,23 @@ std::string RulesError::str() const {
   return fmt::format("{}:{}:{}: {}", file, line, column, message);
 }
 
-LoadedRules parse_rules(std::string_view text, std::string_view file_name) {
+std::vector<std::string> home_directories(std::string_view home) {
+  std::vector<std::string> homes = {"/root", "/home/*"};
+  if (!home.starts_with('/')) return homes;
+  std::string own = normalize_path(home);
+  const bool in_home = own.starts_with("/home/") && own.find('/', 6) == std::string::npos && own.size() > 6;
+  if (own != "/" && own != "/root" && !in_home) homes.push_back(std::move(own));
+  return homes;
+}
+
+LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::string_view home,
+                        std::string_view workdir) {
   LoadedRules out;
   out.rules.source = std::string(file_name);
   SourceJson src = parse_source_json(text);
-  Checker checker(text, file_name, src, out.errors);
+  std::string dir = workdir.starts_with('/') ? normalize_path(workdir) : std::string();
+  if (dir == "/") dir.clear();
+  Checker checker(text, file_name, src, out.errors, home_directories(home), std::move(dir));
   for (const JsonProblem& p : src.problems) checker.error_at(p.offset, p.message);
   if (!src.syntax_error) {
     out.rules = checker.top(src.value);
@@ -311,10 +408,10 @@ LoadedRules parse_rules(std::string_view text, std::string_view file_name) {
   return out;
 }
 
-LoadedRules load_rules(const std::string& path) {
+LoadedRules load_rules(const std::string& path, std::string_view home, std::string_view workdir) {
   RulesError error;
   std::optional<std::string> text = read_input_file(path, "rules", error);
-  if (text) return parse_rules(*text, path);
+  if (text) return parse_rules(*text, path, home, workdir);
   LoadedRules out;
   out.errors.push_back(std::move(error));
   return out;

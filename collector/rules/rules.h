@@ -12,8 +12,8 @@
 //     importance   required  "low" | "medium" | "high" | "critical"
 //     mitre        required  {"tactic": {"id": S, "name": S}, "technique": {"id": S, "name": S}}
 //     guidance     required  {"ci": S, "staging": S, "production": S}
-//     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec";
-//                            default all five. An access fires the recipe only if it did one of them.
+//     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec" |
+//                            "link"; default all six. An access fires the recipe only if it did one of them.
 //     match        required  non-empty array of MATCH
 //     exclude      optional  array of EXCLUDE
 //
@@ -26,7 +26,17 @@
 //               '$' are implied and may be written); no '|' outside a group
 //   and optionally
 //     operations  non-empty array as above; must be a subset of the recipe's and narrows them
+//     proc_pid    "not_self" | "not_self_or_descendant": for a pattern under /proc/<pid>/ (its
+//                 filter prefix begins "/proc/*/"), the access counts only if that pid is not the
+//                 reader's own (and not one of the reader's descendants in the process tree)
+//     exclude     array of EXCLUDE that apply to accesses through this entry only
 //     note        string, shown in reports
+//   A path, subtree, glob or regex that begins with "~/" (after the regex's optional '^') names a
+//   path in any home directory: /root, /home/<one component>, and the build's own home (the
+//   `home` given to load_rules: $HOME of `fpshim run`, else the uid's home from the password
+//   database). It matches, and widens the pre-filter, as one alternative per home. A path, subtree
+//   or glob that begins with "./" names a path in the build's working directory (the `workdir`
+//   given to load_rules: where `fpshim run` or `fpshim report` runs); without one it matches nothing.
 //   A glob or regex must begin with a literal absolute path of at least one character after the
 //   leading '/' (the shim's pre-filter is built from it). Paths are matched as the shim resolves
 //   them: lexically, symlinks not followed, /proc/self and /proc/thread-self rewritten to
@@ -39,10 +49,13 @@
 //     exe_regex  a POSIX extended regex matched against the executable's whole path
 //   and
 //     reason     required string, why accesses by this executable are not findings
+//     arg1       optional string: the process's first argument (argv[1]) must also be exactly
+//                this: the script an interpreter such as node runs, or a subcommand
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,14 +67,23 @@ namespace fpshim {
 enum class Importance { low, medium, high, critical };
 enum class MatchKind { path, subtree, basename, glob, regex };
 enum class ExcludeKind { exe, exe_glob, exe_regex };
+enum class ProcPid { any, not_self, not_self_or_descendant };
 
-inline constexpr uint32_t kAllOperations = 0x1f;  // wire::Op bits read|write|list|stat|exec
+inline constexpr uint32_t kAllOperations = 0x3f;  // wire::Op bits read|write|list|stat|exec|link
 
 std::string_view importance_name(Importance);
 std::string_view match_kind_name(MatchKind);
 std::string_view exclude_kind_name(ExcludeKind);
 // "read,stat" style names of wire::Op bits, in bit order.
 std::vector<std::string_view> operation_names(uint32_t ops);
+
+struct Exclusion {
+  ExcludeKind kind;
+  std::string text;
+  std::string reason;
+  std::shared_ptr<const Regex> regex;
+  std::optional<std::string> arg1;  // none: any arguments
+};
 
 struct MatchEntry {
   MatchKind kind;
@@ -70,13 +92,12 @@ struct MatchEntry {
   uint32_t operations;  // already narrowed by the recipe's
   std::string note;
   std::shared_ptr<const Regex> regex;
-};
-
-struct Exclusion {
-  ExcludeKind kind;
-  std::string text;
-  std::string reason;
-  std::shared_ptr<const Regex> regex;
+  ProcPid proc_pid = ProcPid::any;
+  std::vector<Exclusion> exclude;
+  // A "~/" or "./" entry (anchored): one absolute alternative per home directory, or the working
+  // directory, each with its own prefix; the entry matches a path if one of them does (none: never).
+  bool anchored = false;
+  std::vector<MatchEntry> alternatives;
 };
 
 struct MitreRef {
@@ -125,7 +146,12 @@ struct LoadedRules {
   bool ok() const { return errors.empty(); }
 };
 
-LoadedRules parse_rules(std::string_view text, std::string_view file_name);
-LoadedRules load_rules(const std::string& path);
+// The home directories "~/" stands for: /root, /home/* and `home` (absolute, not "/") unless it
+// is one of those.
+std::vector<std::string> home_directories(std::string_view home);
+
+LoadedRules parse_rules(std::string_view text, std::string_view file_name, std::string_view home = {},
+                        std::string_view workdir = {});
+LoadedRules load_rules(const std::string& path, std::string_view home = {}, std::string_view workdir = {});
 
 }  // namespace fpshim

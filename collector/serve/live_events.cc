@@ -111,7 +111,7 @@ void LiveEvents::on_filed(uint32_t uid, const LiveBuild& b, const wire::Header& 
   if (!s.procs.contains(ProcessKey{h.pid, h.proc_nonce}) && !replaying) {
     // Does it fire anything at all? Only then is it worth waiting for its hello.
     fired_.clear();
-    fired_entries(*rules_, matches_->entries(path, hash_bytes(path)), h.op, fired_);
+    fired_entries(*rules_, matches_->entries(path, hash_bytes(path)), h.op, path, h.pid, fired_);
     if (fired_.empty()) return;
     if (s.waiting.size() < kMaxWaiting) {
       s.waiting.push_back({h, path, spelled, now_ns(CLOCK_MONOTONIC)});
@@ -152,7 +152,7 @@ std::vector<ProcessRef> LiveEvents::ancestry(const BuildState& s, const Proc& p)
 void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wire::Header& h, const std::string& path,
                            const std::string& spelled, bool replaying) {
   fired_.clear();
-  fired_entries(*rules_, matches_->entries(path, hash_bytes(path)), h.op, fired_);
+  fired_entries(*rules_, matches_->entries(path, hash_bytes(path)), h.op, path, h.pid, fired_);
   if (fired_.empty()) return;
   const std::vector<EntryRef> fired = fired_;
   Proc unknown;  // its hello never came: the pid alone
@@ -163,7 +163,11 @@ void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wir
   bool chained = false;
   for (EntryRef ref : fired) {
     const Recipe& recipe = rules_->recipes[ref.recipe];
-    if (excluded(recipe, p.ref.exe)) continue;
+    std::optional<std::string_view> arg1;
+    if (p.ref.argv.size() > 1) arg1 = p.ref.argv[1];
+    if (excluded(recipe, p.ref.exe, arg1) || excluded(recipe.match[ref.entry].exclude, p.ref.exe, arg1)) continue;
+    if (recipe.match[ref.entry].proc_pid == ProcPid::not_self_or_descendant)
+      if (const std::optional<int32_t> target = proc_pid_of(path); target && descends_from(s, *target, h.pid)) continue;
     std::string key = fmt::format("{}:{}:{}", h.pid, h.proc_nonce, recipe.name);
     key.push_back('\0');
     key += path;
@@ -191,6 +195,18 @@ void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wir
     write(live_access_event(a, host_));
     s.counts.written++;
   }
+}
+
+bool LiveEvents::descends_from(const BuildState& s, int32_t pid, int32_t ancestor) const {
+  for (size_t hops = 0; hops <= s.procs.size(); hops++) {  // bounded: ppids may loop after pid reuse
+    const auto newest = s.newest.find(pid);
+    if (newest == s.newest.end()) return false;
+    const auto proc = s.procs.find(newest->second);
+    if (proc == s.procs.end()) return false;
+    pid = proc->second.ppid;
+    if (pid == ancestor) return true;
+  }
+  return false;
 }
 
 bool LiveEvents::poll(uint64_t now_mono, uint64_t wait_ns) {

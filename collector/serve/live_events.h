@@ -92,6 +92,8 @@ class LiveEvents {
   void on_access(const std::string& build_id, BuildState& s, const wire::Header& h, const std::string& path,
                  const std::string& spelled, bool replaying);
   std::vector<ProcessRef> ancestry(const BuildState& s, const Proc& p) const;
+  // Is the newest image of `pid` a descendant of process `ancestor`, by the ppids of their hellos?
+  bool descends_from(const BuildState& s, int32_t pid, int32_t ancestor) const;
   void write(const Json& event);
 
   ReportOutputs outputs_;

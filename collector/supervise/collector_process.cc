@@ -33,7 +33,9 @@ class Collector {
  public:
   explicit Collector(CollectorSetup setup)
       : setup_(std::move(setup)), inspections_(own_credentials()),
-        aggregate_(*setup_.rules, stats_, [this](const std::string& path) { return inspections_.inspect(path); }),
+        aggregate_(
+            *setup_.rules, stats_, [this](const std::string& path) { return inspections_.inspect(path); },
+            running_image_check()),
         ingest_(setup_.build_id, stats_) {}
 
   bool start(int ready_fd) {
@@ -50,6 +52,7 @@ class Collector {
     close(ready_fd);
     inspections_.keep_log(dir.inspections());
     ingest_.set_journal(&journal_);
+    if (!setup_.outer_spool.empty()) ingest_.set_forward(setup_.outer_spool, setup_.outer_build);
     ingest_.set_spool_dir(dir.spool());
     journal_.load_counters(stats_);
     earlier_tampering_ = journal_.load_tampering();
@@ -111,11 +114,14 @@ class Collector {
       build.signal = finish_->signal;
       build.linger_expired = finish_->linger_expired;
       stats_.collector_restarts = finish_->collector_restarts;
+      stats_.collector_stopped = finish_->collector_stopped;
       if (root_) aggregate_.set_root_exit(finish_->exit_code, finish_->ended_ns);
     } else {
       build.started_ns = root_ ? root_->started_ns : 0;
       build.exit_code = -1;  // `fpshim run` is gone: nobody saw the command end
+      build.supervisor_gone = true;
     }
+    if (!journal_.healthy()) stats_.journal_errno = uint64_t(journal_.error());
     if (build.linger_expired) {
       for (ProcessRef& p : live_descendants(setup_.supervisor))
         if (p.pid != getpid()) build.still_running.push_back(std::move(p));

@@ -27,6 +27,9 @@ struct CollectorSetup {
   std::string cwd;
   pid_t supervisor = 0;  // `fpshim run`: the build's processes are its descendants
   int socket = -1;       // from bind_socket, held by the supervisor for every collector it starts
+  // Nested in a watched build: the outer build's spool and id, where every record is forwarded too.
+  std::string outer_spool;
+  uint64_t outer_build = 0;
 };
 
 // Takes over the socket, writes one byte to `ready_fd`, catches up on the journal and the spool, then

@@ -38,11 +38,12 @@ class Words {
 
 }  // namespace
 
-// "root STARTED_NS ROOT_PID" or "finish STARTED_NS EXIT_CODE SIGNAL|- ENDED_NS LINGER_EXPIRED RESTARTS".
+// "root STARTED_NS ROOT_PID" or "finish STARTED_NS EXIT_CODE SIGNAL|- ENDED_NS LINGER_EXPIRED RESTARTS STOPPED".
 std::string encode_message(const ControlMessage& m) {
   if (m.type == ControlMessage::Type::root) return fmt::format("root {} {}\n", m.started_ns, m.root_pid);
-  return fmt::format("finish {} {} {} {} {:d} {}\n", m.started_ns, m.exit_code,
-                     m.signal ? std::to_string(*m.signal) : "-", m.ended_ns, m.linger_expired, m.collector_restarts);
+  return fmt::format("finish {} {} {} {} {:d} {} {}\n", m.started_ns, m.exit_code,
+                     m.signal ? std::to_string(*m.signal) : "-", m.ended_ns, m.linger_expired, m.collector_restarts,
+                     m.collector_stopped);
 }
 
 std::vector<ControlMessage> ControlReader::feed(std::string_view bytes) {
@@ -66,6 +67,7 @@ std::vector<ControlMessage> ControlReader::feed(std::string_view bytes) {
       m.ended_ns = w.number<uint64_t>();
       m.linger_expired = w.number<int>() != 0;
       m.collector_restarts = w.number<uint64_t>();
+      m.collector_stopped = w.number<uint64_t>();
     } else {
       continue;
     }

@@ -26,6 +26,7 @@ struct ControlMessage {
   uint64_t ended_ns = 0;
   bool linger_expired = false;
   uint64_t collector_restarts = 0;
+  uint64_t collector_stopped = 0;  // times the watchdog found the collector stopped or hung
 };
 
 std::string encode_message(const ControlMessage& m);

@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,26 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr int kFirstCollectorTimeoutMs = 10'000;
+
+// execve as a system call instruction: the shim hooks execve and syscall(), and would put its own
+// environment back. Returns the errno of a failed exec.
+int execve_past_the_shim(const char* path, char* const* argv, char* const* envp) {
+  long ret;
+#if defined(__x86_64__)
+  asm volatile("syscall" : "=a"(ret) : "0"(long(SYS_execve)), "D"(path), "S"(argv), "d"(envp) : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+  register long x8 asm("x8") = SYS_execve;
+  register long x0 asm("x0") = long(path);
+  register long x1 asm("x1") = long(argv);
+  register long x2 asm("x2") = long(envp);
+  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  ret = x0;
+#else
+  ret = syscall(SYS_execve, path, argv, envp);  // the shim sees it: the command reports to the outer run
+  if (ret < 0) ret = -errno;
+#endif
+  return int(-ret);
+}
 
 std::string describe_death(int status) {
   if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
@@ -99,6 +120,7 @@ bool Supervisor::fork_collector(bool wait_until_ready, std::string& error) {
     return false;
   }
   collector_ = pid;
+  watchdog_.reset();
   control_fd_ = control[1];
   fcntl(control_fd_, F_SETFL, O_NONBLOCK);  // a wedged collector must not stall signal forwarding
   bool ready_seen = true;
@@ -155,6 +177,7 @@ void Supervisor::tell_collector(bool root_too) {
     done.ended_ns = root_ended_ns_;
     done.linger_expired = build_.linger_expired;
     done.collector_restarts = restarts_;
+    done.collector_stopped = collector_stopped_;
     text += encode_message(done);
   }
   if (!text.empty() && write(control_fd_, text.data(), text.size()) < 0) {
@@ -172,12 +195,17 @@ bool Supervisor::spawn(const std::vector<std::string>& env) {
   argv.push_back(nullptr);
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setsigmask(&attr, &original_mask_);
-  int rc = posix_spawnp(&root_, argv[0], nullptr, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
+  int rc = 0;
+  if (!raw_program_.empty()) {
+    rc = spawn_raw(argv.data(), envp.data());
+  } else {
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setsigmask(&attr, &original_mask_);
+    rc = posix_spawnp(&root_, argv[0], nullptr, &attr, argv.data(), envp.data());
+    posix_spawnattr_destroy(&attr);
+  }
   if (rc != 0) {
     root_ = 0;
     say("fpshim: {}: {}\n", build_.command[0], strerror(rc));
@@ -188,8 +216,45 @@ bool Supervisor::spawn(const std::vector<std::string>& env) {
   return true;
 }
 
+int Supervisor::spawn_raw(char* const* argv, char* const* envp) {
+  // The child tells an exec failure through a close-on-exec pipe: its errno, or EOF on success.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return errno;
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int err = errno;
+    close(report[0]);
+    close(report[1]);
+    return err;
+  }
+  if (pid == 0) {
+    close(report[0]);
+    sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+    const int err = execve_past_the_shim(raw_program_.c_str(), argv, envp);
+    if (write(report[1], &err, sizeof err) < 0) {
+    }
+    _exit(127);
+  }
+  close(report[1]);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = read(report[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != ssize_t(sizeof err)) {
+    root_ = pid;
+    return 0;
+  }
+  waitpid(pid, nullptr, 0);
+  return err;
+}
+
 int Supervisor::poll_timeout(uint64_t deadline_ns) const {
   if (restart_due_ns_ != 0 && (deadline_ns == 0 || restart_due_ns_ < deadline_ns)) deadline_ns = restart_due_ns_;
+  const uint64_t check = watchdog_.next_check_ns();
+  if (collector_ != 0 && (deadline_ns == 0 || check < deadline_ns)) deadline_ns = check;
   if (deadline_ns == 0) return -1;
   uint64_t now = now_ns(CLOCK_MONOTONIC);
   return deadline_ns > now ? int(std::min<uint64_t>((deadline_ns - now) / 1'000'000 + 1, 1000)) : 0;
@@ -209,12 +274,32 @@ void Supervisor::wait_for_build() {
     bool others_left = reap();
     if (root_done_ && !was_done) linger_deadline = now_ns(CLOCK_MONOTONIC) + linger_ns_;
     restart_collector_if_due();
+    watch();
     if (root_done_ && !others_left) return;
+  }
+}
+
+void Supervisor::watch() {
+  switch (watchdog_.check(collector_, finishing_, now_ns(CLOCK_MONOTONIC))) {
+    case Watchdog::Verdict::fine: return;
+    case Watchdog::Verdict::continued:
+      collector_stopped_++;
+      say("fpshim: the collector was stopped (SIGSTOP by the build?); continuing it\n");
+      return;
+    case Watchdog::Verdict::replace:
+      collector_stopped_++;
+      say("fpshim: the collector is stopped or hung; replacing it\n");
+      // Replaced at once, not when reaped: a tracer holding it keeps its death from us.
+      kill(collector_, SIGKILL);
+      abandoned_.push_back(collector_);
+      on_collector_death(W_EXITCODE(0, SIGKILL));
+      return;
   }
 }
 
 int Supervisor::finish() {
   finishing_ = true;
+  watchdog_.reset();  // the final drain's progress is measured from now
   if (collector_ != 0) {
     tell_collector(false);
   } else {
@@ -230,6 +315,7 @@ int Supervisor::finish() {
     if (poll(&fd, 1, poll_timeout(0)) < 0 && errno != EINTR) return kExitSetupError;
     if (fd.revents & POLLIN) read_signals();
     reap();
+    watch();
   }
   return *collector_status_;
 }
@@ -278,11 +364,12 @@ bool Supervisor::children_besides_collector() const {
   std::ifstream in(fmt::format("/proc/self/task/{}/children", getpid()));
   if (!in) {
     for (const ProcessRef& p : live_descendants(getpid()))
-      if (p.pid != collector_) return true;
+      if (p.pid != collector_ && std::find(abandoned_.begin(), abandoned_.end(), p.pid) == abandoned_.end())
+        return true;
     return false;
   }
   for (pid_t pid; in >> pid;)
-    if (pid != collector_) return true;
+    if (pid != collector_ && std::find(abandoned_.begin(), abandoned_.end(), pid) == abandoned_.end()) return true;
   return false;
 }
 

@@ -5,7 +5,9 @@
 // the socket; the records of the process tree (hello, exec, bye, lost) to the process log. A
 // record is a fixed Header followed by `nstrings` strings, each a uint32_t length and that many
 // bytes (no NUL, no padding). Integers are in the host's byte order: both ends run on the same
-// machine.
+// machine. The layout is the same for every ABI the shim is built for (x86-64, i386, musl): fixed
+// width fields only, each at an offset that is a multiple of its size, and the header 8-aligned
+// (i386 would align a uint64_t to 4 only); the static_asserts below fail the build otherwise.
 //
 // Header-only and free of the C++ runtime: the shim includes it too.
 #pragma once
@@ -41,6 +43,7 @@ enum Op : uint32_t {
   op_list = 1u << 2,   // opendir, scandir, open(O_DIRECTORY), fdopendir
   op_stat = 1u << 3,   // stat, access, readlink, realpath, open(O_PATH)
   op_exec = 1u << 4,   // execve and relatives
+  op_link = 1u << 5,   // a new name leading to the path: symlink, link, rename (either end)
 };
 
 enum RecordFlags : uint32_t {
@@ -49,11 +52,13 @@ enum RecordFlags : uint32_t {
   flag_from_spool = 1u << 2,  // set by the collector when it read the record from a spool file
   // 1u << 3 is free: no record ever carried it
   flag_env_restored = 1u << 4,     // exec: the shim put LD_PRELOAD/FPSHIM_* back into a scrubbed environment
-  flag_preload_dropped = 1u << 5,  // exec: the target is of another ELF class; the shim left itself out
-  flag_exe_as_executed = 1u << 6   // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_preload_dropped = 1u << 5,  // exec: no shim for the target's ABI next to ours; the shim left itself out
+  flag_exe_as_executed = 1u << 6,  // hello: exe is the name the kernel executed (AT_EXECFN), unresolved
+  flag_unverified = 1u << 7        // set by the collector: the record came from a file (spool, process log),
+                                   // not over the socket, so the kernel did not vouch for its pid
 };
 
-struct Header {
+struct alignas(8) Header {
   uint32_t magic;
   uint16_t version;
   uint16_t kind;  // Kind
@@ -68,12 +73,20 @@ struct Header {
   int32_t tid;
   uint32_t op;         // access: Op bits
   int32_t open_flags;  // access: the flags argument of open-like calls, else 0
-  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1
+  int32_t result;      // access, exec: 0 on success, else the errno; bye: exit status or -1; lost: the errno
+                       // of the last spool write that failed (ENOSPC: a full disk), or 0
   uint32_t count;      // access: accesses this record stands for (>= 1); lost: records lost;
                        // exec: the spawned child's pid, or 0 when this process's image is replaced
   uint32_t flags;      // RecordFlags
 };
 static_assert(sizeof(Header) == 80, "wire header layout is part of the protocol");
+static_assert(offsetof(Header, version) == 4 && offsetof(Header, kind) == 6 && offsetof(Header, size) == 8 &&
+                  offsetof(Header, nstrings) == 12 && offsetof(Header, build_id) == 16 &&
+                  offsetof(Header, time_ns) == 24 && offsetof(Header, proc_nonce) == 32 &&
+                  offsetof(Header, seq) == 40 && offsetof(Header, pid) == 48 && offsetof(Header, ppid) == 52 &&
+                  offsetof(Header, tid) == 56 && offsetof(Header, op) == 60 && offsetof(Header, open_flags) == 64 &&
+                  offsetof(Header, result) == 68 && offsetof(Header, count) == 72 && offsetof(Header, flags) == 76,
+              "wire header layout is part of the protocol, the same on every ABI");
 
 struct Bytes {
   const char* data;
@@ -111,9 +124,17 @@ inline constexpr const char* kEnvSpool = "FPSHIM_SPOOL";       // directory for 
                                                                // and for the process log:
 inline constexpr const char* kProcessLog = "processes.spool";  // hello, exec, bye and lost records of every
                                                                // process, appended; read like a spool file
-inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";       // build id, 16 hex digits
-inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";     // the compiled pre-filter (see below)
-inline constexpr const char* kEnvLib = "FPSHIM_LIB";           // absolute path of libfpshim.so
+// The spool's loss ledger: what the processes writing to it lost for good (neither sent nor
+// spooled: a full disk, a spool made unwritable), counted where no new block or directory entry is
+// needed. Made with the spool directory; bytes 0-7 kLedgerMagic, 8-15 the count (native order), the
+// rest zeros, so the file's blocks exist before a disk fills. Updated under flock(2) by shim and
+// collector alike: read, add, write back.
+inline constexpr const char* kLossLedger = "lost.ledger";
+inline constexpr char kLedgerMagic[8] = {'f', 'p', 'l', 'o', 's', 't', '0', '1'};
+inline constexpr unsigned kLedgerSize = 4096;
+inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex digits
+inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
+inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so
 
 // A process that has nothing but LD_PRELOAD (no FPSHIM_SOCKET) reports to the documented defaults,
 // in a directory per uid: "/var/tmp/fpshim-<uid>/" + kDefaultSocket (a `fpshim serve` for this uid),
@@ -145,6 +166,8 @@ inline uint64_t build_id_of_name(const char* name) {
 //   G<pattern>        like P, but a component that is exactly "*" stands for any one non-empty
 //                     component: "G/proc/*/net/" passes /proc/42/net/dev, not /proc/42/maps.
 //   B<name>           a path is a candidate if its last component is exactly <name>.
+//   S                 strict (`fpshim run --strict`): every path is a candidate, and the shim
+//                     checks what each successful open reached (shim/strict.h).
 // Example: v1:P/sys/class/dmi/id:P/proc/ioports:G/proc/*/net/:Bauthorized_keys
 // The filter only lets through a superset of what the rules match; the collector matches exactly.
 

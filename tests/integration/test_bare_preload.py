@@ -64,8 +64,12 @@ def report(*options, as_nobody=True, cwd=None):
 
 
 def test_the_embedded_filter_is_what_check_rules_prints():
+    # With a home among those every filter has (/root, /home/*) and no working directory ("/"):
+    # "~/" adds the build's own home and "./" its directory to the filter `fpshim run` compiles,
+    # which the embedded one cannot know.
     printed = subprocess.run([FPSHIM, "check-rules", "--rules", os.path.join(SOURCE, "rules.json")],
-                             stdout=subprocess.PIPE, check=True, text=True).stdout
+                             stdout=subprocess.PIPE, check=True, text=True, env=dict(os.environ, HOME="/root"),
+                             cwd="/").stdout
     line = [l for l in printed.splitlines() if l.startswith("filter: ")]
     expect_eq(len(line), 1, printed)
     compiled = line[0][len("filter: "):].encode()
@@ -195,6 +199,29 @@ def test_an_unwritable_spool_changes_nothing_and_the_report_says_why():
     expect_eq(r, None)
     said = proc.stderr.decode()
     expect(f"{DEFAULT_SPOOL} does not exist" in said and "LD_PRELOAD" in said and f"uid {NOBODY.pw_uid}" in said, said)
+    fresh_default_dir()
+    shutil.rmtree(d)
+
+
+def test_records_that_could_not_be_written_are_counted_in_the_loss_ledger():
+    """A step that makes its spool and process log unwritable (as a hostile build may, or a full
+    disk does) loses its records; the ledger made with the spool counts them, and the report says so."""
+    fresh_default_dir()
+    d = workdir()
+    first = step("cat /etc/hostname > /dev/null", d)  # makes the spool, its ledger and the process log
+    expect_eq(first.returncode, 0, first.stderr)
+    expect({"lost.ledger", "processes.spool"} <= set(os.listdir(DEFAULT_SPOOL)), os.listdir(DEFAULT_SPOOL))
+    hostile = step(f"chmod 400 {DEFAULT_SPOOL}/processes.spool && chmod 500 {DEFAULT_SPOOL} && "
+                   "cat /proc/ioports > /dev/null && echo done", d)
+    expect_eq((hostile.returncode, hostile.stdout), (0, b"done\n"), hostile.stderr)
+    proc, r = report()
+    said = proc.stderr.decode()
+    expect_eq(proc.returncode, 0, said)
+    # cat's hello, its access record and its bye; the shell's bye (the lost count of sh itself went
+    # into the ledger too, as nothing else could take it).
+    expect(r["stats"]["lost"] >= 3, r["stats"])
+    expect(f"could be neither sent nor written to {DEFAULT_SPOOL}" in said, said)
+    os.chmod(DEFAULT_SPOOL, 0o700)
     fresh_default_dir()
     shutil.rmtree(d)
 

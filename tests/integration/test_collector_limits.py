@@ -125,6 +125,8 @@ def test_forged_exec_records_beyond_the_tree_limit_are_counted_not_kept():
     listed_and_folded = MAX_PROCESSES + stats["processes_folded"]
     expect(forged <= listed_and_folded <= forged + 8, (len(report["processes"]), stats["processes_folded"]))
     expect("the process tree is incomplete" in run.text, run.text)
+    expect_eq(report["complete"], False)
+    expect("processes_folded" in [g["reason"] for g in report["incomplete"]], report["incomplete"])
     expect(stats["collector_peak_rss_kb"] < 512 * 1024, stats)
     expect(len(json.dumps(report)) < 16_000_000, len(json.dumps(report)))
 

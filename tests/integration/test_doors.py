@@ -21,6 +21,7 @@ DOORS = doors_by_op()
 STAT_DOORS = DOORS.get("stat", [])
 LIST_DOORS = DOORS.get("list", [])
 READ_DOORS = DOORS.get("read", [])
+LINK_DOORS = DOORS.get("link", [])
 
 
 def door_run(door, path):
@@ -50,7 +51,7 @@ def test_walker_doors():
 
 
 def test_every_door_is_tested():
-    expect_eq(sorted(DOORS), ["list", "read", "stat"], "a door whose operation no test below covers")
+    expect_eq(sorted(DOORS), ["link", "list", "read", "stat"], "a door whose operation no test below covers")
 
 
 def test_raw_syscall_doors():
@@ -59,8 +60,15 @@ def test_raw_syscall_doors():
         expect("read" in run.path("machine_fingerprint", "/proc/ioports")["operations"], door)
 
 
+def test_link_doors():
+    # A new name for a watched file (rename and link of /proc files fail: EXDEV, EPERM; an attempt).
+    for door in LINK_DOORS:
+        run = door_run(door, "/proc/ioports")
+        expect_eq(run.path("machine_fingerprint", "/proc/ioports")["operations"], ["link"], door)
+
+
 def test_unwatched_paths_through_every_door_report_nothing():
-    for door in STAT_DOORS + READ_DOORS:
+    for door in STAT_DOORS + READ_DOORS + LINK_DOORS:
         run = door_run(door, "/usr/include/stdio.h")
         expect_eq(run.report["recipes"], [], door)
 

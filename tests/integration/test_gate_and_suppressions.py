@@ -1,6 +1,7 @@
 """The gate and suppressions on the bundled example build (make -j4 with a code generator that reads
 /proc/ioports, MACs, DMI or /etc/machine-id, and /proc/sys/net/ipv4/ip_forward): `--fail-on` turns
-unsuppressed findings into exit status 3 with the reason in the last line on stderr, a failing build
+unsuppressed findings into exit status 3 with the reason in the last line on stderr
+(before the report's SHA-256), a failing build
 keeps its own status, suppressions are marked in the JSON report with their reason, expired and
 unused entries are reported, and `fpshim baseline` writes a file that accepts exactly what it saw."""
 import json
@@ -28,8 +29,10 @@ class Result:
         self.report = report
 
     def last_stderr_line(self):
+        """The last line on stderr before the one with the report files' SHA-256 (which is last)."""
         lines = self.stderr.rstrip("\n").split("\n")
-        return lines[-1]
+        expect(" sha256 " in lines[-1], f"the digests come last: {lines[-1]}")
+        return lines[-2]
 
     def findings(self, recipe=None, path=None):
         return [f for f in self.report["findings"]

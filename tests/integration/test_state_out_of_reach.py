@@ -36,6 +36,7 @@ def read_mem(pid):
 private = os.path.dirname(os.environ["FPSHIM_SOCKET"])
 print(json.dumps({
     "collector": collector is not None,
+    "pids": {"collector": collector, "supervisor": supervisor},
     "attempts": [attempt("collector mem", lambda: read_mem(collector)),
                  attempt("collector fd", lambda: os.listdir(f"/proc/{collector}/fd")),
                  attempt("collector environ", lambda: open(f"/proc/{collector}/environ").read()),
@@ -70,7 +71,11 @@ def test_the_build_cannot_reach_the_collectors_memory_descriptors_or_journal():
     expect_eq(seen["private_dir"], ["sock", "spool"])
     with open(report) as f:
         reached = [p["path"] for r in json.load(f)["recipes"] for p in r["paths"]]
-    expect_eq(reached, ["/proc/ioports"])
+    # The attempts themselves are reported (recipe proc_pid: another process's memory and environment),
+    # denied as they were; the listings of /proc/<pid>/fd are not accesses of a watched path.
+    collector, supervisor = seen["pids"]["collector"], seen["pids"]["supervisor"]
+    expect_eq(sorted(reached), sorted([f"/proc/{collector}/mem", f"/proc/{collector}/environ",
+                                       f"/proc/{supervisor}/mem", "/proc/ioports"]))
 
 
 # Deletes the process log, then truncates the new one, and kills the collector: each with time for
@@ -104,6 +109,12 @@ def test_the_process_log_deleted_or_truncated_is_reported_and_followed():
     expect(whats[1].startswith("the process log was truncated from ") and whats[1].endswith(" to 0 bytes"), whats)
     expect(all(t["seen"] >= run.report["build"]["started"] for t in tampering), tampering)
     expect("TAMPERING: the process log was truncated" in run.text, run.text)
+    # The one completeness answer counts it: the report is incomplete, and its first line says why.
+    expect_eq(run.report["complete"], False)
+    tampered = [g for g in run.report["incomplete"] if g["reason"] == "tampered"]
+    expect_eq([g["count"] for g in tampered], [2], run.report["incomplete"])
+    expect(run.text.startswith("fpshim: INCOMPLETE REPORT: ") and "tampered with its records 2 times" in
+           run.text.split("\n", 1)[0], run.text)
     expect_eq(run.report["stats"]["collector_restarts"], 1)
     # The new log was followed: every cat is in the tree, each with the path it read.
     cats = sorted(p["argv"][1] for p in run.report["processes"] if p["argv"][:1] == ["cat"])

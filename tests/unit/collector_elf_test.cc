@@ -45,6 +45,7 @@ struct ElfSpec {
   bool go_note = false;
   bool go_section = false;
   uint16_t machine = 0;  // 0: ours
+  const char* loader = "/lib64/ld-linux-x86-64.so.2";
 };
 
 uint16_t own_machine() {
@@ -66,7 +67,7 @@ void put(std::string& out, size_t at, const T& value) {
 template <typename Ehdr, typename Phdr, typename Shdr>
 std::string make_elf(const ElfSpec& spec) {
   std::string out;
-  const std::string interp = "/lib64/ld-linux-x86-64.so.2";
+  const std::string interp = spec.loader;
   const std::string owner = spec.go_note ? std::string("Go\0\0", 4) : std::string("GNU\0", 4);
   const std::string names = std::string("\0.shstrtab\0", 11) + (spec.go_section ? ".note.go.buildid" : ".note.x") +
                             '\0';
@@ -189,7 +190,10 @@ TEST_CASE("inspection reasons") {
   CHECK(reason("go_dynamic", elf64({.go_note = true})) == Unmonitored::go);
   CHECK(reason("go_static", elf64({.interp = false, .go_note = true})) == Unmonitored::go);
   CHECK(reason("go_section", elf64({.go_section = true})) == Unmonitored::go);
+  // elf_class: an ABI without its shim next to libfpshim.so (set_shim_directory, here an empty one).
+  set_shim_directory(dir.path);
   CHECK(reason("i386", elf32({.machine = EM_386})) == Unmonitored::elf_class);
+  CHECK(reason("musl", elf64({.loader = "/lib/ld-musl-x86_64.so.1"})) == Unmonitored::elf_class);
   CHECK(reason("i386_static", elf32({.interp = false, .machine = EM_386})) == Unmonitored::static_binary);
   CHECK(reason("object", elf64({.type = ET_REL, .interp = false})) == Unmonitored::none);
   CHECK(reason("text", "just text\n") == Unmonitored::none);
@@ -198,6 +202,23 @@ TEST_CASE("inspection reasons") {
   CHECK(go.detail.find("Go program, statically linked") != std::string::npos);
   Inspection i386 = inspect_executable(dir.path + "/i386", me());
   CHECK(i386.detail.find("32-bit") != std::string::npos);
+  CHECK(i386.detail.find("libfpshim-i386.so is not next to libfpshim.so") != std::string::npos);
+  CHECK(inspect_executable(dir.path + "/musl", me()).detail.find("libfpshim-musl.so") != std::string::npos);
+  // With the variants there, those programs are monitored; 32-bit musl and other machines never are.
+  dir.write("libfpshim-i386.so", "");
+  dir.write("libfpshim-musl.so", "");
+  CHECK(reason("i386", elf32({.machine = EM_386})) == Unmonitored::none);
+  CHECK(reason("musl", elf64({.loader = "/lib/ld-musl-x86_64.so.1"})) == Unmonitored::none);
+  CHECK(reason("musl32", elf32({.machine = EM_386, .loader = "/lib/ld-musl-i386.so.1"})) == Unmonitored::elf_class);
+  CHECK(reason("arm", elf64({.machine = EM_AARCH64})) == Unmonitored::elf_class);
+  CHECK(shim_for_program(dir.path + "/i386", "/opt/fp/libfpshim.so") == "");  // not in /opt/fp
+  CHECK(shim_for_program(dir.path + "/musl", dir.path + "/libfpshim.so") == dir.path + "/libfpshim-musl.so");
+  CHECK(shim_for_program(dir.path + "/dyn", "/opt/fp/libfpshim.so") == "/opt/fp/libfpshim.so");
+  CHECK(shim_for_program(dir.path + "/arm", "/opt/fp/libfpshim.so") == "");
+  // A script: its interpreter's ABI.
+  const std::string musl_script = dir.write("musl_script", "#!" + dir.path + "/musl -x\n");
+  CHECK(shim_for_program(musl_script, dir.path + "/libfpshim.so") == dir.path + "/libfpshim-musl.so");
+  CHECK(shim_for_program(dir.write("plain_text", "hello\n"), "/opt/fp/libfpshim.so") == "/opt/fp/libfpshim.so");
 
   Inspection missing = inspect_executable(dir.path + "/nope", me());
   CHECK_FALSE(missing.readable);

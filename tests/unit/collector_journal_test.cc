@@ -134,6 +134,52 @@ TEST_CASE("SeqSet: duplicates, gaps, out of order, bogus seqs") {
   for (uint64_t i = 0; i < 1000; i++) CHECK_FALSE(reverse.insert(i));
 }
 
+TEST_CASE("SeqSet: a seq seen again with other content conflicts") {
+  SeqSet s;
+  CHECK(s.insert(1, 0xaaaa) == SeqSet::Seen::fresh);
+  CHECK(s.insert(1, 0xaaaa) == SeqSet::Seen::duplicate);
+  CHECK(s.insert(1, 0xbbbb) == SeqSet::Seen::conflicting);
+  CHECK(s.insert(1, 0xaaaa) == SeqSet::Seen::duplicate);
+  CHECK(s.insert(1, 0xbbbb) == SeqSet::Seen::duplicate);  // the conflicting record, delivered again
+  CHECK(s.count() == 1);
+  CHECK(s.insert(UINT64_MAX - 1, 1) == SeqSet::Seen::fresh);  // beyond the window: untracked
+}
+
+TEST_CASE("a forged record that takes a real record's seq does not make it a duplicate") {
+  Rules rules = load_rules(kRules.c_str());
+  Stats stats;
+  Aggregate aggregate(rules, stats, no_inspection);
+  auto feed = [&](const RecordSpec& spec) { deliver(aggregate, spec); };
+  feed(numbered(hello(10, 1, 100, "/usr/bin/cat", {"cat"}), 0));
+  for (uint64_t seq = 1; seq <= 3; seq++) feed(numbered(access(10, 100, "/tmp/harmless"), seq));  // forged
+  feed(numbered(access(10, 100, "/proc/ioports"), 2));                                            // the real read
+  feed(numbered(access(10, 100, "/tmp/harmless"), 3));  // a true duplicate of a forged one
+  RecordSpec spooled = numbered(access(10, 100, "/proc/ioports"), 2);
+  spooled.flags = wire::flag_from_spool | wire::flag_unverified;  // the real record again, read from a file
+  feed(spooled);
+  Summary s;
+  aggregate.summarize(s);
+  CHECK(s.stats.conflicting == 1);
+  CHECK(s.stats.duplicates == 2);
+  CHECK(count_of(s, "/proc/ioports") == 1);  // counted once, though it came twice
+}
+
+TEST_CASE("content hashes: keyed, and blind to the collector's own flags") {
+  RecordSpec a = numbered(access(10, 100, "/proc/ioports"), 1);
+  const std::string bytes = encode(a);
+  wire::Header h;
+  std::vector<wire::Bytes> strings(8);
+  const int n = wire::decode(bytes.data(), bytes.size(), &h, strings.data(), uint32_t(strings.size()));
+  REQUIRE(n == 3);
+  std::span<const wire::Bytes> view(strings.data(), size_t(n));
+  const uint32_t plain = content_hash(1, h, view);
+  CHECK(content_hash(2, h, view) != plain);
+  h.flags |= wire::flag_from_spool | wire::flag_unverified;
+  CHECK(content_hash(1, h, view) == plain);
+  h.count = 2;
+  CHECK(content_hash(1, h, view) != plain);
+}
+
 TEST_CASE("lost records are the gaps in each process's seqs; duplicates are dropped") {
   Rules rules = load_rules(kRules.c_str());
   Stats stats;
@@ -289,7 +335,9 @@ TEST_CASE("the journal stops growing at its limit; a successor finds what it mis
     CHECK(journal.unjournaled() == 1);
     CHECK(journal.healthy());
     Stats stats;
+    stats.forged_spool = 4;
     journal.save_counters(stats);
+    journal.save_tampering({Tampering{"the process log was deleted", 7}});
   }
   struct stat st;
   REQUIRE(stat(dir.journal().c_str(), &st) == 0);
@@ -300,6 +348,10 @@ TEST_CASE("the journal stops growing at its limit; a successor finds what it mis
   Stats stats;
   journal.load_counters(stats);
   CHECK(stats.unjournaled == 1);
+  CHECK(stats.forged_spool == 4);  // both branches' counters, side by side in the counters file
+  const std::vector<Tampering> tampering = journal.load_tampering();
+  REQUIRE(tampering.size() == 1);
+  CHECK(tampering[0].what == "the process log was deleted");
   Aggregate aggregate(rules, stats, no_inspection);
   Ingest ingest(kBuild, stats);
   journal.replay([&](const RecordBytes& r) { ingest.deliver(r.data, r.size, 0, false, aggregate); });

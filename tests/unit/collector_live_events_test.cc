@@ -129,3 +129,22 @@ TEST_CASE("live events: a record waits for its process's hello, else goes with t
   REQUIRE(ev.size() == 2);
   CHECK(ev[1]["process"] == json({{"pid", 102}}));
 }
+
+TEST_CASE("live events: proc_pid spares the reader itself and its descendants, not its parent") {
+  Fixture f(100);
+  f.live->set_rules(std::make_shared<const Rules>(load_rules(
+      rules_json(
+          recipe_json("mem", R"("match": [{"regex": "^/proc/[0-9]+/environ$", "proc_pid": "not_self_or_descendant"}])"))
+          .c_str())));
+  const LiveBuild b = build("00000000000000b3");
+  f.feed(b, hello(100, 1, 1000, "/bin/sh", {"sh"}));
+  f.feed(b, hello(101, 100, 1100, "/usr/bin/python3", {"python3"}));
+  f.feed(b, hello(102, 101, 1200, "/usr/bin/sleep", {"sleep", "9"}));
+  f.feed(b, access(101, 1100, "/proc/101/environ"));  // itself
+  f.feed(b, access(100, 1000, "/proc/102/environ"));  // its grandchild
+  f.feed(b, access(101, 1100, "/proc/100/environ"));  // its parent
+  const std::vector<json> lines = f.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["file"]["path"] == "/proc/100/environ");
+  CHECK(lines[0]["process"]["pid"] == 101);
+}

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "collector_testing.h"
+#include "collector_records.h"
+#include "model/aggregate.h"
 #include "rules/compile_filter.h"
 #include "fpshim/wire.h"
 #include "rules/match.h"
@@ -208,4 +210,130 @@ TEST_CASE("compile_filter of the shipped rules") {
   CHECK(filter.find(":G/proc/*/net/") != std::string::npos);
   CHECK(filter.find(":P/proc/:") == std::string::npos);  // /proc/<pid>/net does not open all of /proc
   CHECK(filter.find(":B") == std::string::npos);
+}
+
+TEST_CASE("a ~/ entry matches in /root, in any one directory of /home, and in the build's home") {
+  const std::string text = test::rules_json(recipe("r", "", R"({"path": "~/.npmrc"}, {"subtree": "~/.aws"},
+      {"regex": "^~/\\.ssh/id_(rsa|ed25519)$"}, {"glob": "~/.yarnrc*"})"));
+  LoadedRules loaded = parse_rules(text, "rules.json", "/srv/ci");
+  REQUIRE(loaded.ok());
+  const Rules& r = loaded.rules;
+  CHECK(fired(r, "/root/.npmrc") == V{0});
+  CHECK(fired(r, "/home/bob/.npmrc") == V{0});
+  CHECK(fired(r, "/srv/ci/.npmrc") == V{0});
+  CHECK(fired(r, "/home/.npmrc").empty());
+  CHECK(fired(r, "/home/bob/src/.npmrc").empty());
+  CHECK(fired(r, "/srv/.npmrc").empty());
+  CHECK(fired(r, "/home/bob/.aws") == V{1});
+  CHECK(fired(r, "/home/bob/.aws/credentials") == V{1});
+  CHECK(fired(r, "/srv/ci/.aws/sso/cache/x.json") == V{1});
+  CHECK(fired(r, "/home/bob/.awsx").empty());
+  CHECK(fired(r, "/home/bob/x/.aws/credentials").empty());
+  CHECK(fired(r, "/root/.ssh/id_ed25519") == V{2});
+  CHECK(fired(r, "/home/bob/.ssh/id_rsa") == V{2});
+  CHECK(fired(r, "/home/bob/.ssh/id_rsa.pub").empty());
+  CHECK(fired(r, "/home/bob/.yarnrc.yml") == V{3});
+  CHECK(fired(r, "/srv/ci/.yarnrc") == V{3});
+  CHECK(fired(r, "~/.npmrc").empty());
+
+  // The pre-filter lets each home's spelling through: /home/* as a one-component wildcard.
+  const std::string filter = compile_filter(r);
+  for (const char* part :
+       {":P/root/.npmrc", ":G/home/*/.npmrc", ":P/srv/ci/.npmrc", ":P/root/.aws", ":G/home/*/.aws", ":P/srv/ci/.aws",
+        ":P/root/.ssh/id_", ":G/home/*/.ssh/id_", ":P/srv/ci/.ssh/id_", ":G/home/*/.yarnrc"})
+    CHECK_MESSAGE(filter.find(part) != std::string::npos, part, " in ", filter);
+}
+
+TEST_CASE("proc_pid: a process's own /proc entries never fire; another's do") {
+  Rules r = rules_of(recipe("r", "", R"({"regex": "^/proc/[0-9]+/mem$", "proc_pid": "not_self_or_descendant"},
+      {"regex": "^/proc/[0-9]+/task/[0-9]+/mem$", "proc_pid": "not_self"}, {"regex": "^/proc/[0-9]+/status$"})"));
+  auto fires = [&](std::string_view path, int32_t reader) {
+    std::vector<EntryRef> matched, out;
+    match_path(r, path, matched);
+    fired_entries(r, matched, wire::op_read, path, reader, out);
+    return !out.empty();
+  };
+  CHECK_FALSE(fires("/proc/42/mem", 42));
+  CHECK(fires("/proc/42/mem", 7));
+  CHECK_FALSE(fires("/proc/42/task/43/mem", 42));
+  CHECK(fires("/proc/42/task/43/mem", 43));
+  CHECK(fires("/proc/42/status", 42));  // no proc_pid: every reader
+  CHECK(proc_pid_of("/proc/42/mem") == 42);
+  CHECK(proc_pid_of("/proc/sys/kernel") == std::nullopt);
+  CHECK(proc_pid_of("/proc/1234567890/mem") == std::nullopt);
+}
+
+TEST_CASE("an exclusion with arg1 needs the process's first argument too") {
+  Exclusion npm{ExcludeKind::exe, "/usr/bin/node", "npm", nullptr, "/usr/bin/npm"};
+  const std::vector<Exclusion> list{npm};
+  CHECK(excluded(list, "/usr/bin/node", "/usr/bin/npm"));
+  CHECK_FALSE(excluded(list, "/usr/bin/node", "/tmp/evil.js"));
+  CHECK_FALSE(excluded(list, "/usr/bin/node"));
+  CHECK_FALSE(excluded(list, "/usr/bin/python3", "/usr/bin/npm"));
+}
+
+namespace {
+
+// Processes of one build fed to an Aggregate: make (100) -> sh (101) -> worker (102); the recipe
+// fired by the access of `reader` to `path`, or "" if none did.
+struct ProcFixture {
+  Rules rules = rules_of(recipe("mem", "", R"({"regex": "^/proc/[0-9]+/environ$", "proc_pid": "not_self_or_descendant"},
+               {"regex": "^/proc/[0-9]+/cmdline$", "proc_pid": "not_self"},
+               {"path": "/root/.npmrc", "exclude": [{"exe": "/usr/bin/node", "arg1": "/usr/bin/npm", "reason": "npm"}]})"));
+  Stats stats;
+  Aggregate aggregate{rules, stats, [](const std::string&) { return Inspection{}; }};
+  test::Sequencer seqs;
+
+  ProcFixture() {
+    aggregate.set_root_pid(100);
+    feed(test::hello(100, 1, 1000, "/usr/bin/make", {"make"}));
+    feed(test::hello(101, 100, 1100, "/usr/bin/sh", {"sh", "-c", "node /usr/bin/npm"}));
+    feed(test::hello(102, 101, 1200, "/usr/bin/node", {"node", "/usr/bin/npm"}));
+    feed(test::hello(103, 101, 1300, "/usr/bin/node", {"node", "evil.js"}));
+  }
+  void feed(const test::RecordSpec& spec) { test::deliver(aggregate, seqs.next(spec)); }
+  std::vector<std::string> paths_after(int32_t reader, uint64_t nonce, const std::string& path) {
+    feed(test::access(reader, nonce, path));
+    Summary s;
+    aggregate.summarize(s);
+    std::vector<std::string> out;
+    for (const RecipeSummary& r : s.recipes)
+      for (const PathSummary& p : r.paths) out.push_back(p.path);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("not_self_or_descendant: the model asks the process tree") {
+  using S = std::vector<std::string>;
+  ProcFixture f;
+  CHECK(f.paths_after(101, 1100, "/proc/102/environ").empty());                    // its child
+  CHECK(f.paths_after(100, 1000, "/proc/102/environ").empty());                    // its grandchild
+  CHECK(f.paths_after(102, 1200, "/proc/102/environ").empty());                    // itself
+  CHECK(f.stats.unmatched == 1);                                                   // itself: never fired
+  CHECK(f.paths_after(102, 1200, "/proc/101/environ") == S{"/proc/101/environ"});  // its parent
+  CHECK(f.paths_after(103, 1300, "/proc/102/cmdline") == S{"/proc/101/environ", "/proc/102/cmdline"});  // a sibling
+}
+
+TEST_CASE("an entry's exclusion spares its executable with that first argument only") {
+  using S = std::vector<std::string>;
+  ProcFixture f;
+  CHECK(f.paths_after(102, 1200, "/root/.npmrc").empty());
+  CHECK(f.paths_after(103, 1300, "/root/.npmrc") == S{"/root/.npmrc"});
+}
+
+TEST_CASE("a ./ entry matches in the working directory only; without one it matches and filters nothing") {
+  const std::string text = test::rules_json(recipe("r", "", R"({"glob": "./.git/hooks/*"}, {"path": "/proc/iomem"})"));
+  LoadedRules in_dir = parse_rules(text, "rules.json", "", "/src/proj");
+  REQUIRE(in_dir.ok());
+  CHECK(fired(in_dir.rules, "/src/proj/.git/hooks/post-checkout") == V{0});
+  CHECK(fired(in_dir.rules, "/src/other/.git/hooks/post-checkout").empty());
+  CHECK(fired(in_dir.rules, "/src/proj/.git/hooks/x/y").empty());
+  CHECK(compile_filter(in_dir.rules) == "v1:P/proc/iomem:G/src/proj/.git/hooks/*");
+
+  LoadedRules nowhere = parse_rules(text, "rules.json");
+  REQUIRE(nowhere.ok());
+  CHECK(fired(nowhere.rules, "./.git/hooks/post-checkout").empty());
+  CHECK(compile_filter(nowhere.rules) == "v1:P/proc/iomem");
 }

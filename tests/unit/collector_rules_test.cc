@@ -134,7 +134,7 @@ TEST_CASE("unknown fields point at the key and list the expected ones") {
   std::string text = replaced(kGood, R"({"path": "/proc/ioports"})", R"({"sbutree": "/sys/class/net"})");
   CHECK(first_error(text) ==
         "rules.json:12:10: unknown field \"sbutree\" in match entry (expected one of path, subtree, basename, glob, "
-        "regex, operations, note)");
+        "regex, operations, proc_pid, exclude, note)");
 
   text = replaced(kGood, R"("title": "Demo",)", R"("title": "Demo", "colour": "red",)");
   CHECK(first_error(text) == "rules.json:" + position(text, "\"colour\"") +
@@ -194,7 +194,7 @@ TEST_CASE("bad enum values and identifiers") {
   text = replaced(kGood, R"({"path": "/proc/ioports"})",
                   R"({"path": "/proc/ioports", "operations": ["read", "open"]})");
   CHECK(first_error(text) == "rules.json:" + position(text, "\"open\"") +
-                                 ": unknown operation \"open\" (expected one of read, write, list, stat, exec)");
+                                 ": unknown operation \"open\" (expected one of read, write, list, stat, exec, link)");
 
   text = replaced(kGood, R"("name": "demo")", R"("name": "Demo-1")");
   CHECK(first_error(text) == "rules.json:5:15: recipe name \"Demo-1\" must match [a-z0-9_]+");
@@ -207,7 +207,8 @@ TEST_CASE("pattern rules") {
   auto error_for = [](const std::string& entry) {
     return first_error(replaced(kGood, R"({"path": "/proc/ioports"})", entry));
   };
-  CHECK(error_for(R"({"path": "proc/ioports"})").ends_with("path \"proc/ioports\" must be absolute"));
+  CHECK(error_for(R"({"path": "proc/ioports"})")
+            .ends_with("path \"proc/ioports\" must be absolute or begin with ~/ or ./"));
   CHECK(error_for(R"({"subtree": "/"})").ends_with("subtree \"/\" would watch every path"));
   CHECK(error_for(R"({"basename": "a/b"})").ends_with("basename \"a/b\" must be a single file name without '/'"));
   CHECK(error_for(R"({"glob": "*/address"})").find("must begin with a literal absolute path") != std::string::npos);
@@ -272,4 +273,121 @@ TEST_CASE("duplicate keys are errors") {
 TEST_CASE("columns count characters, not bytes") {
   std::string text = replaced(kGood, R"("title": "Demo",)", R"("title": "Démo", "x": 1,)");
   CHECK(first_error(text).starts_with("rules.json:6:24: unknown field \"x\""));
+}
+
+TEST_CASE("~/ names a path in every home directory: /root, /home/*, the build's own") {
+  auto load = [](const std::string& entry, std::string_view home) {
+    return parse_rules(replaced(kGood, R"({"path": "/proc/ioports"})", entry), "rules.json", home);
+  };
+  LoadedRules path = load(R"({"path": "~/.aws/./credentials"})", "/srv/builder/");
+  REQUIRE(path.ok());
+  const MatchEntry& e = path.rules.recipes[0].match[0];
+  CHECK(e.text == "~/.aws/credentials");
+  REQUIRE(e.alternatives.size() == 3);
+  CHECK(e.alternatives[0].kind == MatchKind::path);
+  CHECK(e.alternatives[0].text == "/root/.aws/credentials");
+  CHECK(e.alternatives[1].kind == MatchKind::glob);
+  CHECK(e.alternatives[1].text == "/home/*/.aws/credentials");
+  CHECK(e.alternatives[1].prefix == "/home/*/.aws/credentials");
+  CHECK(e.alternatives[2].text == "/srv/builder/.aws/credentials");
+
+  // A home that is /root or one directory of /home is already among them; "/" and relative are not homes.
+  CHECK(load(R"({"path": "~/.npmrc"})", "/home/alice").rules.recipes[0].match[0].alternatives.size() == 2);
+  CHECK(load(R"({"path": "~/.npmrc"})", "/root").rules.recipes[0].match[0].alternatives.size() == 2);
+  CHECK(load(R"({"path": "~/.npmrc"})", "/").rules.recipes[0].match[0].alternatives.size() == 2);
+  CHECK(load(R"({"path": "~/.npmrc"})", "").rules.recipes[0].match[0].alternatives.size() == 2);
+  CHECK(load(R"({"path": "~/.npmrc"})", "/home/a/b").rules.recipes[0].match[0].alternatives.size() == 3);
+
+  LoadedRules subtree = load(R"({"subtree": "~/.config/gcloud"})", "");
+  REQUIRE(subtree.ok());
+  const MatchEntry& s = subtree.rules.recipes[0].match[0];
+  CHECK(s.alternatives[0].kind == MatchKind::subtree);
+  CHECK(s.alternatives[1].kind == MatchKind::regex);
+  CHECK(s.alternatives[1].text == "/home/[^/]+/\\.config/gcloud(/.*)?");
+  CHECK(s.alternatives[1].prefix == "/home/*/.config/gcloud");
+
+  LoadedRules regex = load(R"({"regex": "^~/\\.ssh/id_(rsa|ed25519)$"})", "/var/lib/ci+1");
+  REQUIRE(regex.ok());
+  const MatchEntry& r = regex.rules.recipes[0].match[0];
+  REQUIRE(r.alternatives.size() == 3);
+  CHECK(r.alternatives[0].prefix == "/root/.ssh/id_");
+  CHECK(r.alternatives[1].prefix == "/home/*/.ssh/id_");
+  CHECK(r.alternatives[2].text == "/var/lib/ci\\+1/\\.ssh/id_(rsa|ed25519)");
+
+  LoadedRules glob = load(R"({"glob": "~/.yarnrc*"})", "/srv/a*b");
+  REQUIRE(glob.ok());
+  CHECK(glob.rules.recipes[0].match[0].alternatives[2].text == "/srv/a\\*b/.yarnrc*");
+
+  auto error_for = [](const std::string& entry) {
+    return first_error(replaced(kGood, R"({"path": "/proc/ioports"})", entry));
+  };
+  CHECK(error_for(R"({"path": "~/../etc/passwd"})") ==
+        "rules.json:12:18: path \"~/../etc/passwd\" must not climb out of the home directory with \"..\"");
+  CHECK(error_for(R"({"path": "~alice/.npmrc"})").ends_with("must be absolute or begin with ~/ or ./"));
+  CHECK(error_for(R"({"basename": "~/.npmrc"})").ends_with("must be a single file name without '/'"));
+}
+
+TEST_CASE("proc_pid: only under /proc/<pid>/, only its two values") {
+  auto error_for = [](const std::string& entry) {
+    return first_error(replaced(kGood, R"({"path": "/proc/ioports"})", entry));
+  };
+  LoadedRules ok = parse_rules(replaced(kGood, R"({"path": "/proc/ioports"})",
+                                        R"({"regex": "^/proc/[0-9]+/mem$", "proc_pid": "not_self_or_descendant"}, )"
+                                        R"({"glob": "/proc/*/maps", "proc_pid": "not_self"})"),
+                               "rules.json");
+  REQUIRE(ok.ok());
+  CHECK(ok.rules.recipes[0].match[0].proc_pid == ProcPid::not_self_or_descendant);
+  CHECK(ok.rules.recipes[0].match[1].proc_pid == ProcPid::not_self);
+  CHECK(error_for(R"({"path": "/proc/ioports", "proc_pid": "not_self"})") ==
+        "rules.json:12:47: proc_pid needs a path under /proc/<pid>/ (its filter prefix \"/proc/ioports\" does not "
+        "begin with \"/proc/*/\"; write the pid as [0-9]+)");
+  CHECK(error_for(R"({"regex": "^/proc/[0-9]+/mem$", "proc_pid": "other"})") ==
+        "rules.json:12:53: proc_pid must be \"not_self\" or \"not_self_or_descendant\", not \"other\"");
+  CHECK(error_for(R"({"regex": "^/proc/[0-9]+/mem$", "proc_pid": "any"})").ends_with("not \"any\""));
+}
+
+TEST_CASE("an entry's own exclusions, with arg1") {
+  LoadedRules ok = parse_rules(
+      replaced(
+          kGood, R"({"path": "/proc/ioports"})",
+          R"({"path": "~/.npmrc", "exclude": [{"exe": "/usr/bin/node", "arg1": "/usr/bin/npm", "reason": "npm"}]})"),
+      "rules.json");
+  REQUIRE(ok.ok());
+  const MatchEntry& e = ok.rules.recipes[0].match[0];
+  REQUIRE(e.exclude.size() == 1);
+  CHECK(e.exclude[0].arg1 == "/usr/bin/npm");
+  CHECK(e.exclude[0].reason == "npm");
+
+  std::string no_reason = replaced(kGood, R"({"path": "/proc/ioports"})",
+                                   R"({"path": "/x", "exclude": [{"exe": "/usr/bin/node"}]})");
+  CHECK(first_error(no_reason) == "rules.json:12:36: exclude entry is missing required field \"reason\"");
+  std::string bad_arg1 = replaced(kGood, R"({"path": "/proc/ioports"})",
+                                  R"({"path": "/x", "exclude": [{"exe": "/n", "arg1": 1, "reason": "r"}]})");
+  CHECK(first_error(bad_arg1).find("\"arg1\" must be a string") != std::string::npos);
+}
+
+TEST_CASE("./ names a path in the build's working directory, and nothing without one") {
+  auto load = [](const std::string& entry, std::string_view workdir) {
+    return parse_rules(replaced(kGood, R"({"path": "/proc/ioports"})", entry), "rules.json", "", workdir);
+  };
+  LoadedRules known = load(R"({"glob": "./.git/hooks/*"})", "/src/proj/");
+  REQUIRE(known.ok());
+  const MatchEntry& e = known.rules.recipes[0].match[0];
+  CHECK(e.anchored);
+  REQUIRE(e.alternatives.size() == 1);
+  CHECK(e.alternatives[0].text == "/src/proj/.git/hooks/*");
+  CHECK(e.alternatives[0].prefix == "/src/proj/.git/hooks/*");
+
+  for (std::string_view none : {"", "/", "relative"}) {
+    LoadedRules unknown = load(R"({"glob": "./.git/hooks/*"})", none);
+    REQUIRE(unknown.ok());
+    CHECK(unknown.rules.recipes[0].match[0].anchored);
+    CHECK(unknown.rules.recipes[0].match[0].alternatives.empty());
+  }
+  auto error_for = [](const std::string& entry) {
+    return first_error(replaced(kGood, R"({"path": "/proc/ioports"})", entry));
+  };
+  CHECK(error_for(R"({"subtree": "./../x"})").ends_with("must not climb out of the working directory with \"..\""));
+  // In a regex '.' is any character: "./" is no anchor there.
+  CHECK(error_for(R"({"regex": "^./x$"})").find("must begin with a literal absolute path") != std::string::npos);
 }

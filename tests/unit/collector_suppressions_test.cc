@@ -294,7 +294,7 @@ TEST_CASE("the first unexpired matching entry suppresses; expired ones are count
                   "finding(s)): old\n") != std::string::npos);
   CHECK(text.find("fpshim: suppression s.json:5 is unused: it matched no finding of this build (recipe machine): "
                   "gone\n") != std::string::npos);
-  CHECK(text.find("fpshim: FINGERPRINTING DETECTED: 2 recipe(s) fired\n") != std::string::npos);
+  CHECK(text.find("fpshim: FINGERPRINTING DETECTED: 2 recipe(s) fired, most important [") != std::string::npos);
 }
 
 TEST_CASE("without suppressions the JSON says so and nothing is suppressed") {

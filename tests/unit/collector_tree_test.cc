@@ -321,6 +321,7 @@ TEST_CASE("control messages survive the pipe") {
   finish.ended_ns = 9;
   finish.linger_expired = true;
   finish.collector_restarts = 2;
+  finish.collector_stopped = 4;
   std::string bytes = encode_message(root) + "garbage\n" + encode_message(finish);
   ControlReader reader;
   std::vector<ControlMessage> got = reader.feed(bytes.substr(0, 5));
@@ -332,6 +333,7 @@ TEST_CASE("control messages survive the pipe") {
   CHECK(got[1].type == ControlMessage::Type::finish);
   CHECK(got[1].signal == 9);
   CHECK(got[1].collector_restarts == 2);
+  CHECK(got[1].collector_stopped == 4);
   CHECK(got[1].linger_expired);
 
   ControlMessage clean = finish;

@@ -329,3 +329,26 @@ TEST_CASE("filter: the first eight bytes are read safely at the end of a page") 
     }
   }
 }
+
+TEST_CASE("filter: strict lets every path through to the slow path, and matches as before") {
+  bool ok = false;
+  const Filter& f = parsed("v1:P/proc/ioports:G/proc/*/net/:S", &ok);
+  CHECK(ok);
+  CHECK(f.strict());
+  const auto quick = [&](const char* p, bool base) {
+    return f.quick_verdict<fpshim::BaselineScan>(p, [&] { return base; }) != Filter::Verdict::no;
+  };
+  CHECK(quick("/usr/include/stdio.h", false));
+  CHECK(quick("stdio.h", false));
+  CHECK(matches(f, "/proc/ioports"));
+  CHECK_FALSE(matches(f, "/usr/include/stdio.h"));
+  REQUIRE(f.literal_count() == 2);
+  char text[64];
+  f.literal(0, text, sizeof text);
+  CHECK(std::string(text) == "/proc/ioports");
+  f.literal(1, text, sizeof text);
+  CHECK(std::string(text) == "/proc/");
+  CHECK_FALSE(parsed("v1:P/proc/ioports").strict());
+  parsed("v1:Sx", &ok);
+  CHECK_FALSE(ok);
+}

@@ -106,3 +106,31 @@ TEST_CASE("path: how far a relative path climbs") {
   CHECK(fpshim::climb_depth("...") == 0);
   CHECK(fpshim::climb_depth("") == 0);
 }
+
+TEST_CASE("path: the /proc and /dev links that name another path") {
+  auto link = [](const std::string& p) { return p.substr(0, fpshim::proc_link_prefix(p.c_str(), p.size())); };
+  CHECK(link("/proc/4321/root/etc/machine-id") == "/proc/4321/root");
+  CHECK(link("/proc/4321/root") == "/proc/4321/root");
+  CHECK(link("/proc/4321/cwd/ioports") == "/proc/4321/cwd");
+  CHECK(link("/proc/4321/fd/7") == "/proc/4321/fd/7");
+  CHECK(link("/proc/4321/fd/7/id/product_uuid") == "/proc/4321/fd/7");
+  CHECK(link("/proc/4321/task/4325/root/sys") == "/proc/4321/task/4325/root");
+  CHECK(link("/proc/4321/task/4325/fd/3") == "/proc/4321/task/4325/fd/3");
+  CHECK(link("/dev/stdin") == "/dev/stdin");
+  CHECK(link("/dev/stderr/x") == "/dev/stderr");
+  CHECK(link("/dev/fd/0") == "/dev/fd/0");
+  CHECK(link("/dev/fd/12/a") == "/dev/fd/12");
+  // Not links: the directories themselves, other entries, spellings not yet rewritten.
+  CHECK(link("/proc/4321/fd").empty());
+  CHECK(link("/proc/4321/fdinfo/3").empty());
+  CHECK(link("/proc/4321/rootx").empty());
+  CHECK(link("/proc/4321/net/dev").empty());
+  CHECK(link("/proc/self/root/etc").empty());
+  CHECK(link("/proc/ioports").empty());
+  CHECK(link("/proc/4321").empty());
+  CHECK(link("/dev/fd").empty());
+  CHECK(link("/dev/fd/x").empty());
+  CHECK(link("/dev/stdinx").empty());
+  CHECK(link("/dev/null").empty());
+  CHECK(link("/usr/proc/4321/root").empty());
+}

