@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/say.h"
+#include "builtin_rules.h"
 #include "cli/child_env.h"
 #include "cli/locate.h"
 #include "ingest/ingest.h"
@@ -36,7 +37,7 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
     }
     file = *found;
   }
-  LoadedRules loaded = load_rules(file);
+  LoadedRules loaded = file.empty() ? parse_rules(kBuiltinRules, "rules.json built into fpshim") : load_rules(file);
   for (const RulesError& e : loaded.errors) say("{}\n", e.str());
   if (!loaded.ok()) {
     say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());
