@@ -1,6 +1,7 @@
-# Run at install time (packaging/CMakeLists.txt): the shims and the systemd unit, in the directories
-# the install prefix calls for. Set before this runs: fpshim_shim_build_dir (build/bin),
-# fpshim_multiarch (x86_64-linux-gnu), fpshim_strip (the strip program) and fpshim_unit_source.
+# Run at install time (packaging/CMakeLists.txt): the shims, the systemd unit and the lintian overrides,
+# in the directories the install prefix calls for. Set before this runs: fpshim_shim_build_dir (build/bin),
+# fpshim_multiarch (x86_64-linux-gnu), fpshim_strip (the strip program), fpshim_unit_source and
+# fpshim_lintian_overrides.
 #
 # glibc expands `$LIB` in LD_PRELOAD to its own library directory, which on Debian 12 is
 # lib/x86_64-linux-gnu for a 64-bit process, lib32 for a 32-bit one run by libc6-i386's loader (the
@@ -48,3 +49,9 @@ set(unit_file "$ENV{DESTDIR}${unit_dir}/fpshim-serve.service")
 message(STATUS "Installing: ${unit_file}")
 file(WRITE "${unit_file}" "${unit}")
 list(APPEND CMAKE_INSTALL_MANIFEST_FILES "${unit_dir}/fpshim-serve.service")
+
+# lintian's overrides, each with its reason: for the package (prefix /usr) only.
+if(CMAKE_INSTALL_PREFIX MATCHES "^/usr/?$")
+  file(INSTALL "${fpshim_lintian_overrides}" DESTINATION "/usr/share/lintian/overrides" RENAME fpshim
+       FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+endif()
