@@ -27,7 +27,7 @@ def package():
         out = tempfile.mkdtemp(prefix="fpshim-deb-")
         cpack = os.path.join(os.path.dirname(shutil.which("cmake")), "cpack")
         made = subprocess.run([cpack, "-G", "DEB", "-B", out, "--config", os.path.join(BUILD, "CPackConfig.cmake")],
-                              cwd=BUILD, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+                              cwd=BUILD, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=800)
         expect_eq(made.returncode, 0, made.stdout)
         debs = glob.glob(os.path.join(out, "*.deb"))
         expect_eq(len(debs), 1, made.stdout)

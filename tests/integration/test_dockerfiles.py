@@ -94,6 +94,8 @@ class Stage:
 
     def environment(self):
         env = {"PATH": ":".join([self.root + "/usr/local/bin", "/usr/bin", "/bin"])}
+        # A sanitized build's fpshim gets the sanitizers' options, as in every other test.
+        env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")})
         env.update({k: self.map(v) for k, v in self.env.items()})
         return env
 
