@@ -40,12 +40,12 @@ std::optional<std::string> first_existing(const std::vector<std::string>& candid
 std::optional<std::string> find_shim_library(std::vector<std::string>& tried) {
   if (const char* lib = getenv("FPSHIM_LIB"); lib && *lib) return first_existing({lib}, tried);
   std::string dir = self_exe_dir();
-  std::vector<std::string> candidates = {dir + "/libfpshim.so"};
-#ifdef FPSHIM_INSTALL_LIBDIR
-  candidates.push_back(dir + "/../" FPSHIM_INSTALL_LIBDIR "/fpshim/libfpshim.so");
+  // Next to fpshim (the build tree, a copied pair), then the two install layouts of
+  // packaging/CMakeLists.txt: <prefix>/lib/fpshim and the package's /usr/lib/<multiarch>/fpshim.
+  std::vector<std::string> candidates = {dir + "/libfpshim.so", dir + "/../lib/fpshim/libfpshim.so"};
+#ifdef FPSHIM_MULTIARCH
+  candidates.push_back(dir + "/../lib/" FPSHIM_MULTIARCH "/fpshim/libfpshim.so");
 #endif
-  candidates.push_back(dir + "/../lib/fpshim/libfpshim.so");
-  candidates.push_back(dir + "/../lib/x86_64-linux-gnu/fpshim/libfpshim.so");
   return first_existing(candidates, tried);
 }
 
@@ -97,7 +97,7 @@ std::optional<std::string> find_default_rules(std::vector<std::string>& tried) {
 #ifdef FPSHIM_SOURCE_RULES
   candidates.push_back(FPSHIM_SOURCE_RULES);
 #endif
-  return first_existing(candidates, tried);
+  return first_existing(candidates, tried).value_or("");
 }
 
 }  // namespace fpshim

@@ -10,7 +10,8 @@ namespace fpshim {
 // The directory of /proc/self/exe.
 std::string self_exe_dir();
 
-// $FPSHIM_LIB if set; else next to the executable; else in the install tree's lib directory.
+// $FPSHIM_LIB if set; else next to the executable; else in the install tree's shim directory
+// (<prefix>/lib/fpshim, or /usr/lib/<multiarch>/fpshim from the Debian package).
 // Returns the canonical absolute path, or nullopt with the places it looked in `tried`.
 std::optional<std::string> find_shim_library(std::vector<std::string>& tried);
 
@@ -23,7 +24,10 @@ std::string find_program(const std::string& name, const std::string& cwd);
 std::string default_spool_dir();
 std::string default_socket();
 
-// $FPSHIM_RULES if set; else <exe dir>/../share/fpshim/rules.json; else the source tree's rules.json.
+// The rules file to use when none is given: $FPSHIM_RULES if set (nullopt, with the path in `tried`, if
+// it does not exist); else <exe dir>/../share/fpshim/rules.json or the source tree's rules.json, the
+// first that exists; else "": the rules built into fpshim (the shipped rules.json it was built with),
+// so that a copied fpshim needs no file.
 std::optional<std::string> find_default_rules(std::vector<std::string>& tried);
 
 }  // namespace fpshim

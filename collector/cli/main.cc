@@ -3,12 +3,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <pwd.h>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "base/users.h"
 #include "base/version.h"
 #include "cli/baseline.h"
 #include "cli/env.h"
@@ -37,7 +37,8 @@ reports for the processes that had nothing but LD_PRELOAD (a Dockerfile ENV, a C
 environment), from the spool they left; `env` prints what to set for that.
 
 run and report options:
-  --rules FILE        rules to use (default: $FPSHIM_RULES, else <prefix>/share/fpshim/rules.json)
+  --rules FILE        rules to use (default: $FPSHIM_RULES, else <prefix>/share/fpshim/rules.json, else
+                      the rules.json fpshim was built with; serve wants a file)
   --report FILE       write the JSON report to FILE
   --text FILE         write the text summary to FILE instead of stderr
   --quiet             no text summary
@@ -75,7 +76,8 @@ serve options (a daemon for a machine that hosts many builds; docs/serve.md):
                       /var/tmp/fpshim-<uid>/state)
   --reports DIR       reports go to DIR/<uid>/<build id>.<ext> (default /var/lib/fpshim/reports for root,
                       else /var/tmp/fpshim-<uid>/reports)
-  --uid USER          root only, repeatable: serve USER too, at USER's default socket
+  --uid USER          root only, repeatable: serve USER (a name in /etc/passwd, or a uid) too, at USER's
+                      default socket
   --grace SECONDS     report a build this long after its last process ended and nothing arrived (default 10)
   --idle SECONDS      report a build whose processes did not all say bye after this quiet time (default 3600)
   --keep SECONDS      a reported build stays this long for late records (default 6 x grace, at least 60)
@@ -214,9 +216,9 @@ constexpr Option kOptions[] = {
          o.serve.uids.push_back(uint32_t(n));
          return std::string();
        }
-       const passwd* pw = getpwnam(v.c_str());
-       if (!pw) return fmt::format("--uid: no user \"{}\"", v);
-       o.serve.uids.push_back(pw->pw_uid);
+       const std::optional<fpshim::User> user = fpshim::user_by_name(v);
+       if (!user) return fmt::format("--uid: no user \"{}\" in /etc/passwd", v);
+       o.serve.uids.push_back(user->uid);
        return std::string();
      }},
     {"--grace", true, kServe,

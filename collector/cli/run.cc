@@ -1,6 +1,5 @@
 #include "cli/run.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +10,8 @@
 
 #include "base/clock.h"
 #include "base/say.h"
+#include "base/users.h"
+#include "builtin_rules.h"
 #include "cli/child_env.h"
 #include "cli/locate.h"
 #include "fpshim/wire.h"
@@ -31,7 +32,7 @@ namespace fpshim {
 // inherits, else the uid's home in the password database.
 static std::string build_home() {
   if (const char* home = std::getenv("HOME"); home && home[0] == '/') return home;
-  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  if (std::optional<User> user = user_by_uid(getuid())) return user->home;
   return {};
 }
 
@@ -54,7 +55,9 @@ std::optional<Rules> load_checked_rules(const std::optional<std::string>& path) 
     }
     file = *found;
   }
-  LoadedRules loaded = load_rules(file, build_home(), working_directory());
+  LoadedRules loaded = file.empty() ? parse_rules(kBuiltinRules, "rules.json built into fpshim", build_home(),
+                                                  working_directory())
+                                    : load_rules(file, build_home(), working_directory());
   for (const RulesError& e : loaded.errors) say("{}\n", e.str());
   if (!loaded.ok()) {
     say("fpshim: {} error(s) in the rules; nothing was run\n", loaded.errors.size());

@@ -32,7 +32,8 @@ struct RunOptions {
 // `outputs`; false (said on stderr) if the file has errors.
 bool load_checked_suppressions(ReportOutputs& outputs, const std::string& source_root);
 
-// The rules at `path` (default: find_default_rules()), or nullopt with the errors said on stderr.
+// The rules at `path` (default: find_default_rules(), which may be the rules built into fpshim), or
+// nullopt with the errors said on stderr.
 std::optional<Rules> load_checked_rules(const std::optional<std::string>& path);
 
 // Runs the command under the shim and reports. Returns the command's exit status (128+N if it

@@ -49,8 +49,9 @@ int serve_command(RunOptions& options) {
     serve_options.rules = *options.rules;
   } else {
     std::vector<std::string> tried;
+    // The daemon reads its rules file again on SIGHUP: the rules built into fpshim will not do.
     auto found = find_default_rules(tried);
-    if (!found) {
+    if (!found || found->empty()) {
       say("fpshim: no rules file found (looked at {}); use --rules FILE\n", fmt::join(tried, ", "));
       return kExitSetupError;
     }

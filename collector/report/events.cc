@@ -1,7 +1,6 @@
 // ECS events from the findings: field choices are documented in docs/outputs/events.md.
 #include "report/events.h"
 
-#include <pwd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/as_text.h"
+#include "base/users.h"
 #include "base/version.h"
 
 namespace fpshim {
@@ -176,9 +176,7 @@ EventHost this_host() {
   }
   uid_t uid = getuid();
   host.user_id = std::to_string(uid);
-  passwd pw, *found = nullptr;
-  char buf[4096];
-  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) host.user_name = found->pw_name;
+  if (const std::optional<User> user = user_by_uid(uid)) host.user_name = user->name;
   return host;
 }
 

@@ -3,7 +3,6 @@
 #include "serve/daemon.h"
 
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,6 +21,7 @@
 #include "base/clock.h"
 #include "base/exit_status.h"
 #include "base/say.h"
+#include "base/users.h"
 #include "ingest/ingest.h"
 #include "serve/build_report.h"
 #include "serve/builds_live.h"
@@ -209,8 +209,8 @@ class Daemon {
   bool open_uid(uint32_t uid) {
     auto s = std::make_unique<Served>();
     s->uid = uid;
-    const passwd* pw = getpwuid(uid);
-    s->gid = pw ? pw->pw_gid : uid;
+    const std::optional<User> user = user_by_uid(uid);
+    s->gid = user ? user->gid : uid;
     const bool own = uid == geteuid();
     s->dir = fmt::format("{}-{}", wire::kDefaultDir, uid);
     s->socket_path = own && options_.socket ? *options_.socket : s->dir + "/" + wire::kDefaultSocket;

@@ -233,12 +233,19 @@ def test_a_deleted_go_program_still_running_is_judged_by_its_image():
 
 
 def test_a_static_program_that_deleted_itself_is_a_coverage_gap():
+    # Started by a shell, it deletes itself at once. Whether the collector looked at its file before
+    # the unlink (then it saw a static program) or after (then it could not look at all) depends on
+    # scheduling; either way it is a gap in coverage, never a monitored process. (As the command of
+    # `fpshim run` itself it is always inspected before it starts: `fpshim run` reads its ELF header to
+    # pick the shim for its ABI.)
     path = gone_copy("gone_static")
-    run = fpshim([path])
+    run = fpshim(["/bin/sh", "-c", f"{path}; true"])
     expect_eq(run.returncode, 0, run.stderr)
-    expect_eq(unmonitored_reasons(run, "gone_static"), ["not_inspected"], run.report["coverage"])
-    gap = [u for u in run.report["coverage"]["unmonitored"] if u["reason"] == "not_inspected"][0]
-    expect("gone" in gap["detail"], gap)
+    reasons = unmonitored_reasons(run, "gone_static")
+    expect(reasons in (["not_inspected"], ["static"]), run.report["coverage"])
+    gap = [u for u in run.report["coverage"]["unmonitored"] if u["reason"] in ("not_inspected", "static")][0]
+    expect("gone" in gap["detail"] or "statically linked" in gap["detail"], gap)
+    expect(run.text.splitlines()[0].startswith("fpshim: INCOMPLETE"), run.text)
 
 
 def test_a_go_program_swapped_for_a_clean_one_while_it_runs_is_judged_by_its_image():
