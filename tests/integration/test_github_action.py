@@ -39,7 +39,7 @@ class Runner:
 
     def step(self, script, inputs, path, state=None):
         return subprocess.run([NODE, os.path.join(ACTION, script)], cwd=self.workspace, env=self.env(inputs, path, state),
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=900)  # main.js may build fpshim: minutes on 2 busy CPUs
 
     def read(self, name):
         with open(self.files[name], encoding="utf-8") as f:
