@@ -44,6 +44,8 @@ def script(d, name, text):
 def step(cmd, cwd, extra_env=None, as_nobody=True):
     """One Dockerfile RUN step: `/bin/sh -c CMD` with nothing of fpshim's but LD_PRELOAD."""
     env = {"PATH": PATH, "LD_PRELOAD": LIB}
+    # and the sanitizers' options, which a sanitized test program needs with our library preloaded
+    env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")})
     env.update(extra_env or {})
     argv = (AS_NOBODY if as_nobody else []) + ["/bin/sh", "-c", cmd]
     return subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
