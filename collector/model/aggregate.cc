@@ -215,7 +215,7 @@ struct Aggregate::RecipeScan {
   // Some entry has exclusions of its own or a proc_pid condition on descendants: an access counts
   // only if an entry it matches lets it.
   const bool entry_conditions = std::any_of(recipe.match.begin(), recipe.match.end(), [](const MatchEntry& e) {
-    return !e.exclude.empty() || e.proc_pid == ProcPid::not_self_or_descendant;
+    return !e.exclude.empty() || e.proc_pid == ProcPid::not_self_or_descendant || e.args;
   });
 
   static std::optional<std::string_view> arg1_of(const Process& p) {
@@ -223,9 +223,24 @@ struct Aggregate::RecipeScan {
     return p.argv[1];
   }
 
+  // Did `p` run (or try to run) `path` with arguments the entry's args_regex matches? Every exec of
+  // that path by `p` counts in its tally once one did.
+  static bool ran_with_args(const MatchEntry& e, const Process& p, std::string_view path) {
+    return std::any_of(p.execs.begin(), p.execs.end(), [&](const ExecEvent& x) {
+      auto names = [&](const std::string& name) {
+        return !name.empty() && normalize_path(name.starts_with('/') ? name : p.cwd + "/" + name) == path;
+      };
+      if (!names(x.target) && !names(x.named)) return false;
+      std::string args;
+      for (size_t i = 1; i < x.argv.size(); i++) (args += ' ') += x.argv[i];
+      return args.find('\0') == std::string::npos && e.args->matches(args.c_str());
+    });
+  }
+
   // Does the entry let `p`'s access to `path` count? (An empty path: a folded one, unknown.)
   bool entry_counts(const MatchEntry& e, const Process& p, std::string_view path) const {
     if (excluded(e.exclude, p.exe, arg1_of(p))) return false;
+    if (e.args && !path.empty() && !ran_with_args(e, p, path)) return false;
     if (e.proc_pid != ProcPid::not_self_or_descendant || path.empty()) return true;
     const std::optional<int32_t> target = proc_pid_of(path);
     return !target || !tree.descends_from(*target, p);

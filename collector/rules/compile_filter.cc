@@ -26,7 +26,7 @@ std::string compile_filter(const Rules& rules) {
   for (const Recipe& recipe : rules.recipes) {
     if (!recipe.enabled) continue;
     for (const MatchEntry& e : recipe.match) {
-      if (e.kind == MatchKind::basename) names.push_back(e.text);
+      if (e.kind == MatchKind::basename && !e.anchored) names.push_back(e.text);  // anchored: matches nothing
       else if (!e.anchored) prefixes.push_back(e.prefix);
       for (const MatchEntry& home : e.alternatives) prefixes.push_back(home.prefix);
     }

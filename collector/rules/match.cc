@@ -26,15 +26,20 @@ static std::string_view literal_head(std::string_view pattern) {
   return pattern.substr(0, wire::find_wildcard(pattern.data(), pattern.size()));
 }
 
+static bool under(std::string_view path, std::string_view dir) {
+  return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
 bool path_matches(const MatchEntry& e, std::string_view path) {
   if (path.find('\0') != std::string_view::npos) return false;
+  if (std::any_of(e.not_under.begin(), e.not_under.end(), [&](const std::string& dir) { return under(path, dir); }))
+    return false;
   if (e.anchored)
     return std::any_of(e.alternatives.begin(), e.alternatives.end(),
                        [&](const MatchEntry& home) { return path_matches(home, path); });
   switch (e.kind) {
     case MatchKind::path: return path == e.text;
-    case MatchKind::subtree:
-      return path.starts_with(e.text) && (path.size() == e.text.size() || path[e.text.size()] == '/');
+    case MatchKind::subtree: return under(path, e.text);
     case MatchKind::basename: {
       size_t slash = path.rfind('/');
       return path.substr(slash == std::string_view::npos ? 0 : slash + 1) == e.text;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "fpshim/wire.h"
 #include "rules/json_checker.h"
 
 namespace fpshim {
@@ -231,10 +232,11 @@ class Checker : public JsonChecker {
   std::optional<MatchEntry> match_entry(const json& v, const std::string& ptr, uint32_t recipe_ops) {
     if (!is(v, json::value_t::object, ptr, "a match entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
-    fields(v, ptr, "match entry", kinds_and(kMatchKindNames, {"operations", "proc_pid", "exclude", "note"}));
+    fields(v, ptr, "match entry",
+           kinds_and(kMatchKindNames, {"operations", "proc_pid", "exclude", "not_under", "args_regex", "note"}));
     auto kind = kind_of(v, ptr, "match entry", kMatchKindNames, errors_.size() != errors_before);
     if (!kind) return std::nullopt;
-    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr, ProcPid::any, {}, false, {}};
+    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr, ProcPid::any, {}, false, {}, {}, nullptr, {}};
     std::string_view kind_name = kMatchKindNames[*kind];
     std::string vp = pointer_append(ptr, kind_name);
     auto text = string_field(v, ptr, kind_name, "match entry");
@@ -278,9 +280,45 @@ class Checker : public JsonChecker {
       for (size_t i = 0; i < exclude->size(); i++)
         if (auto x = exclusion((*exclude)[i], pointer_append(ptr + "/exclude", i))) e.exclude.push_back(std::move(*x));
     }
+    if (const json* dirs = field(v, ptr, "not_under", "match entry", false)) not_under(e, *dirs, ptr + "/not_under");
+    if (auto args = string_field(v, ptr, "args_regex", "match entry", false)) {
+      if (e.operations != wire::op_exec)
+        value_error(ptr + "/args_regex",
+                    "args_regex needs an entry whose operations are [\"exec\"] only (the "
+                    "arguments are those of the program it runs)");
+      e.args_text = *args;
+      e.args = regex(*args, ptr + "/args_regex");
+    }
     e.note = string_field(v, ptr, "note", "match entry", false).value_or("");
     if (errors_.size() != errors_before) return std::nullopt;
     return e;
+  }
+
+  // The directories outside which the entry matches: absolute, or "./" for the working directory
+  // (where there is none, the entry matches nothing: anchored without alternatives).
+  void not_under(MatchEntry& e, const json& v, const std::string& ptr) {
+    if (!is(v, json::value_t::array, ptr, "\"not_under\"", "an array")) return;
+    if (v.empty()) value_error(ptr, "\"not_under\" must not be empty");
+    for (size_t i = 0; i < v.size(); i++) {
+      const std::string item = pointer_append(ptr, i);
+      if (!is(v[i], json::value_t::string, item, "a directory", "a string")) continue;
+      const std::string dir = v[i].get<std::string>();
+      const bool in_workdir = dir == "." || dir.starts_with("./");
+      if (!in_workdir && (!dir.starts_with('/') || normalize_path(dir) == "/")) {
+        value_error(item, fmt::format("not_under \"{}\" must be an absolute directory other than \"/\", or "
+                                      "begin with ./",
+                                      dir));
+      } else if (in_workdir && has_dotdot_component(dir)) {
+        value_error(item, fmt::format("not_under \"{}\" must not climb out of the working directory with \"..\"", dir));
+      } else if (!in_workdir) {
+        e.not_under.push_back(normalize_path(dir));
+      } else if (!workdir_.empty()) {
+        e.not_under.push_back(normalize_path(workdir_ + "/" + dir));
+      } else {
+        e.anchored = true;
+        e.alternatives.clear();
+      }
+    }
   }
 
   // Checks an absolute path, subtree, glob or regex and sets its filter prefix (and compiled regex).
@@ -325,7 +363,7 @@ class Checker : public JsonChecker {
   MatchEntry in_home(const MatchEntry& e, const std::string& home, const std::string& vp) {
     const bool any = home == "/home/*";
     const std::string rest(e.kind == MatchKind::regex ? strip_anchors(e.text).substr(1) : e.text.substr(1));
-    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, false, {}};
+    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, false, {}, {}, nullptr, {}};
     switch (e.kind) {
       case MatchKind::path:
         if (any) alt.kind = MatchKind::glob;

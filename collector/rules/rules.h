@@ -30,6 +30,12 @@
 //                 filter prefix begins "/proc/*/"), the access counts only if that pid is not the
 //                 reader's own (and not one of the reader's descendants in the process tree)
 //     exclude     array of EXCLUDE that apply to accesses through this entry only
+//     not_under   non-empty array of directories, each absolute or "./" (the working directory, or
+//                 one below it): the entry matches only paths outside all of them. A "./" one
+//                 where there is no working directory makes the entry match nothing
+//     args_regex  for an entry whose operations are exec only: a POSIX extended regex that must
+//                 match the whole of the program's arguments (argv[1] onwards, each preceded by one
+//                 space: " -d @/etc/passwd https://x"); the exec counts only if it matches
 //     note        string, shown in reports
 //   A path, subtree, glob or regex that begins with "~/" (after the regex's optional '^') names a
 //   path in any home directory: /root, /home/<one component>, and the build's own home (the
@@ -98,6 +104,9 @@ struct MatchEntry {
   // directory, each with its own prefix; the entry matches a path if one of them does (none: never).
   bool anchored = false;
   std::vector<MatchEntry> alternatives;
+  std::vector<std::string> not_under;  // absolute directories, normalised: the entry matches outside them
+  std::shared_ptr<const Regex> args;   // args_regex, compiled: an exec counts if its arguments match
+  std::string args_text;               // args_regex as written
 };
 
 struct MitreRef {

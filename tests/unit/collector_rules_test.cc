@@ -134,7 +134,7 @@ TEST_CASE("unknown fields point at the key and list the expected ones") {
   std::string text = replaced(kGood, R"({"path": "/proc/ioports"})", R"({"sbutree": "/sys/class/net"})");
   CHECK(first_error(text) ==
         "rules.json:12:10: unknown field \"sbutree\" in match entry (expected one of path, subtree, basename, glob, "
-        "regex, operations, proc_pid, exclude, note)");
+        "regex, operations, proc_pid, exclude, not_under, args_regex, note)");
 
   text = replaced(kGood, R"("title": "Demo",)", R"("title": "Demo", "colour": "red",)");
   CHECK(first_error(text) == "rules.json:" + position(text, "\"colour\"") +
