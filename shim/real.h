@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ int __fxstatat64(int ver, int dirfd, const char* path, struct stat64* buf, int f
 char* __realpath_chk(const char* path, char* resolved, size_t resolved_len);
 ssize_t __readlink_chk(const char* path, char* buf, size_t len, size_t buf_len);
 ssize_t __readlinkat_chk(int dirfd, const char* path, char* buf, size_t len, size_t buf_len);
+int __connect(int fd, const struct sockaddr* addr, socklen_t len);
 int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, void (*init)(), void (*fini)(),
                       void (*rtld_fini)(), void* stack_end);
 }
@@ -70,6 +72,7 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
   X(ftw) X(ftw64) X(fts_open)                                                                     \
   X(symlink) X(symlinkat) X(link) X(linkat) X(rename) X(renameat)                                 \
   X(execve) X(execvpe) X(fexecve) X(system) X(popen)                                              \
+  X(connect)                                                                                      \
   X(exit) X(_exit) X(_Exit)
 #if FPSHIM_GLIBC
 #define FPSHIM_REAL_FUNCTIONS(X) FPSHIM_REAL_COMMON(X)                                            \
@@ -78,7 +81,7 @@ int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, v
   X(_IO_fopen) X(_IO_file_fopen) X(_IO_file_open)                                                 \
   X(scandirat) X(scandirat64) X(close_range) X(closefrom) X(statx) X(__statfs)                    \
   X(__readlink_chk) X(__readlinkat_chk) X(canonicalize_file_name) X(__realpath_chk)               \
-  X(fts64_open) X(renameat2) X(execveat) X(_IO_popen) X(__libc_system)
+  X(fts64_open) X(renameat2) X(execveat) X(_IO_popen) X(__libc_system) X(__connect)
 #else
 #define FPSHIM_REAL_FUNCTIONS(X) FPSHIM_REAL_COMMON(X)
 #endif

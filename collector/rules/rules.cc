@@ -19,7 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec", "link"};
+constexpr std::string_view kOperationNames[] = {"read", "write", "list", "stat", "exec", "link", "connect"};
 static_assert(std::size(kOperationNames) == std::bit_width(unsigned(kAllOperations)), "a name for every wire::Op");
 constexpr std::string_view kImportanceNames[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kMatchKindNames[] = {"path", "subtree", "basename", "glob", "regex"};

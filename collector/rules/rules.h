@@ -13,7 +13,8 @@
 //     mitre        required  {"tactic": {"id": S, "name": S}, "technique": {"id": S, "name": S}}
 //     guidance     required  {"ci": S, "staging": S, "production": S}
 //     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec" |
-//                            "link"; default all six. An access fires the recipe only if it did one of them.
+//                            "link" | "connect"; default all seven. An access fires the recipe only if it
+//                            did one of them.
 //     match        required  non-empty array of MATCH
 //     exclude      optional  array of EXCLUDE
 //
@@ -75,7 +76,7 @@ enum class MatchKind { path, subtree, basename, glob, regex };
 enum class ExcludeKind { exe, exe_glob, exe_regex };
 enum class ProcPid { any, not_self, not_self_or_descendant };
 
-inline constexpr uint32_t kAllOperations = 0x3f;  // wire::Op bits read|write|list|stat|exec|link
+inline constexpr uint32_t kAllOperations = 0x7f;  // wire::Op bits read|write|list|stat|exec|link|connect
 
 std::string_view importance_name(Importance);
 std::string_view match_kind_name(MatchKind);

@@ -44,6 +44,8 @@ enum Op : uint32_t {
   op_stat = 1u << 3,   // stat, access, readlink, realpath, open(O_PATH)
   op_exec = 1u << 4,   // execve and relatives
   op_link = 1u << 5,   // a new name leading to the path: symlink, link, rename (either end)
+  // connect() to a Unix socket by its path (an SSH agent's)
+  op_connect = 1u << 6,
 };
 
 enum RecordFlags : uint32_t {

@@ -42,7 +42,7 @@ def test_the_shims_and_programs_of_every_abi_are_built():
     expect_eq(native - {d for d, _ in doors_of("doors-musl")},
               {"statx", "syscall_statx", "canonicalize_file_name", "__open", "__open64", "__open_nocancel",
                "__open64_nocancel", "_IO_fopen", "_IO_file_fopen", "_IO_file_open", "__statfs", "renameat2",
-               "dlsym_open", "dlvsym_open", "dlsym_fopen", "dlsym_dlsym_open", "dlsym_stat"})
+               "__connect", "dlsym_open", "dlvsym_open", "dlsym_fopen", "dlsym_dlsym_open", "dlsym_stat"})
     expect_eq({d for d, _ in doors_of("doors-i386")}, native)
 
 
@@ -76,6 +76,9 @@ def test_every_door_reaches_the_report_from_musl_and_i386_processes():
             if op == "list":
                 path, reported_path, recipe = ("/sys/class/net/*" if door == "glob" else "/sys/class/net",
                                                "/sys/class/net", "os_network_fingerprint")
+            elif op == "connect":  # an SSH agent's socket that is not there: an attempt
+                path, reported_path, recipe = "/tmp/ssh-fpshim-abis/agent.1", "/tmp/ssh-fpshim-abis/agent.1", \
+                    "ssh_private_keys"
             else:
                 path, reported_path, recipe = "/proc/ioports", "/proc/ioports", "machine_fingerprint"
             run = same_as_plain([program(name), door, path])

@@ -2,6 +2,7 @@
 program, shows up in the report with the right operation, and behaves exactly as without fpshim."""
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, shell
@@ -22,6 +23,7 @@ STAT_DOORS = DOORS.get("stat", [])
 LIST_DOORS = DOORS.get("list", [])
 READ_DOORS = DOORS.get("read", [])
 LINK_DOORS = DOORS.get("link", [])
+CONNECT_DOORS = DOORS.get("connect", [])
 
 
 def door_run(door, path):
@@ -51,7 +53,7 @@ def test_walker_doors():
 
 
 def test_every_door_is_tested():
-    expect_eq(sorted(DOORS), ["link", "list", "read", "stat"], "a door whose operation no test below covers")
+    expect_eq(sorted(DOORS), ["connect", "link", "list", "read", "stat"], "a door whose operation no test below covers")
 
 
 def test_raw_syscall_doors():
@@ -67,8 +69,29 @@ def test_link_doors():
         expect_eq(run.path("machine_fingerprint", "/proc/ioports")["operations"], ["link"], door)
 
 
+def test_connect_doors():
+    # A Unix socket reached by its path: an SSH agent's, listening (the build could use its keys),
+    # and one that is not there (an attempt). Other families and unwatched sockets: nothing.
+    agent_dir = tempfile.mkdtemp(prefix="ssh-", dir="/tmp")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        agent = os.path.join(agent_dir, "agent.42")
+        listener.bind(agent)
+        listener.listen(8)
+        for door in CONNECT_DOORS:
+            run = door_run(door, agent)
+            reported = run.path("ssh_private_keys", agent)
+            expect_eq((reported["operations"], reported["errors"]), (["connect"], []), door)
+            run = door_run(door, os.path.join(agent_dir, "agent.absent"))
+            expect_eq(run.path("ssh_private_keys", os.path.join(agent_dir, "agent.absent"))["errors"], ["ENOENT"])
+            expect_eq(door_run(door, "/run/fpshim-not-watched.sock").report["recipes"], [], door)
+    finally:
+        listener.close()
+        shutil.rmtree(agent_dir)
+
+
 def test_unwatched_paths_through_every_door_report_nothing():
-    for door in STAT_DOORS + READ_DOORS + LINK_DOORS:
+    for door in STAT_DOORS + READ_DOORS + LINK_DOORS + CONNECT_DOORS:
         run = door_run(door, "/usr/include/stdio.h")
         expect_eq(run.report["recipes"], [], door)
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 from harness import *
 
@@ -107,6 +108,33 @@ def test_own_proc_entries_and_a_childs_memory_stay_quiet():
     expect("process_memory_read" not in fired(r), r.text)
     # The child's reads did reach the collector and were judged, not missed: excluded as a descendant's.
     expect(r.report["stats"]["excluded"] >= 2, r.report["stats"])
+
+
+# Issue 15's rule, process by process: a parent reading its child's environment and memory stays
+# quiet, its map (maps, smaps, a thread's maps) does not; a sibling's environment (a background job
+# of the same shell) and the shell's parent's (`cat /proc/$PPID/environ`) are another process's.
+CHILD_MAP = r"""
+import os, subprocess, time
+child = subprocess.Popen(["sleep", "30"])
+time.sleep(0.2)
+for leaf in ("environ", "maps", "smaps", f"task/{child.pid}/maps"):
+    with open(f"/proc/{child.pid}/{leaf}", "rb") as f: f.read()
+child.kill(); child.wait()
+"""
+
+
+def test_a_childs_map_and_a_siblings_environment_fire_a_childs_environment_does_not():
+    r = fpshim(["/bin/sh", "-c", f"{PYTHON} -c '{CHILD_MAP}'; sleep 30 & job=$!; cat /proc/$job/environ >/dev/null; "
+                                 "cat /proc/$PPID/environ >/dev/null; kill $job; true"])
+    expect_eq(r.returncode, 0, r.stderr)
+    by_leaf = {}
+    for p in r.paths("process_memory_read"):
+        by_leaf.setdefault(p.split("/", 3)[3], []).append(p)
+    expect_eq(sorted(by_leaf), ["environ", "maps", "smaps", "task/%s/maps" % by_leaf["maps"][0].split("/")[2]], by_leaf)
+    expect_eq(len(by_leaf["environ"]), 2, by_leaf)  # the sibling's and the parent's, not the child's
+    readers = {os.path.basename(p["exe"]) for p in r.processes("process_memory_read")}
+    expect_eq(readers, {"cat", os.path.basename(os.path.realpath(PYTHON))})
+    expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])  # the child's environment, judged
 
 
 # --- 2. Credential files and SSH keys ----------------------------------------------------------
@@ -247,6 +275,44 @@ def test_env_files_outside_the_checkout_fire_its_own_do_not():
         expect_eq({os.path.basename(p["exe"]) for p in r.processes("credential_files")}, {"cat"})
     finally:
         shutil.rmtree(base)
+
+
+# What a stealer does with an SSH agent it finds in $SSH_AUTH_SOCK: connect and ask for its keys
+# (SSH2_AGENTC_REQUEST_IDENTITIES); signing with them is the next message.
+ASK_AGENT = r"""
+import os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["SSH_AUTH_SOCK"])
+s.sendall(b"\0\0\0\x01\x0b")
+s.recv(4096)
+"""
+
+
+def test_connecting_to_the_ssh_agent_fires_ssh_add_does_not():
+    agent_dir = tempfile.mkdtemp(prefix="ssh-", dir="/tmp")
+    sock = os.path.join(agent_dir, "agent.4242")
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(500):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.01)
+        env = dict(os.environ, SSH_AUTH_SOCK=sock)
+        quiet = fpshim(["ssh-add", "-l"], env=env)
+        expect_eq(quiet.returncode, 1, quiet.stderr)  # "The agent has no identities.": it asked
+        expect("ssh_private_keys" not in fired(quiet), quiet.text)
+        expect(quiet.report["stats"]["excluded"] >= 1, quiet.report["stats"])
+
+        r = fpshim([PYTHON, "-c", ASK_AGENT], env=env)
+        expect_eq(r.returncode, 0, r.stderr)
+        expect_eq(r.paths("ssh_private_keys"), [sock])
+        expect_eq(r.path("ssh_private_keys", sock)["operations"], ["connect"])
+        expect_eq({os.path.basename(p["exe"]) for p in r.processes("ssh_private_keys")},
+                  {os.path.basename(os.path.realpath(PYTHON))})
+    finally:
+        agent.terminate()
+        agent.wait()
+        shutil.rmtree(agent_dir)
 
 
 # --- 3. Persistence by writes -----------------------------------------------------------------

@@ -18,8 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@ extern int _IO_file_close_it(FILE *f);
 extern FILE *_IO_file_fopen(FILE *f, const char *path, const char *mode, int is32not64);
 extern FILE *_IO_file_open(FILE *f, const char *path, int flags, int prot, int read_write, int is32not64);
 extern int __statfs(const char *path, struct statfs *buf);
+extern int __connect(int fd, const struct sockaddr *addr, socklen_t len);
 #endif
 
 static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -322,6 +325,23 @@ static long by_renameat(const char *path) { return renameat(AT_FDCWD, path, AT_F
 static long by_renameat2(const char *path) { return renameat2(AT_FDCWD, path, AT_FDCWD, path, RENAME_NOREPLACE); }
 #endif
 
+/* A Unix socket reached by its path (an SSH agent's, say), through `connect`. */
+static long connected(int (*connect_fn)(int, const struct sockaddr *, socklen_t), const char *path) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  strncpy(a.sun_path, path, sizeof a.sun_path - 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const long rc = connect_fn(fd, (const struct sockaddr *)&a, sizeof a);
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+static long by_connect(const char *path) { return connected(connect, path); }
+#ifdef __GLIBC__
+static long by___connect(const char *path) { return connected(__connect, path); }
+#endif
+
 /* Every door, and the operation (report "operations") reaching a path through it counts as. */
 static const struct door {
   const char *name;
@@ -394,6 +414,10 @@ static const struct door {
     {"renameat", "link", by_renameat},
 #ifdef __GLIBC__
     {"renameat2", "link", by_renameat2},
+#endif
+    {"connect", "connect", by_connect},
+#ifdef __GLIBC__
+    {"__connect", "connect", by___connect},
 #endif
 };
 

@@ -193,8 +193,9 @@ TEST_CASE("bad enum values and identifiers") {
 
   text = replaced(kGood, R"({"path": "/proc/ioports"})",
                   R"({"path": "/proc/ioports", "operations": ["read", "open"]})");
-  CHECK(first_error(text) == "rules.json:" + position(text, "\"open\"") +
-                                 ": unknown operation \"open\" (expected one of read, write, list, stat, exec, link)");
+  CHECK(first_error(text) ==
+        "rules.json:" + position(text, "\"open\"") +
+            ": unknown operation \"open\" (expected one of read, write, list, stat, exec, link, connect)");
 
   text = replaced(kGood, R"("name": "demo")", R"("name": "Demo-1")");
   CHECK(first_error(text) == "rules.json:5:15: recipe name \"Demo-1\" must match [a-z0-9_]+");
