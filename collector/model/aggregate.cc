@@ -210,6 +210,7 @@ struct Aggregate::RecipeScan {
   const RecipeHits& hits;
   const ProcessTree& tree;
   Stats& stats;
+  Summary& out;  // where excluded accesses are listed
   std::unordered_map<const Process*, bool> excluded_cache = {};
   std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process = {};
   // Some entry has exclusions of its own or a proc_pid condition on descendants: an access counts
@@ -237,13 +238,33 @@ struct Aggregate::RecipeScan {
     });
   }
 
-  // Does the entry let `p`'s access to `path` count? (An empty path: a folded one, unknown.)
-  bool entry_counts(const MatchEntry& e, const Process& p, std::string_view path) const {
-    if (excluded(e.exclude, p.exe, arg1_of(p))) return false;
-    if (e.args && !path.empty() && !ran_with_args(e, p, path)) return false;
+  // Does the entry let `p`'s access to `path` count? (An empty path: a folded one, unknown.) If
+  // not, `why` says why.
+  bool entry_counts(const MatchEntry& e, const Process& p, std::string_view path, std::string* why = nullptr) const {
+    if (const Exclusion* x = excluding(e.exclude, p.exe, arg1_of(p))) {
+      if (why) *why = x->reason;
+      return false;
+    }
+    if (e.args && !path.empty() && !ran_with_args(e, p, path)) {
+      if (why) *why = "its arguments do not match the entry's args_regex";
+      return false;
+    }
     if (e.proc_pid != ProcPid::not_self_or_descendant || path.empty()) return true;
     const std::optional<int32_t> target = proc_pid_of(path);
-    return !target || !tree.descends_from(*target, p);
+    if (!target || !tree.descends_from(*target, p)) return true;
+    if (why)
+      *why = "the process is reading its own descendant's memory or environment (proc_pid not_self_or_descendant)";
+    return false;
+  }
+
+  // Lists an access to a listed path that did not count, with why.
+  void list_excluded(const Process& p, const RecipeHits::Tally& t, std::string_view path, std::string why) {
+    if (out.excluded.size() >= Summary::kMaxListedExclusions) {
+      out.excluded_unlisted++;
+      return;
+    }
+    out.excluded.push_back(ExcludedAccess{&recipe, std::string(path),
+                                          ProcessRef{p.pid, p.known(), p.exe, p.argv, p.cwd}, std::move(why), t.count});
   }
 
   // False for a tally of an excluded executable (or of accesses no entry lets count), whose
@@ -252,16 +273,20 @@ struct Aggregate::RecipeScan {
                 const MatchEntry* entry = nullptr) {
     auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
     if (fresh) cached->second = excluded(recipe, p.exe, arg1_of(p));
-    bool out = !cached->second;
-    if (out && entry_conditions) {
-      if (entry) out = entry_counts(*entry, p, {});
+    bool counts = !cached->second;
+    std::string why;
+    if (!counts && !entry)
+      if (const Exclusion* x = excluding(recipe.exclude, p.exe, arg1_of(p))) why = x->reason;
+    if (counts && entry_conditions) {
+      if (entry) counts = entry_counts(*entry, p, {});
       else
-        out = std::any_of(recipe.match.begin(), recipe.match.end(), [&](const MatchEntry& e) {
-          return (e.operations & t.operations) && path_matches(e, path) && entry_counts(e, p, path);
+        counts = std::any_of(recipe.match.begin(), recipe.match.end(), [&](const MatchEntry& e) {
+          return (e.operations & t.operations) && path_matches(e, path) && entry_counts(e, p, path, &why);
         });
     }
-    if (!out) stats.excluded += t.records;
-    return out;
+    if (!counts) stats.excluded += t.records;
+    if (!counts && !entry) list_excluded(p, t, path, std::move(why));
+    return counts;
   }
   // The entry of `p` among the processes that reached the recipe.
   std::pair<const Process*, std::vector<uint32_t>>& reached_by(const Process& p) {
@@ -271,8 +296,8 @@ struct Aggregate::RecipeScan {
   }
 };
 
-RecipeSummary Aggregate::summarize_recipe(uint32_t index, Stats& stats) const {
-  RecipeScan scan{rules_.recipes[index], hits_[index], tree_, stats};
+RecipeSummary Aggregate::summarize_recipe(uint32_t index, Summary& out) const {
+  RecipeScan scan{rules_.recipes[index], hits_[index], tree_, out.stats, out};
   RecipeSummary rs;
   rs.recipe = &scan.recipe;
   rs.first_seen_ns = UINT64_MAX;
@@ -405,9 +430,11 @@ void Aggregate::summarize(Summary& out) {
   out.stats.processes_without_bye = 0;
   summarize_processes(out);
   out.recipes.clear();
+  out.excluded.clear();
+  out.excluded_unlisted = 0;
   for (uint32_t i = 0; i < hits_.size(); i++) {
     if (hits_[i].empty()) continue;
-    RecipeSummary rs = summarize_recipe(i, out.stats);
+    RecipeSummary rs = summarize_recipe(i, out);
     if (rs.hits > 0) out.recipes.push_back(std::move(rs));
   }
   std::sort(out.recipes.begin(), out.recipes.end(), [](const RecipeSummary& a, const RecipeSummary& b) {

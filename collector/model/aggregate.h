@@ -76,7 +76,7 @@ class Aggregate final : public RecordSink {
   // One recipe's summary: the listed paths, the folded buckets, then the processes that reached
   // them, three parts that share a RecipeScan (aggregate.cc).
   struct RecipeScan;
-  RecipeSummary summarize_recipe(uint32_t index, Stats& stats) const;
+  RecipeSummary summarize_recipe(uint32_t index, Summary& out) const;
   void summarize_paths(RecipeScan& scan, RecipeSummary& rs) const;
   void summarize_folded(RecipeScan& scan, RecipeSummary& rs) const;
   void summarize_reaching_processes(const RecipeScan& scan, RecipeSummary& rs) const;

@@ -70,6 +70,17 @@ struct RecipeSummary {
   uint64_t last_seen_ns = 0;
 };
 
+// A listed path a process reached that its recipe did not count, and why: an exception of the
+// rules (its reason), or an entry's condition (a descendant's /proc entry, arguments that did not
+// match).
+struct ExcludedAccess {
+  const Recipe* recipe = nullptr;
+  std::string path;
+  ProcessRef process;
+  std::string reason;
+  uint64_t count = 0;
+};
+
 // One process image of the build (exec keeps the pid but starts a new image).
 struct ProcessEntry {
   ProcessRef process;
@@ -146,8 +157,12 @@ struct Summary {
   std::vector<ProcessEntry> processes;  // every process image, in start order
   Coverage coverage;
   Stats stats;
-  std::vector<BuildPart> builds;     // `fpshim report` of a spool with several builds; empty otherwise
-  std::vector<Tampering> tampering;  // what the collector saw the build do to its records, in time order
+  std::vector<BuildPart> builds;         // `fpshim report` of a spool with several builds; empty otherwise
+  std::vector<Tampering> tampering;      // what the collector saw the build do to its records, in time order
+  std::vector<ExcludedAccess> excluded;  // the first kMaxListedExclusions, by recipe
+  uint64_t excluded_unlisted = 0;        // the others
+
+  static constexpr size_t kMaxListedExclusions = 1000;
 };
 
 }  // namespace fpshim

@@ -63,6 +63,20 @@ json process_json(const ProcessRef& p) {
   return out;
 }
 
+// The accesses of listed paths a recipe did not count, each with the reason the rules give.
+json excluded_json(const Summary& s) {
+  json out = json::array();
+  for (const ExcludedAccess& x : s.excluded) {
+    json item = {{"recipe", x.recipe->name}};
+    put_bytes(item, "path", x.path);
+    item["count"] = x.count;
+    item["reason"] = x.reason;
+    item["process"] = process_json(x.process);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 json errors_json(const std::vector<int>& errors) {
   json out = json::array();
   for (int e : errors) out.push_back(errno_name(e));
@@ -337,6 +351,8 @@ json report_json(const Findings& findings) {
         {"processes_folded", st.processes_folded}}},
       {"findings", std::move(items)},
       {"suppressions", suppressions_json(findings)},
+      {"excluded", excluded_json(s)},
+      {"excluded_unlisted", s.excluded_unlisted},
   };
 }
 

