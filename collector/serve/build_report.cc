@@ -25,7 +25,7 @@ int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rul
   Ingest journal(std::nullopt, stats);
   journal.read_files({b.journal_path}, aggregate);
   stats.capped += b.capped;
-  stats.lost += b.torn;
+  stats.lost += b.torn + b.ledger;
   Summary summary;
   aggregate.summarize(summary);
   describe_builds(summary, split_builds(aggregate.tree(), rules, aggregate.hits()));

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "base/clock.h"
 #include "base/say.h"
@@ -188,10 +191,52 @@ void UidBuilds::on_batch_end() {
   unwritten_.clear();
 }
 
+namespace {
+
+// The ledger's count credited to a build, beside its journal: "<journal>.lost", the count in decimal.
+std::string ledger_path(const LiveBuild& b) { return b.journal_path + ".lost"; }
+
+uint64_t read_ledger_credit(const LiveBuild& b) {
+  const int fd = open(ledger_path(b).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  char text[24] = {};
+  const ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  return n > 0 ? strtoull(text, nullptr, 10) : 0;
+}
+
+bool write_ledger_credit(const LiveBuild& b) {
+  const std::string tmp = ledger_path(b) + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  const std::string text = std::to_string(b.ledger) + "\n";
+  const bool ok = write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
+  close(fd);
+  return ok && rename(tmp.c_str(), ledger_path(b).c_str()) == 0;
+}
+
+}  // namespace
+
+size_t UidBuilds::credit_ledger(uint64_t n) {
+  AsDaemon own_rights;
+  size_t credited = 0;
+  for (auto& [key, b] : builds_) {
+    if (!b.dirty && b.running() == 0) continue;
+    b.ledger += n;
+    b.dirty = true;
+    if (!write_ledger_credit(b))
+      say("fpshim serve: uid {}: cannot keep build {}'s lost count beside its journal: {}\n", uid_, b.id,
+          strerror(errno));
+    credited++;
+  }
+  return credited;
+}
+
 void UidBuilds::recover() {
   for (const BuildKey& key : state_.journals()) {
     LiveBuild* b = build_for(key);
     if (!b) break;
+    b->ledger = read_ledger_credit(*b);
     const int fd = open(b->journal_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) continue;
     uint64_t offset = 0;
@@ -245,6 +290,7 @@ void UidBuilds::retire(uint64_t now_mono, uint64_t keep_ns) {
     }
     if (b.journal >= 0) close(b.journal);
     unlink(b.journal_path.c_str());
+    unlink(ledger_path(b).c_str());
     if (live_) live_->forget(uid_, b.id);
     for (const auto& [pk, image] : b.images) {
       image_build_.erase(pk);

@@ -231,6 +231,53 @@ def test_sigkill_mid_build_then_restart():
     shutil.rmtree(work, ignore_errors=True)
 
 
+def ledger_count(spool):
+    """The count in a spool's loss ledger (wire::kLossLedger): magic, then a native 64-bit count."""
+    with open(os.path.join(spool, "lost.ledger"), "rb") as f:
+        head = f.read(16)
+    expect_eq(head[:8], b"fplost01", "the ledger's magic")
+    return int.from_bytes(head[8:16], sys.byteorder)
+
+
+def test_records_neither_sent_nor_spooled_are_lost_in_the_report():
+    """While no daemon runs, a step of the build makes the spool unwritable and reads /proc/ioports:
+    those records reach neither the socket nor the spool, and the loss ledger counts them. The next
+    daemon takes them from the ledger into the open build's report as lost (the report cannot say
+    "no fingerprinting" then), once: a restart does not count them again."""
+    work = workdir()
+    serve = Serve(work)
+    spool = f"/var/tmp/fpshim-{NOBODY}/spool"
+    try:
+        expect_eq(serve.kill(signal.SIGKILL), -signal.SIGKILL, "serve killed")
+        first = start_build("ledgered", ": ledgered; /bin/cat /dev/null", NOBODY, work)
+        expect_eq(first.wait(timeout=60), 0, first.stderr.read())
+        expect_eq(ledger_count(spool), 0, "the ledger made with the spool")
+        hostile = start_build("ledgered", f": ledgered; chmod 400 {spool}/processes.spool && chmod 500 {spool} && "
+                              "/bin/cat /proc/ioports > /dev/null", NOBODY, work)
+        expect_eq(hostile.wait(timeout=60), 0, hostile.stderr.read())
+        lost = ledger_count(spool)
+        expect(lost >= 3, f"cat's hello, access and bye at least: {lost}")
+        os.chmod(spool, 0o700)  # the daemon takes the spool over (it renames what it claims)
+        os.chmod(f"{spool}/processes.spool", 0o600)
+        serve.start()
+        report = serve.wait_report(NOBODY, "ledgered", predicate=lambda r: r["stats"]["lost"] >= lost)
+        expect_eq(report["stats"]["lost"], lost, f"the ledger's count, once: {report['stats']}")
+        expect_eq(ledger_count(spool), 0, "taken out of the ledger")
+        expect("could be neither sent nor spooled" in serve.text(), serve.text())
+        with open(serve.report_path(NOBODY, "ledgered", "txt"), encoding="utf-8") as f:
+            text = f.read()
+        expect("No fingerprinting detected" not in text, text)
+        # A successor replays the journal and the count kept beside it: the same, not twice.
+        expect_eq(serve.kill(signal.SIGKILL), -signal.SIGKILL, "serve killed again")
+        os.unlink(serve.report_path(NOBODY, "ledgered"))
+        serve.start()
+        again = serve.wait_report(NOBODY, "ledgered")
+        expect_eq(again["stats"]["lost"], lost, f"after a restart: {again['stats']}")
+    finally:
+        serve.stop()
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def test_sigterm_writes_open_reports():
     work = workdir()
     serve = Serve(work, grace=30)
