@@ -121,17 +121,23 @@ void UidBuilds::file(const BuildKey& key, const wire::Header& h, std::string_vie
     }
     img = b->images.emplace(pk, LiveBuild::Image{}).first;
   }
-  if (!replaying && b->bytes + bytes.size() > limits_.build_bytes) {
+  // Past the journal's cap a build still keeps what ends its processes (at most one hello, and one
+  // bye or exec that replaced it, per image, and images are capped): without them its processes
+  // would look running (and then gone dark), and its report would wait for the idle timeout.
+  const wire::Kind kind = wire::Kind(h.kind);
+  const bool ends_image = kind == wire::Kind::hello || kind == wire::Kind::bye ||
+                          (kind == wire::Kind::exec && h.count == 0 && h.result == 0);
+  if (!replaying && !ends_image && b->bytes + bytes.size() > limits_.build_bytes) {
     b->capped++;
     b->dirty = true;
     return;
   }
   LiveBuild::Image& image = img->second;
   image.max_seq = std::max(image.max_seq, h.seq);
-  if (wire::Kind(h.kind) == wire::Kind::bye) {
+  if (kind == wire::Kind::bye) {
     image.ended_seq = h.seq;
     image.said_bye = true;
-  } else if (wire::Kind(h.kind) == wire::Kind::exec && h.count == 0 && h.result == 0) {
+  } else if (kind == wire::Kind::exec && h.count == 0 && h.result == 0) {
     image.ended_seq = h.seq;  // replaced in place; a failed exec's second record comes later and revives it
   }
   if (!replaying) {

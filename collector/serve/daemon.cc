@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -361,6 +362,9 @@ int serve(const ServeOptions& options) {
     say("fpshim serve: --uid needs root (each uid's directory and sockets are made for it)\n");
     return kExitSetupError;
   }
+  // A build of the daemon's own uid (serve run as the CI user) cannot read its memory or open its
+  // journals through /proc/<pid>/{mem,fd} without CAP_SYS_PTRACE.
+  prctl(PR_SET_DUMPABLE, 0);
   Daemon daemon(options);
   if (!daemon.start()) return kExitSetupError;
   say("fpshim serve: ready\n");
