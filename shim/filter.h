@@ -105,8 +105,8 @@ class Filter {
   // half full). An entry ends in a node with a tail: its last 0 to 7 bytes, a masked compare.
   // A path that matches a tail passes. One that finds no child is a near miss, unless it ends within
   // those 8 bytes or its normal form may start otherwise there (may_differ).
-  static constexpr unsigned kNodes = 1024;  // 257 first-byte nodes (0 is none), the rest inner
   static constexpr unsigned kLinks = 512;
+  static constexpr unsigned kNodes = 257 + kLinks / 2;  // 257 first-byte nodes (0 is none), the rest inner
   static constexpr unsigned kTails = kMaxEntries + 16;
   struct Tail {
     uint64_t bytes, mask;
