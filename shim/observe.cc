@@ -67,8 +67,8 @@ bool worth_resolving(int dirfd, const char* path) {
   if (!ready()) return false;
   const Filter& filter = g_config.filter;
   if (path == nullptr) return true;
-  // Paths through /proc and /dev may name any other path (follow_proc_links).
-  if (path[0] == '/') return !filter.near_miss(path) || may_begin_with_proc_link(path);
+  // (The walk lets through the /proc and /dev links that may name any other path: follow_proc_links.)
+  if (path[0] == '/') return !filter.near_miss(path);
   if (filter.has_further_checks()) return filter.maybe_candidate(path, [dirfd] { return base_interesting(dirfd); });
   return dirfd != AT_FDCWD || cwd_interesting() || climb_depth(path) > cwd_safe_climb();
 }
