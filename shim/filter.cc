@@ -57,7 +57,7 @@ bool Filter::parse(const char* spec) {
   bool ok = spec != nullptr && strncmp(spec, "v1", 2) == 0 && (spec[2] == ':' || spec[2] == '\0');
   for (const char* p = ok ? spec + 2 : ""; ok && *p == ':' && !match_all_;) {
     const char* begin = ++p;
-    while (*p && *p != ':') p++;
+    p = strchrnul(p, ':');
     if (p != begin) ok = add_entry(hot, begin[0], begin + 1, size_t(p - begin - 1));
   }
   if (!ok) allow_all(hot);
@@ -107,18 +107,19 @@ void Filter::publish(const Hot& hot) {
 void Filter::pass_start(Hot& hot, unsigned char first, int second) {
   uint8_t& f = hot.first[first];
   if (f == kPass) return;
-  if (f == kReject) {
+  if (second < 0) {
+    f = kPass;
+    return;
+  }
+  if (f == kReject) {  // a new slot, if one is left (counted only here: every entry comes this way)
     unsigned used = 0;
     for (uint8_t v : hot.first) used += v >= kSlot;
-    if (second < 0 || used == kSlots) {
+    if (used == kSlots) {
       f = kPass;
       return;
     }
     f = uint8_t(kSlot + used);
     memset(hot.second[used], 0xff, sizeof hot.second[used]);
-  } else if (second < 0) {
-    f = kPass;
-    return;
   }
   clear_bit(hot.second[f - kSlot], static_cast<unsigned char>(second));
 }

@@ -38,7 +38,6 @@ bool init(char* const* envp) {
   load_config(envp);
   if (g_config.active) {
     refresh_cwd();
-    flag_inherited_fds();
     if (g_config.filter.strict()) load_strict_targets();
     report::start();
   } else {
