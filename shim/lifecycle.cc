@@ -91,7 +91,9 @@ void note_main_arguments(int argc, char** argv) {
 }
 
 void note_exit_status(int status) {
-  if (!borrowing_memory()) g_exit_status.store(status & 0xff, std::memory_order_relaxed);
+  if (!borrowing_memory()) note_main_status(status);
 }
+
+void note_main_status(int status) { g_exit_status.store(status & 0xff, std::memory_order_relaxed); }
 
 }  // namespace fpshim
