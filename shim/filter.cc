@@ -59,7 +59,7 @@ bool Filter::parse(const char* spec) {
   bool ok = spec != nullptr && strncmp(spec, "v1", 2) == 0 && (spec[2] == ':' || spec[2] == '\0');
   for (const char* p = ok ? spec + 2 : ""; ok && *p == ':' && !match_all_;) {
     const char* begin = ++p;
-    while (*p && *p != ':') p++;
+    p = strchrnul(p, ':');
     if (p != begin) ok = add_entry(first, exact_only, begin[0], begin + 1, size_t(p - begin - 1));
   }
   if (!ok) allow_all();
