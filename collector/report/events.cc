@@ -259,6 +259,12 @@ Json live_access_event(const LiveAccess& a, const EventHost& host) {
   f.count_is_lower_bound = true;
   f.first_seen_ns = f.last_seen_ns = a.time_ns;
   f.fingerprint = fmt::format("{:016x}", stable_hash({recipe.name, f.exe, f.entry ? f.entry->text : ""}));
+  // Live alerts are raised for strong accesses only (serve/live_events): each is why on its own.
+  FiredBecause because;
+  because.strong_paths = 1;
+  because.strong = {a.path};
+  because.text = "1 strong source: " + a.path;
+  f.because = &because;
   // The build as far as the chain tells: its topmost known process stands for the build's command.
   BuildInfo build;
   const ProcessRef* top = a.process.known ? &a.process : nullptr;
