@@ -3,6 +3,7 @@ attacks did, and each narrow exception kept quiet by the real program it is for:
 process's memory and environment, SSH keys and credential files in a home directory, persistence
 by writes, discovery tools run by their path; the report grouped by importance."""
 import glob
+import json
 import os
 import shutil
 import socket
@@ -366,8 +367,15 @@ def test_one_strong_source_fires_alone():
 def test_a_mac_read_is_listed_once_under_machine_fingerprint():
     macs = sorted(glob.glob("/sys/class/net/*/address"))
     expect(macs, "no network interface here")
-    r = fpshim(shell("cat /sys/class/net/*/address > /dev/null"))
+    sarif = os.path.join(tempfile.mkdtemp(prefix="fpshim-sarif-"), "fp.sarif")
+    r = fpshim(shell("cat /sys/class/net/*/address > /dev/null"), "--sarif", sarif)
     expect_eq(r.recipe_names(), ["machine_fingerprint"], r.text)
+    with open(sarif, encoding="utf-8") as f:
+        rule = json.load(f)["runs"][0]["tool"]["driver"]["rules"][0]
+    expect_eq(rule["id"], "machine_fingerprint")
+    for tag in ("T1082", "T1016", "external/mitre-attack/T1082", "external/mitre-attack/T1016"):
+        expect(tag in rule["properties"]["tags"], rule["properties"]["tags"])
+    expect("T1016 System Network Configuration Discovery" in rule["help"]["text"], rule["help"]["text"])
     # The shell's glob lists the directory (weak) and stats each address (strong): one process.
     expect_eq(r.paths("machine_fingerprint"), ["/sys/class/net"] + macs)
     expect_eq([t["id"] for t in r.recipe("machine_fingerprint")["techniques"]], ["T1082", "T1016"])
