@@ -138,7 +138,7 @@ def paths(report):
 
 def check_exact(report, name, ioports, processes, marker=None):
     """The build's report: the recipes and paths its script reached, its processes, nothing lost."""
-    expected = {"os_network_fingerprint": ["/etc/hostname"]}
+    expected = {"os_network_fingerprint": ["/proc/net/route"]}
     if ioports:
         expected["machine_fingerprint"] = ["/proc/ioports"]
     expect_eq(paths(report), expected, f"recipes and paths of {name}")
@@ -161,7 +161,7 @@ def check_exact(report, name, ioports, processes, marker=None):
 def script_for(marker, ioports, fifo=None):
     first = "/bin/cat /proc/ioports" if ioports else "/bin/cat /dev/null"
     wait = f"read x < {fifo}; " if fifo else ""
-    return f": {marker}; {first} >/dev/null; {wait}/bin/cat /etc/hostname >/dev/null"
+    return f": {marker}; {first} >/dev/null; {wait}/bin/cat /proc/net/route >/dev/null"
 
 
 def test_twenty_builds_two_uids():
