@@ -1,7 +1,7 @@
 // The dynamic loader's own lookups, reached without going through our dlsym and dlvsym hooks
 // (hooks_dlsym.cc): since libfpshim.so defines both, its own calls to "dlsym" would bind to
 // them. glibc-specific, and the only place that is: libc's definitions are found by reading the
-// loaded objects' dynamic symbol tables (GNU hash) through link maps from dladdr1. Elsewhere
+// loaded objects' dynamic symbol tables (GNU hash) through link maps (_dl_find_object, else dladdr1). Elsewhere
 // (musl: FPSHIM_GLIBC 0, libc.h) nothing is interposed and libc_dlsym is the plain dlsym.
 #pragma once
 

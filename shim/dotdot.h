@@ -16,10 +16,19 @@
 
 #define FPSHIM_SCAN_ATTRIBUTES no_sanitize("address", "thread", "undefined")
 
+// What uses general registers only (filter.h Filter::walk()).
+#if defined(__x86_64__) || defined(__i386__)
+#define FPSHIM_GENERAL_REGS target("general-regs-only")
+#else
+#define FPSHIM_GENERAL_REGS
+#endif
+
 namespace fpshim {
 
 // Byte by byte: where there is no vector unit, and under Valgrind (valgrind.h).
 struct ScanPortable {
+  // May a scan read a string past its NUL (within its page)? (filter.h: general registers only.)
+  __attribute__((FPSHIM_GENERAL_REGS)) static bool whole_blocks() { return false; }
   static unsigned has_dotdot(const char* s) {
     for (; *s != '\0'; s++)
       if (s[0] == '.' && s[1] == '.') return true;
@@ -38,6 +47,7 @@ extern const char kDots[32];
 inline unsigned pair_before_nul(unsigned pairs, unsigned nuls) { return pairs & (nuls ^ (nuls - 1)); }
 
 struct ScanSse2 {
+  __attribute__((FPSHIM_GENERAL_REGS)) static bool whole_blocks() { return true; }
   __attribute__((FPSHIM_SCAN_ATTRIBUTES)) static unsigned has_dotdot(const char* s) {
     const __m128i dot = _mm_load_si128(reinterpret_cast<const __m128i*>(kDots));
     const __m128i nul = _mm_setzero_si128();
@@ -82,6 +92,7 @@ struct ScanSse2 {
 // Call only where the CPU has AVX2 and BMI1 (hook.h checks).
 #define FPSHIM_AVX2_TARGET target("avx2,bmi")
 struct ScanAvx2 {
+  __attribute__((FPSHIM_GENERAL_REGS)) static bool whole_blocks() { return true; }
   __attribute__((FPSHIM_AVX2_TARGET, FPSHIM_SCAN_ATTRIBUTES)) static unsigned has_dotdot(const char* s) {
     const __m256i dot = _mm256_load_si256(reinterpret_cast<const __m256i*>(kDots));
     const __m256i nul = _mm256_setzero_si256();
@@ -123,6 +134,7 @@ struct ScanAvx2 {
 
 // The scan of the paths off the hot hooks, and of the hooks where there is one variant only.
 struct BaselineScan {
+  __attribute__((FPSHIM_GENERAL_REGS)) static bool whole_blocks() { return !under_valgrind(); }
   static unsigned has_dotdot(const char* s) {
     return __builtin_expect(under_valgrind(), 0) ? ScanPortable::has_dotdot(s) : ScanSse2::has_dotdot(s);
   }

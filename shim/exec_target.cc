@@ -18,21 +18,36 @@ bool regular_executable(int dirfd, const char* path) {
   return sys::faccessat(dirfd, path, X_OK) == 0 && sys::fstatat(dirfd, path, &st, 0) == 0 && S_ISREG(st.st_mode);
 }
 
-// The PT_INTERP of the ELF file open on `fd` (header `head`) into `out`; "" if it has none.
+// What abi_of reads of a file at once: an ELF header with its program headers and the
+// interpreter's name right after them (where linkers put them), or a #! line.
+constexpr size_t kHead = 1024;
+
+// `len` bytes at `offset` of the file open on `fd`, whose first `n` bytes are in `head`: copied
+// from there if they are in it, else read.
+long read_at(int fd, const char* head, long n, void* out, size_t len, uint64_t offset) {
+  if (offset <= uint64_t(n) && len <= uint64_t(n) - offset) {
+    memcpy(out, head + offset, len);
+    return long(len);
+  }
+  return sys::pread(fd, out, len, long(offset));
+}
+
+// The PT_INTERP of the ELF file open on `fd` (its first `n` bytes in `head`) into `out`; "" if
+// it has none.
 template <class Ehdr, class Phdr>
-void read_interpreter(int fd, const unsigned char* head, char* out, size_t cap) {
+void read_interpreter(int fd, const char* head, long n, char* out, size_t cap) {
   out[0] = '\0';
   Ehdr eh;
   memcpy(&eh, head, sizeof eh);
   if (eh.e_phentsize != sizeof(Phdr)) return;
   Phdr ph[32];
   const size_t count = eh.e_phnum < 32 ? eh.e_phnum : 32;
-  const long got = sys::pread(fd, ph, count * sizeof(Phdr), long(eh.e_phoff));
+  const long got = read_at(fd, head, n, ph, count * sizeof(Phdr), eh.e_phoff);
   for (size_t i = 0; got > 0 && i < size_t(got) / sizeof(Phdr); i++) {
     if (ph[i].p_type != PT_INTERP) continue;
     const size_t len = ph[i].p_filesz < cap ? size_t(ph[i].p_filesz) : cap - 1;
-    const long n = sys::pread(fd, out, len, long(ph[i].p_offset));
-    out[n > 0 ? n : 0] = '\0';
+    const long r = read_at(fd, head, n, out, len, ph[i].p_offset);
+    out[r > 0 ? r : 0] = '\0';
     return;
   }
 }
@@ -42,27 +57,29 @@ void read_interpreter(int fd, const unsigned char* head, char* out, size_t cap) 
 Abi abi_of(int dirfd, const char* path, int depth) {
   const int fd = sys::openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return kOwnAbi;
-  char head[256];
-  const long n = sys::pread(fd, head, sizeof head - 1, 0);
+  char head[kHead];
+  long n = sys::pread(fd, head, sizeof head - 1, 0);
   if (n >= long(sizeof(Elf32_Ehdr)) && memcmp(head, ELFMAG, SELFMAG) == 0) {
     const auto* h = reinterpret_cast<const unsigned char*>(head);
     char interpreter[256];
     if (h[EI_CLASS] == ELFCLASS64 && n >= long(sizeof(Elf64_Ehdr)))
-      read_interpreter<Elf64_Ehdr, Elf64_Phdr>(fd, h, interpreter, sizeof interpreter);
+      read_interpreter<Elf64_Ehdr, Elf64_Phdr>(fd, head, n, interpreter, sizeof interpreter);
     else if (h[EI_CLASS] == ELFCLASS32)
-      read_interpreter<Elf32_Ehdr, Elf32_Phdr>(fd, h, interpreter, sizeof interpreter);
+      read_interpreter<Elf32_Ehdr, Elf32_Phdr>(fd, head, n, interpreter, sizeof interpreter);
     else interpreter[0] = '\0';
     sys::close(fd);
     return abi_of_elf(h, size_t(n), interpreter);
   }
   sys::close(fd);
   if (depth > 0 || n < 3 || head[0] != '#' || head[1] != '!') return kOwnAbi;
+  constexpr long kLine = 255;  // what was read of a #! line before kHead, as much as the kernel reads
+  if (n > kLine) n = kLine;
   head[n] = '\0';
   char* interpreter = head + 2;
   while (*interpreter == ' ' || *interpreter == '\t') interpreter++;
   char* end = interpreter;
   while (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\n') end++;
-  if (end == interpreter || (*end == '\0' && n == long(sizeof head - 1))) return kOwnAbi;  // a line longer than we read
+  if (end == interpreter || (*end == '\0' && n == kLine)) return kOwnAbi;  // a line longer than we read
   *end = '\0';
   return abi_of(AT_FDCWD, interpreter, depth + 1);
 }

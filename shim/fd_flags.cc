@@ -1,4 +1,4 @@
-// The descriptor bits (fd_flags.h), and the inherited descriptors flagged at start.
+// The descriptor bits (fd_flags.h), and the inherited descriptors flagged when first needed.
 #include "fd_flags.h"
 
 #include <dirent.h>
@@ -33,9 +33,10 @@ void unflag_fds(unsigned first, unsigned last) {
   }
 }
 
-void flag_inherited_fds() {
+void note_open_fds() {
+  if (g_fds_read.load(std::memory_order_acquire) || borrowing_memory()) return;
   const int dir = sys::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return;
+  if (dir < 0) return;  // every descriptor stays worth resolving
   alignas(8) char entries[2048];
   long n;
   while ((n = sys::getdents64(dir, entries, sizeof entries)) > 0) {
@@ -53,6 +54,7 @@ void flag_inherited_fds() {
     }
   }
   sys::close(dir);
+  g_fds_read.store(true, std::memory_order_release);
 }
 
 }  // namespace fpshim

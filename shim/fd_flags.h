@@ -2,9 +2,11 @@
 // "flagged" tells *at calls the dirfd is worth resolving; "listed" says the open itself was a
 // listing (O_DIRECTORY, opendir), so an fdopendir on it adds nothing. A stale bit is harmless (the
 // dirfd is then resolved for nothing); a missing one loses relative paths under that dirfd
-// (descriptors from dup, from unhooked calls, or inherited are not flagged). A vfork child clears
-// none: its descriptors are its own, the bits are its parent's. Descriptors a process inherits
-// (`exec 3</proc`) are flagged when the shim starts in it (flag_inherited_fds).
+// (descriptors from dup or from unhooked calls are not flagged). A vfork child clears none: its
+// descriptors are its own, the bits are its parent's. Descriptors a process inherits
+// (`exec 3</proc`) are read lazily: until the process first passes a descriptor above 2 as a
+// directory, every such descriptor is worth resolving, and that call reads /proc/self/fd once
+// (note_open_fds), so that a process that never does (most of a build's) pays nothing for them.
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,8 @@ inline constexpr int kFlaggedFds = 65536;
 // Set once this process flags a descriptor or opens our socket: until then, which is for good in
 // most processes, close and closedir have nothing to look at.
 inline constinit std::atomic<bool> g_fds_noted{false};
+// Set once note_open_fds() has read this process's descriptors.
+inline constinit std::atomic<bool> g_fds_read{false};
 extern std::atomic<uint64_t> g_fd_flagged[kFlaggedFds / 64];
 extern std::atomic<uint64_t> g_fd_listed[kFlaggedFds / 64];
 
@@ -23,10 +27,11 @@ inline bool fd_bit(const std::atomic<uint64_t>* bits, int fd) {
   return (bits[fd >> 6].load(std::memory_order_relaxed) >> (fd & 63)) & 1;
 }
 
-// Descriptors beyond the table are always worth resolving.
+// Descriptors beyond the table are always worth resolving, and those above 2 until
+// note_open_fds() has run.
 inline bool fd_flagged(int fd) {
   if (static_cast<unsigned>(fd) >= unsigned(kFlaggedFds)) return fd >= 0;
-  return fd_bit(g_fd_flagged, fd);
+  return fd_bit(g_fd_flagged, fd) || (fd > 2 && !g_fds_read.load(std::memory_order_acquire));
 }
 
 inline bool fd_listed(int fd) { return static_cast<unsigned>(fd) < unsigned(kFlaggedFds) && fd_bit(g_fd_listed, fd); }
@@ -52,8 +57,9 @@ inline void unflag_fd(int fd) {
 // Every descriptor from `first` to `last` (close_range, closefrom).
 void unflag_fds(unsigned first, unsigned last);
 
-// At start: flags each descriptor above 2 that is open on an interesting directory (or anything
-// under one), read from /proc/self/fd. A few system calls, once per process.
-void flag_inherited_fds();
+// Once, from the slow path of the first call given a descriptor above 2 as its directory: flags
+// each descriptor above 2 that is open on an interesting directory (or anything under one), read
+// from /proc/self/fd. A few system calls. Not in a vfork child (whose bits are its parent's).
+void note_open_fds();
 
 }  // namespace fpshim

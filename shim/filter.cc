@@ -15,7 +15,6 @@ alignas(32) const char kDots[32] = {'.', '.', '.', '.', '.', '.', '.', '.', '.',
 namespace {
 
 void set_bit(uint64_t* table, unsigned char c) { table[c >> 6] |= uint64_t(1) << (c & 63); }
-void clear_bit(uint64_t* table, unsigned char c) { table[c >> 6] &= ~(uint64_t(1) << (c & 63)); }
 bool test_bit(const uint64_t* table, unsigned char c) { return (table[c >> 6] >> (c & 63)) & 1; }
 
 int hex_value(char c) {
@@ -52,31 +51,35 @@ long unescape(const char* in, size_t len, char* out, size_t cap) {
 // ---- Parsing
 
 bool Filter::parse(const char* spec) {
+  memset(first_, kPass, sizeof first_);  // every path to the slow path while the walk is rebuilt
   reset_entries();
-  Hot hot = rejecting_all();
+  uint8_t first[256];
+  memset(first, kReject, sizeof first);
+  bool exact_only = true;
   bool ok = spec != nullptr && strncmp(spec, "v1", 2) == 0 && (spec[2] == ':' || spec[2] == '\0');
   for (const char* p = ok ? spec + 2 : ""; ok && *p == ':' && !match_all_;) {
     const char* begin = ++p;
-    while (*p && *p != ':') p++;
-    if (p != begin) ok = add_entry(hot, begin[0], begin + 1, size_t(p - begin - 1));
+    p = strchrnul(p, ':');
+    if (p != begin) ok = add_entry(first, exact_only, begin[0], begin + 1, size_t(p - begin - 1));
   }
-  if (!ok) allow_all(hot);
+  if (!ok) allow_all();
+  if (match_all_) {
+    memset(first, kPass, sizeof first);
+    exact_only = false;
+  }
   index_prefixes();
-  index_starts(hot);
-  publish(hot);
+  build_walk(first);
+  publish(first, exact_only);
   return ok;
 }
 
 void Filter::reject_all() {
+  memset(first_, kPass, sizeof first_);
   reset_entries();
-  publish(rejecting_all());
-}
-
-Filter::Hot Filter::rejecting_all() {
-  Hot hot = {};
-  memset(hot.first, kReject, sizeof hot.first);
-  hot.exact_only = true;
-  return hot;
+  uint8_t first[256];
+  memset(first, kReject, sizeof first);
+  build_walk(first);
+  publish(first, true);
 }
 
 void Filter::reset_entries() {
@@ -85,50 +88,25 @@ void Filter::reset_entries() {
   nprefixes_ = npatterns_ = nbasenames_ = text_used_ = 0;
 }
 
-void Filter::allow_all(Hot& hot) {
+void Filter::allow_all() {
   reset_entries();
-  hot = Hot{};
   match_all_ = true;
 }
 
-void Filter::publish(const Hot& hot) {
-  memcpy(hot_.starts, hot.starts, sizeof hot_.starts);
-  __atomic_store_n(&hot_.unsettled, hot.unsettled, __ATOMIC_RELAXED);
-  memcpy(hot_.second, hot.second, sizeof hot_.second);
-  uint8_t first[256];
-  for (unsigned c = 0; c < 256; c++)
-    first[c] = hot.first[c] == kReject && !hot.exact_only ? kRejectFurther : hot.first[c];
-  memcpy(hot_.first, first, sizeof hot_.first);
-  __atomic_store_n(&hot_.exact_only, hot.exact_only, __ATOMIC_RELEASE);
+void Filter::publish(const uint8_t* first, bool exact_only) {
+  uint8_t published[256];
+  for (unsigned c = 0; c < 256; c++) published[c] = first[c] == kReject && !exact_only ? kRejectFurther : first[c];
+  __atomic_store_n(&exact_only_, exact_only, __ATOMIC_RELAXED);
+  memcpy(first_, published, sizeof first_);
   __atomic_store_n(&complete_, true, __ATOMIC_RELEASE);
 }
 
-// Lets through absolute paths starting with `first` then `second` (-1: then anything).
-void Filter::pass_start(Hot& hot, unsigned char first, int second) {
-  uint8_t& f = hot.first[first];
-  if (f == kPass) return;
-  if (f == kReject) {
-    unsigned used = 0;
-    for (uint8_t v : hot.first) used += v >= kSlot;
-    if (second < 0 || used == kSlots) {
-      f = kPass;
-      return;
-    }
-    f = uint8_t(kSlot + used);
-    memset(hot.second[used], 0xff, sizeof hot.second[used]);
-  } else if (second < 0) {
-    f = kPass;
-    return;
-  }
-  clear_bit(hot.second[f - kSlot], static_cast<unsigned char>(second));
-}
-
-bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
+bool Filter::add_entry(uint8_t* first, bool& exact_only, char kind, const char* raw, size_t raw_len) {
   if (kind == 'S') {  // strict: every path goes to the slow path, relative ones too
     if (raw_len != 0) return false;
     strict_ = true;
-    memset(hot.first, kPass, sizeof hot.first);
-    hot.exact_only = false;
+    memset(first, kPass, 256);
+    exact_only = false;
     return true;
   }
   if (kind != 'P' && kind != 'G' && kind != 'B') return false;
@@ -143,13 +121,13 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   const size_t len = size_t(decoded);
   if (kind == 'B') {
     if (!fits || nbasenames_ == kMaxEntries) {
-      allow_all(hot);
+      allow_all();
       return true;
     }
     if (memchr(text, '/', len) != nullptr) return false;
     basenames_[nbasenames_++] = Entry{text_used_, uint16_t(len)};
     text_used_ = uint16_t(text_used_ + len);
-    hot.exact_only = false;
+    exact_only = false;
     return true;
   }
   if (text[0] != '/') return false;
@@ -158,27 +136,19 @@ bool Filter::add_entry(Hot& hot, char kind, const char* raw, size_t raw_len) {
   const bool kept = fits && count < kMaxEntries;
   const bool any_start = kind == 'G' && wire::is_wildcard(text, len, 1);  // "/*/...": any first component
   if (len == 1 || (any_start && !kept)) {                                 // "/" matches everything
-    allow_all(hot);
+    allow_all();
     return true;
   }
-  if (any_start) memset(hot.first, kPass, sizeof hot.first);
-  const unsigned char first = static_cast<unsigned char>(text[1]);
-  const bool second_known = len >= 3 && !(kind == 'G' && wire::is_wildcard(text, len, 2));
-  pass_start(hot, first, second_known ? static_cast<unsigned char>(text[2]) : -1);
-  // The spellings that hide the first component until normalised: "/", "//x", "/./x", "/../x".
-  pass_start(hot, '\0', -1);
-  pass_start(hot, '/', -1);
-  pass_start(hot, '.', -1);
-  // And /proc and /dev, whose links may name any path (observe.cc follow_proc_links).
-  pass_start(hot, 'p', 'r');
-  pass_start(hot, 'd', 'e');
+  if (any_start) memset(first, kPass, 256);
+  const unsigned char c = static_cast<unsigned char>(text[1]);
+  if (first[c] == kReject) first[c] = kWalk;  // build_walk() settles it
   if (kept) {
     list[count++] = Entry{text_used_, uint16_t(len)};
     text_used_ = uint16_t(text_used_ + len);
   } else {
-    set_bit(overflow_, first);
+    set_bit(overflow_, c);
     has_overflow_ = true;
-    hot.first[first] = kPass;
+    first[c] = kPass;
   }
   return true;
 }
@@ -221,69 +191,82 @@ void Filter::index_prefixes() {
   }
 }
 
-// The first 8 bytes of every P and G entry whose first byte has a slot, or the slot unsettled.
-void Filter::index_starts(Hot& hot) const {
-  memset(hot.starts, 0, sizeof hot.starts);
-  hot.unsettled = 0;
-  unsigned used = 0;
-  auto index = [&](const Entry& e, bool pattern) {
-    const char* text = text_ + e.offset;
-    const uint8_t f = hot.first[static_cast<unsigned char>(text[1])];
-    if (f < kSlot) return;
-    bool settled = e.length >= 8 && used < kStarts / 2;
-    for (size_t i = 1; settled && pattern && i < 8; i++) settled = !wire::is_wildcard(text, e.length, i);
-    if (!settled) {
-      hot.unsettled |= 1u << (f - kSlot);
+// The spellings that hide the first component until normalised ("/", "//x", "/./x", "/../x") pass
+// on their first byte; the /proc and /dev links that may name any path (observe.cc
+// follow_proc_links, path.h proc_link_prefix) are walked like entries.
+constexpr const char* kLinkStarts[] = {"/dev/fd/", "/dev/std", "/proc/self", "/proc/thread-self", "/proc/0", "/proc/1",
+                                       "/proc/2",  "/proc/3",  "/proc/4",    "/proc/5",           "/proc/6", "/proc/7",
+                                       "/proc/8",  "/proc/9"};
+
+// The walk of may_start() over the literal text of the P and G entries, and of kLinkStarts. An
+// entry that does not fit the fixed tables lets every path through on its first byte instead.
+void Filter::build_walk(uint8_t* first) {
+  memset(link_child_, 0, sizeof link_child_);
+  memset(tails_of_, 0, sizeof tails_of_);
+  if (nprefixes_ == 0 && npatterns_ == 0 && !has_overflow_) return;
+  first['\0'] = first['/'] = first['.'] = kPass;
+  uint16_t nodes = 257, ntails = 0, nlinks = 0;
+  // Tails are kept per node in one array: first counted, then placed.
+  uint16_t count[kNodes] = {};
+  struct Placed {
+    uint16_t node;
+    Tail tail;
+  } placed[kTails];
+  auto add = [&](const char* text, size_t len) {
+    const unsigned char c = static_cast<unsigned char>(text[1]);
+    if (first[c] == kPass) return;
+    first[c] = kWalk;
+    unsigned node = c + 1u;
+    size_t at = 0;
+    for (; at + 8 <= len; at += 8) {
+      uint64_t chunk;
+      memcpy(&chunk, text + at, 8);
+      unsigned next = child(node, chunk);
+      if (next == 0) {
+        if (nodes == kNodes || nlinks == kLinks / 2) {
+          first[c] = kPass;
+          return;
+        }
+        unsigned h = link_hash(node, chunk);
+        while (link_child_[h] != 0) h = (h + 1) % kLinks;
+        next = nodes++;
+        link_chunk_[h] = chunk;
+        link_parent_[h] = uint16_t(node);
+        link_child_[h] = uint16_t(next);
+        nlinks++;
+      }
+      node = next;
+    }
+    if (ntails == kTails) {
+      first[c] = kPass;
       return;
     }
-    uint64_t start;
-    memcpy(&start, text, 8);
-    unsigned h = start_hash(start);
-    while (hot.starts[h] != 0 && hot.starts[h] != start) h = (h + 1) % kStarts;
-    if (hot.starts[h] == 0) used++;
-    hot.starts[h] = start;
+    Tail t = {0, 0};
+    for (size_t i = at; i < len; i++) {
+      t.bytes |= uint64_t(static_cast<unsigned char>(text[i])) << (8 * (i - at));
+      t.mask |= uint64_t(0xff) << (8 * (i - at));
+    }
+    placed[ntails++] = Placed{uint16_t(node), t};
+    count[node]++;
   };
-  for (unsigned i = 0; i < nprefixes_; i++) index(prefixes_[i], false);
-  for (unsigned i = 0; i < npatterns_; i++) index(patterns_[i], true);
-}
-
-namespace {
-
-// 0x80 in each byte of `x` that is zero, 0 elsewhere (exactly: no carries between bytes).
-uint64_t zero_bytes(uint64_t x) {
-  constexpr uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
-  return ~(((x & low7) + low7) | x | low7);
-}
-
-}  // namespace
-
-// Normalising a path changes its first 8 bytes only through "//", "/." or /proc/self (whose slot
-// the /proc/[0-9]+ patterns leave unsettled; "/.." near_miss() looks for), so a path without
-// those starts as its normal form does. A NUL among them: a short path, maybe above an entry.
-__attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::start_known(uint8_t f, const char* path) const {
-  if ((__atomic_load_n(&hot_.unsettled, __ATOMIC_RELAXED) >> (f - kSlot)) & 1) return true;
-  uint64_t start = 0;
-  if ((reinterpret_cast<uintptr_t>(path) & 4095) <= 4096 - 8 && !under_valgrind()) {
-    memcpy(&start, path, 8);  // within the page; bytes after the NUL do not matter
-  } else {
-    for (unsigned i = 0; i < 8 && path[i] != '\0'; i++)
-      start |= uint64_t(static_cast<unsigned char>(path[i])) << (8 * i);
+  for (unsigned i = 0; i < nprefixes_; i++) add(text_ + prefixes_[i].offset, prefixes_[i].length);
+  for (unsigned i = 0; i < npatterns_; i++) {
+    const char* text = text_ + patterns_[i].offset;
+    add(text, wire::find_wildcard(text, patterns_[i].length));
   }
-  constexpr uint64_t ones = 0x0101010101010101u;
-  if (zero_bytes(start) != 0) return true;
-  const uint64_t slashes = zero_bytes(start ^ ('/' * ones)), dots = zero_bytes(start ^ ('.' * ones));
-  if ((slashes & ((slashes | dots) >> 8)) != 0) return true;
-  for (unsigned h = start_hash(start);; h = (h + 1) % kStarts) {
-    const uint64_t known = __atomic_load_n(&hot_.starts[h], __ATOMIC_RELAXED);
-    if (known == start) return true;
-    if (known == 0) return false;
+  for (const char* link : kLinkStarts) add(link, strlen(link));
+  unsigned begin = 0;
+  for (unsigned n = 0; n < kNodes; n++) {
+    tails_of_[n] = TailRange{uint16_t(begin), uint16_t(begin)};
+    begin += count[n];
   }
+  for (unsigned i = 0; i < ntails; i++) tails_[tails_of_[placed[i].node].end++] = placed[i].tail;
 }
 
 bool Filter::near_miss(const char* path) const {
-  if (path == nullptr || path[0] != '/' || !__atomic_load_n(&hot_.exact_only, __ATOMIC_ACQUIRE)) return false;
-  const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
-  return f != kPass && !rejects_start(path) && !start_known(f, path) && !has_dotdot(path);
+  if (path == nullptr || path[0] != '/' || !__atomic_load_n(&exact_only_, __ATOMIC_ACQUIRE)) return false;
+  const uint8_t f = first_[static_cast<unsigned char>(path[1])];
+  return f != kPass && (f == kReject || f == kRejectFurther || !may_start<BaselineScan>(path)) && !has_dotdot(path);
 }
 
 // ---- Matching
@@ -366,7 +349,7 @@ Filter::Lookup Filter::lookup(const char* path, size_t len) const {
     r.interesting_dir = nprefixes_ != 0 || npatterns_ != 0 || has_overflow_;
   } else if (overflow_covers(path, len)) {
     r = Lookup{true, true};
-  } else if (!rejects_start(path)) {
+  } else if (const uint8_t f = first_[static_cast<unsigned char>(path[1])]; f != kReject && f != kRejectFurther) {
     const unsigned i = upper_bound(path, len);
     r.matches = i > 0 && prefix_of(prefixes_[i - 1], path, len);
     r.interesting_dir = r.matches || above_prefix(i, path, len);

@@ -36,15 +36,15 @@ class Filter {
   template <class Scan, class BaseInteresting>
   Verdict quick_verdict(const char* path, BaseInteresting base_interesting) const {
     if (path[0] == '/') {
-      const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
+      const uint8_t f = first_[static_cast<unsigned char>(path[1])];
       if (__builtin_expect(f == kReject, 1))
         return __builtin_expect(Scan::has_dotdot(path), 0) ? Verdict::yes : Verdict::no;
-      if (f == kPass || (f != kRejectFurther && !second_rejects(f, path))) return Verdict::yes;
+      if (f == kPass || (f != kRejectFurther && walk<Scan>(path))) return Verdict::yes;
     } else if (base_interesting()) {
       return Verdict::yes;
     }
     if (Scan::has_dotdot(path)) return Verdict::yes;
-    return hot_.exact_only ? Verdict::no : Verdict::look_further;
+    return exact_only_ ? Verdict::no : Verdict::look_further;
   }
 
   // Could `path`, once normalised, match?
@@ -55,9 +55,9 @@ class Filter {
     return v == Verdict::yes || (v == Verdict::look_further && further_candidate(path));
   }
 
-  // An absolute path that quick_verdict() lets through for its first two bytes only: no entry
-  // starts with its first eight, and it has no `..`. The slow path's first question, before any
-  // resolving.
+  // An absolute path that quick_verdict() rejects by its walk (may_start), a "near miss": its
+  // first byte may begin an entry, its first 8, 16, ... bytes begin none, and it has no `..`. For the
+  // slow paths that are not behind a hook's quick_verdict(); before any resolving.
   bool near_miss(const char* path) const;
 
   // `fpshim run --strict` (an S entry): every path is a candidate; the slow path checks what each
@@ -70,7 +70,7 @@ class Filter {
   void literal(unsigned i, char* out, size_t cap) const;
 
   // True if quick_verdict() may leave the answer to maybe_candidate().
-  bool has_further_checks() const { return !hot_.exact_only; }
+  bool has_further_checks() const { return !exact_only_; }
 
   // For a normalised absolute path: `matches` if a P entry is a string prefix of it, or a G entry
   // is one with its "*" components standing for any one non-empty component, or its last component
@@ -88,53 +88,136 @@ class Filter {
     uint16_t offset, length;
   };
 
-  // What quick_verdict() reads: how an absolute path may start. first[c] for the byte after the
-  // leading '/': kPass, kReject (no entry starts so: only a `..` could lead into one), kSlot + i
-  // when the byte after that decides, by bit in second[i] (set: reject). With basename entries
-  // (not exact_only) kRejectFurther stands for kReject, so that the common rejection need not
-  // test exact_only. All zero lets every path through: that is the state of a process whose
+  // What quick_verdict() reads. first_[c] for the byte c after the leading '/': kPass, kReject (no
+  // entry starts so: only a `..` could lead into one), or kWalk: may_start() decides. With basename
+  // entries (not exact_only_) kRejectFurther stands for kReject, so that the common rejection need
+  // not test exact_only_. All zero lets every path through: that is the state of a process whose
   // configuration is not loaded yet, so its first path goes to the slow path, which loads it.
-  // parse() fills a copy and publishes it at the end, so a concurrent reader sees a filter at least
-  // as wide as the final one. (A `..` is looked for even with no prefix: one flag less to test on
-  // the hot path.)
-  // A path that passes both bytes meets start_known(): its first 8 bytes must be those of an entry
-  // (`starts`, open addressing, 0 for empty), unless the slot is `unsettled` (an entry of its
-  // slot is shorter than 8 bytes or has a "*" component there).
-  static constexpr uint8_t kPass = 0, kReject = 1, kSlot = 2, kRejectFurther = 255;
-  static constexpr unsigned kSlots = 16;
-  static constexpr unsigned kStarts = 512;  // at most half full (index_starts): short probes
-  struct Hot {
-    uint8_t first[256];
-    uint64_t second[kSlots][4];
-    uint32_t unsettled;  // bit per slot
-    bool exact_only;     // no basename entries, nothing else lets everything through
-    uint64_t starts[kStarts];
+  // parse() lets every path through while it builds the walk, and publishes first_ at the end.
+  // (A `..` is looked for even with no prefix: one flag less to test on the hot path.)
+  static constexpr uint8_t kPass = 0, kReject = 1, kWalk = 2, kRejectFurther = 255;
+  uint8_t first_[256] = {};
+  bool exact_only_ = false;  // no basename entries, nothing else lets everything through
+
+  // The walk: a trie over the literal text of the P and G entries (a G entry's up to its first
+  // wildcard) in steps of 8 bytes. Node c + 1 stands for the paths whose byte after '/' is c; a
+  // node's child for the next 8 bytes is found in `links_` (open addressing on the pair, at most
+  // half full). An entry ends in a node with a tail: its last 0 to 7 bytes, a masked compare.
+  // A path that matches a tail passes. One that finds no child is a near miss, unless it ends within
+  // those 8 bytes or its normal form may start otherwise there (may_differ).
+  static constexpr unsigned kLinks = 512;
+  static constexpr unsigned kNodes = 257 + kLinks / 2;  // 257 first-byte nodes (0 is none), the rest inner
+  static constexpr unsigned kTails = kMaxEntries + 16;
+  struct Tail {
+    uint64_t bytes, mask;
   };
+  struct TailRange {
+    uint16_t begin, end;
+  };
+  uint64_t link_chunk_[kLinks] = {};
+  uint16_t link_parent_[kLinks] = {};
+  uint16_t link_child_[kLinks] = {};  // 0: empty slot
+  TailRange tails_of_[kNodes] = {};
+  Tail tails_[kTails] = {};
 
-  // `f` is a slot: does the byte after path[1] (which is not the NUL) reject the path?
-  bool second_rejects(uint8_t f, const char* path) const {
-    const unsigned char c = static_cast<unsigned char>(path[2]);
-    return (hot_.second[f - kSlot][c >> 6] >> (c & 63)) & 1;
+  __attribute__((always_inline, FPSHIM_GENERAL_REGS)) static unsigned link_hash(unsigned node, uint64_t chunk) {
+    return unsigned(((chunk + node) * 0x9e3779b97f4a7c15u) >> 55);  // 9 bits: kLinks
+  }
+  __attribute__((always_inline, FPSHIM_GENERAL_REGS)) unsigned child(unsigned node, uint64_t chunk) const {
+    for (unsigned h = link_hash(node, chunk);; h = (h + 1) % kLinks) {
+      const unsigned c = link_child_[h];
+      if (c == 0 || (link_chunk_[h] == chunk && link_parent_[h] == node)) return c;
+    }
   }
 
-  // `f` is a slot that let the path through: could an entry begin the way it does?
-  bool start_known(uint8_t f, const char* path) const;
-  static unsigned start_hash(uint64_t start) { return unsigned((start * 0x9e3779b97f4a7c15u) >> 55); }
-  void index_starts(Hot& hot) const;
-
-  // For a path starting with '/': no entry begins the way it does.
-  bool rejects_start(const char* path) const {
-    const uint8_t f = hot_.first[static_cast<unsigned char>(path[1])];
-    return f == kReject || f == kRejectFurther || (f != kPass && second_rejects(f, path));
+  // 0x80 in each byte of `x` that is zero, 0 elsewhere (exactly: no carries between bytes).
+  __attribute__((always_inline, FPSHIM_GENERAL_REGS)) static uint64_t zero_bytes(uint64_t x) {
+    constexpr uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
+    return ~(((x & low7) + low7) | x | low7);
   }
+
+  // Could an entry begin the way the absolute `path` does (`f` = first_[path[1]], kWalk)? The 8
+  // bytes from `p` are read as one word where that stays within p's page (bytes after the NUL do
+  // not matter), else, and under Memcheck (valgrind.h), byte by byte.
+  template <class Scan>
+  __attribute__((always_inline, FPSHIM_GENERAL_REGS, FPSHIM_SCAN_ATTRIBUTES)) static uint64_t load8(const char* p) {
+    uint64_t v = 0;
+    if (Scan::whole_blocks() && (reinterpret_cast<uintptr_t>(p) & 4095) <= 4096 - 8) {
+      __builtin_memcpy(&v, p, 8);
+      return v;
+    }
+    for (unsigned i = 0; i < 8 && p[i] != '\0'; i++) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+    return v;
+  }
+  // may_start(), out of line, called so that a hook needs no stack frame for it: on x86-64 from
+  // inline assembly that steps below the red zone, saves the six argument registers (which may hold
+  // the hook's arguments) around the call and tells the compiler the others it may clobber (r10,
+  // r11, rax). The walk uses general registers only (no vector register to save, no aligned stack).
+  template <class Scan>
+  bool walk(const char* path) const {
+#if defined(__x86_64__)
+    bool found;
+    asm volatile(
+        "lea -128(%%rsp), %%rsp\n\t"
+        "push %%rdi\n\tpush %%rsi\n\tpush %%rdx\n\tpush %%rcx\n\tpush %%r8\n\tpush %%r9\n\t"
+        "push %[self]\n\tmov %[path], %%rdi\n\tpop %%rsi\n\t"  // in an order that works wherever they are
+        "call %P[fn]\n\t"
+        "pop %%r9\n\tpop %%r8\n\tpop %%rcx\n\tpop %%rdx\n\tpop %%rsi\n\tpop %%rdi\n\t"
+        "lea 128(%%rsp), %%rsp"
+        : "=a"(found)
+        : [path] "r"(path), [self] "r"(this), [fn] "i"(&walk_out_of_line<Scan>)
+        : "r10", "r11", "memory", "cc");
+    return found;
+#else
+    return may_start<Scan>(path);
+#endif
+  }
+#if defined(__x86_64__)
+  template <class Scan>
+  __attribute__((noinline, used, FPSHIM_GENERAL_REGS, FPSHIM_SCAN_ATTRIBUTES)) static bool walk_out_of_line(
+      const char* path, const Filter* f) {
+    return f->may_start<Scan>(path);
+  }
+#endif
+
+  template <class Scan>
+  __attribute__((always_inline, FPSHIM_GENERAL_REGS, FPSHIM_SCAN_ATTRIBUTES)) bool may_start(const char* path) const {
+    unsigned node = static_cast<unsigned char>(path[1]) + 1u;
+    uint64_t before = 0;  // the 8 bytes before
+    for (const char* p = path;; p += 8) {
+      const uint64_t chunk = load8<Scan>(p);
+      const TailRange t = tails_of_[node];
+      for (unsigned i = t.begin; i < t.end; i++)
+        if (((chunk ^ tails_[i].bytes) & tails_[i].mask) == 0) return true;
+      const unsigned next = child(node, chunk);
+      if (next == 0) return may_differ(chunk, before);
+      node = next;
+      before = chunk;
+    }
+  }
+
+  // No entry begins like the path up to `chunk`, as spelled (the 8 bytes before it were an entry's,
+  // so they hold no NUL, "//" or "/./"). Unless the path ends within these 8 bytes (it may lie above
+  // an entry) or its normal form may begin otherwise: a '/' then '/' or '.' here or across the step.
+  __attribute__((always_inline, FPSHIM_GENERAL_REGS)) static bool may_differ(uint64_t chunk, uint64_t before) {
+    constexpr uint64_t ones = 0x0101010101010101u, last = uint64_t(0x80) << 56;
+    const uint64_t x = chunk ^ ('/' * ones);
+    const uint64_t nul = zero_bytes(chunk), slashes = zero_bytes(x), dots = zero_bytes(x ^ ones);
+    const uint64_t after_slash = (before >> 56) == '/' ? 0x80 : 0;
+    // "//"; "/." then '/', the end, or the step ("/.." the caller's scan finds); "/" then '/' or
+    // '.' across the step, or "/." before it.
+    return (nul | (slashes & (slashes >> 8)) | (dots & (slashes << 8) & (((slashes | nul) >> 8) | last)) |
+            (after_slash & (slashes | dots))) != 0 ||
+           (before >> 48) == ('.' << 8 | '/');
+  }
+
+  void build_walk(uint8_t* first);
 
   enum class Reach { none, inside, above };
-  static Hot rejecting_all();
-  static void pass_start(Hot& hot, unsigned char first, int second);
   void reset_entries();
-  void allow_all(Hot& hot);
-  void publish(const Hot& hot);
-  bool add_entry(Hot& hot, char kind, const char* raw, size_t raw_len);
+  void allow_all();
+  void publish(const uint8_t* first, bool exact_only);
+  bool add_entry(uint8_t* first, bool& exact_only, char kind, const char* raw, size_t raw_len);
   void index_prefixes();
   int compare(const Entry& a, const Entry& b) const;
   int compare_key(const Entry& e, const char* key, size_t len) const;
@@ -146,7 +229,6 @@ class Filter {
   bool basename_matches(const char* name, size_t len) const;
   bool overflow_covers(const char* path, size_t len) const;
 
-  Hot hot_ = {};
   bool complete_ = false;      // published: the entries below may be read
   uint64_t overflow_[4] = {};  // first bytes of P and G entries that did not fit
   bool match_all_ = false;

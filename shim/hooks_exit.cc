@@ -38,7 +38,7 @@ constinit Main g_main = nullptr;
 
 int main_noting_status(int argc, char** argv, char** envp) {
   const int status = g_main(argc, argv, envp);
-  if (reporting()) note_exit_status(status);
+  if (reporting()) note_main_status(status);
   return status;
 }
 

@@ -38,7 +38,6 @@ bool init(char* const* envp) {
   load_config(envp);
   if (g_config.active) {
     refresh_cwd();
-    flag_inherited_fds();
     if (g_config.filter.strict()) load_strict_targets();
     report::start();
   } else {
@@ -92,7 +91,9 @@ void note_main_arguments(int argc, char** argv) {
 }
 
 void note_exit_status(int status) {
-  if (!borrowing_memory()) g_exit_status.store(status & 0xff, std::memory_order_relaxed);
+  if (!borrowing_memory()) note_main_status(status);
 }
+
+void note_main_status(int status) { g_exit_status.store(status & 0xff, std::memory_order_relaxed); }
 
 }  // namespace fpshim

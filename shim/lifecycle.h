@@ -17,6 +17,9 @@ void note_main_arguments(int argc, char** argv);
 
 // The status the process leaves with (exit, _exit, a return from main), for its bye record.
 void note_exit_status(int status);
+// The same for the status main returned, without asking for the pid: main returns in the process
+// that ran it (a vfork child that returned from the function that called vfork would be undefined).
+void note_main_status(int status);
 
 // True if the shim is set up and reports. Unlike ready(), never sets it up: for hooks that may run
 // in a vfork child, where setting up would write the parent's memory (exec, exit).

@@ -66,11 +66,14 @@ long resolve_path(int dirfd, const char* path, char* out, size_t cap) {
 bool worth_resolving(int dirfd, const char* path) {
   if (!ready()) return false;
   const Filter& filter = g_config.filter;
+  // The first time: until then every descriptor above 2 was a candidate (fd_flags.h).
+  if (dirfd != AT_FDCWD && (path == nullptr || path[0] != '/')) note_open_fds();
   if (path == nullptr) return true;
-  // Paths through /proc and /dev may name any other path (follow_proc_links).
-  if (path[0] == '/') return !filter.near_miss(path) || may_begin_with_proc_link(path);
+  // (The walk lets through the /proc and /dev links that may name any other path: follow_proc_links.)
+  if (path[0] == '/') return !filter.near_miss(path);
   if (filter.has_further_checks()) return filter.maybe_candidate(path, [dirfd] { return base_interesting(dirfd); });
-  return dirfd != AT_FDCWD || cwd_interesting() || climb_depth(path) > cwd_safe_climb();
+  if (dirfd != AT_FDCWD) return fd_flagged(dirfd) || BaselineScan::has_dotdot(path);
+  return cwd_interesting() || climb_depth(path) > cwd_safe_climb();
 }
 
 void observe(const Call& call, bool failed, int new_fd) {

@@ -30,14 +30,6 @@ long rewrite_proc_self(char* path, size_t len, size_t cap, int (*pid)(), int (*t
 // also under task/<tid>), /dev/fd/<n>, /dev/stdin, /dev/stdout, /dev/stderr; 0 if none.
 size_t proc_link_prefix(const char* path, size_t len);
 
-// Could the absolute path `path`, as spelled, begin with one of those links once normalised? A
-// spelling with "//", "/." or ".." in its first eight bytes is resolved anyway (Filter::near_miss).
-inline bool may_begin_with_proc_link(const char* path) {
-  if (path[1] == 'd') return strncmp(path, "/dev/fd/", 8) == 0 || strncmp(path, "/dev/std", 8) == 0;
-  if (path[1] != 'p' || strncmp(path, "/proc/", 6) != 0) return false;
-  return path[6] == 's' || path[6] == 't' || (path[6] >= '0' && path[6] <= '9');
-}
-
 // The path a glob pattern reaches first. With a wildcard (* ? [, and { when `brace`): the
 // directory before the component holding the first one, which glob lists ("." if none, "/" for
 // the root), and `*lists` is set; without: the whole pattern, which glob only looks up.

@@ -120,7 +120,10 @@ void send_access(const Sender& s, const AccessText& a, SendDecision d) {
 }
 
 void flush_pending(const Sender& s) {
-  g_repeats.flush([&s](const AccessText& a, SendDecision d) { send_access(s, a, d); });
+  // A key is pending only after its first record was sent (a seq taken): a process that sent
+  // nothing, most of a build's, does not walk the table (512 slots, two pages of it).
+  if (g_seq.load(std::memory_order_relaxed) != 0)
+    g_repeats.flush([&s](const AccessText& a, SendDecision d) { send_access(s, a, d); });
   send_lost(s);
 }
 

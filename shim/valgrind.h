@@ -1,9 +1,10 @@
-// Whether this process runs under Valgrind. The scans that read a string a block at a time, past its
-// NUL but within its page (dotdot.h, Filter::start_known), are safe, but Memcheck reports their
-// branches as depending on uninitialised bytes, in the build's own program: a test suite that runs
-// its tests under valgrind and fails on any report (json-c's) would fail under fpshim. Under
-// Valgrind the shim reads strings byte by byte instead. Asked once (a client request: a few
-// instructions that Valgrind recognises), then one load.
+// Whether this process runs under Valgrind's Memcheck. The scans that read a string a block at a
+// time, past its NUL but within its page (dotdot.h), are safe, but Memcheck reports their branches
+// as depending on uninitialised bytes, in the build's own program: a test suite that runs its tests
+// under valgrind and fails on any report (json-c's) would fail under fpshim. Under Memcheck the
+// shim reads strings byte by byte instead. The other tools track no definedness (Callgrind, with
+// which bench/ counts instructions, then runs the code that runs outside Valgrind). Asked once
+// (client requests: a few instructions that Valgrind recognises), then one load.
 #pragma once
 
 #include <atomic>

@@ -23,11 +23,22 @@ bool SeqSet::insert(uint64_t seq) {
 SeqSet::Seen SeqSet::insert(uint64_t seq, uint32_t content) {
   const bool tracked = seq < prefix_ || seq - prefix_ < kWindow;
   if (insert(seq)) {
-    if (tracked) contents_.emplace(seq, content);
+    if (!tracked) return Seen::fresh;
+    if (seq < dense_.size() + kDenseSlack) {
+      if (seq >= dense_.size()) dense_.resize(size_t(seq) + 1, 0);
+      dense_[size_t(seq)] = content;
+    } else {
+      contents_.emplace(seq, content);
+    }
     return Seen::fresh;
   }
-  auto first = contents_.find(seq);
-  if (first == contents_.end() || first->second == content) return Seen::duplicate;
+  // A seq kept in the map before the vector grew past it is found there first.
+  auto kept = contents_.empty() ? contents_.end() : contents_.find(seq);
+  uint32_t first;
+  if (kept != contents_.end()) first = kept->second;
+  else if (seq < dense_.size()) first = dense_[size_t(seq)];
+  else return Seen::duplicate;
+  if (first == content) return Seen::duplicate;
   // Each content that claimed this seq is a record of its own, counted once however often it comes.
   std::vector<uint32_t>& others = conflicts_[seq];
   if (std::find(others.begin(), others.end(), content) != others.end()) return Seen::duplicate;

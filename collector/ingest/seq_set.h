@@ -37,12 +37,18 @@ class SeqSet {
  private:
   void compact();
 
+  // How far beyond the vector's end a seq may be and still be kept in it.
+  static constexpr uint64_t kDenseSlack = 4096;
+
   uint64_t prefix_ = 0;         // every seq below this arrived
   std::vector<uint64_t> bits_;  // bit b of word w: seq prefix_ + 64 * (w - head_) + b arrived
   size_t head_ = 0;             // words before head_ are spent
   uint64_t count_ = 0;
   uint64_t highest_ = 0;
-  std::unordered_map<uint64_t, uint32_t> contents_;                // seq -> content hash of its first record
+  // seq -> content hash of its first record: by index while seqs come densely from 0 (no allocation
+  // per record), in the map for a seq far beyond them (a bogus seq must not make the vector huge).
+  std::vector<uint32_t> dense_;
+  std::unordered_map<uint64_t, uint32_t> contents_;
   std::unordered_map<uint64_t, std::vector<uint32_t>> conflicts_;  // seq -> those of the records that conflicted
 };
 

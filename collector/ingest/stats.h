@@ -15,14 +15,15 @@ struct Tampering {
 };
 
 struct Stats {
-  uint64_t records = 0;                // well-formed records accepted (socket and spool)
-  uint64_t lost = 0;                   // records that never arrived (gaps in a process's seqs), plus torn spool tails
-  uint64_t late = 0;                   // records read back from spool files
-  uint64_t malformed = 0;              // datagrams or spool records that failed to decode
-  uint64_t refused = 0;                // records from another uid or another build
-  uint64_t unmatched = 0;              // access records no recipe matched (the shim's filter is a superset)
-  uint64_t excluded = 0;               // access records a recipe matched but excluded by executable, per recipe
-  uint64_t processes = 0;              // processes (pid, nonce) that sent a hello
+  uint64_t records = 0;          // well-formed records accepted (socket and spool)
+  uint64_t lost = 0;             // records that never arrived (gaps in a process's seqs), plus torn spool tails
+  uint64_t late = 0;             // records read back from spool files
+  uint64_t malformed = 0;        // datagrams or spool records that failed to decode
+  uint64_t refused = 0;          // records from another uid or another build
+  uint64_t unmatched = 0;        // access records no recipe matched (the shim's filter is a superset)
+  uint64_t excluded = 0;         // access records a recipe matched but excluded by executable, per recipe
+  uint64_t below_threshold = 0;  // weak access records of a recipe whose process or build stayed below its threshold
+  uint64_t processes = 0;        // processes (pid, nonce) that sent a hello
   uint64_t processes_without_bye = 0;  // ... and more records, but no bye, and were not replaced by an exec
   uint64_t duplicates = 0;             // records seen twice (a spool file re-read after a collector restart)
   uint64_t conflicting = 0;            // records that claimed a seq already seen with other content: forged

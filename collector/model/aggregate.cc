@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 namespace fpshim {
 
@@ -203,22 +206,44 @@ void widen_seen(uint64_t& first_ns, uint64_t& last_ns, const RecipeHits::Tally& 
 
 }  // namespace
 
-// What the three parts of one recipe's summary share: which processes the recipe excludes, and
-// which processes reached it (by start), each with the indexes of the listed paths it reached.
+// What the parts of one recipe's summary share: which processes the recipe excludes (and why),
+// which processes reached it (by start), each with the indexes of the listed paths it reached, and
+// the weak evidence of each process and of the build.
 struct Aggregate::RecipeScan {
   const Recipe& recipe;
   const RecipeHits& hits;
   const ProcessTree& tree;
   Stats& stats;
-  Summary& out;  // where excluded accesses are listed
-  std::unordered_map<const Process*, bool> excluded_cache = {};
   std::map<std::pair<uint64_t, int32_t>, std::pair<const Process*, std::vector<uint32_t>>> by_process = {};
   // Some entry has exclusions of its own or a proc_pid condition on descendants: an access counts
   // only if an entry it matches lets it.
   const bool entry_conditions = std::any_of(recipe.match.begin(), recipe.match.end(), [](const MatchEntry& e) {
     return !e.exclude.empty() || e.proc_pid == ProcPid::not_self_or_descendant || e.args;
   });
+  // Excluded accesses by (reason, exe): what the report lists as excluded.
+  struct Excluded {
+    std::set<std::string_view> paths;
+    uint64_t count = 0;
+    std::set<const Process*> processes;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, Excluded> excluded = {};
+  // The weak evidence: per process (and for the build) whether it reached a strong path, and its
+  // distinct weak paths.
+  struct Evidence {
+    bool strong = false;
+    std::vector<uint32_t> weak;  // path indexes
+  };
+  std::map<const Process*, Evidence> evidence = {};
+  Evidence build = {};
+  std::set<uint32_t> build_weak = {};
 
+  static constexpr std::string_view kDescendant = "the /proc entry is of the reader's own descendant";
+  static constexpr std::string_view kArgs = "its arguments do not match the entry's args_regex";
+
+  static std::optional<std::string_view> known(std::string_view path) {
+    if (path.empty()) return std::nullopt;
+    return path;
+  }
   static std::optional<std::string_view> arg1_of(const Process& p) {
     if (p.argv.size() < 2) return std::nullopt;
     return p.argv[1];
@@ -238,55 +263,48 @@ struct Aggregate::RecipeScan {
     });
   }
 
-  // Does the entry let `p`'s access to `path` count? (An empty path: a folded one, unknown.) If
-  // not, `why` says why.
-  bool entry_counts(const MatchEntry& e, const Process& p, std::string_view path, std::string* why = nullptr) const {
-    if (const Exclusion* x = excluding(e.exclude, p.exe, arg1_of(p))) {
-      if (why) *why = x->reason;
-      return false;
-    }
-    if (e.args && !path.empty() && !ran_with_args(e, p, path)) {
-      if (why) *why = "its arguments do not match the entry's args_regex";
-      return false;
-    }
-    if (e.proc_pid != ProcPid::not_self_or_descendant || path.empty()) return true;
+  // Why the entry does not let `p`'s access to `path` count, or nothing if it does. (An empty
+  // path: a folded one, unknown.)
+  std::optional<std::string_view> entry_excludes(const MatchEntry& e, const Process& p, std::string_view path) const {
+    if (const Exclusion* x = exclusion_for(e.exclude, p.exe, arg1_of(p), known(path))) return x->reason;
+    if (e.args && !path.empty() && !ran_with_args(e, p, path)) return kArgs;
+    if (e.proc_pid != ProcPid::not_self_or_descendant || path.empty()) return std::nullopt;
     const std::optional<int32_t> target = proc_pid_of(path);
-    if (!target || !tree.descends_from(*target, p)) return true;
-    if (why)
-      *why = "the process is reading its own descendant's memory or environment (proc_pid not_self_or_descendant)";
-    return false;
-  }
-
-  // Lists an access to a listed path that did not count, with why.
-  void list_excluded(const Process& p, const RecipeHits::Tally& t, std::string_view path, std::string why) {
-    if (out.excluded.size() >= Summary::kMaxListedExclusions) {
-      out.excluded_unlisted++;
-      return;
-    }
-    out.excluded.push_back(ExcludedAccess{&recipe, std::string(path),
-                                          ProcessRef{p.pid, p.known(), p.exe, p.argv, p.cwd}, std::move(why), t.count});
+    if (target && tree.descends_from(*target, p)) return kDescendant;
+    return std::nullopt;
   }
 
   // False for a tally of an excluded executable (or of accesses no entry lets count), whose
-  // records go to stats.excluded instead. `entry`: the bucket's, for a folded tally.
+  // records go to stats.excluded and the excluded list instead. `entry`: the bucket's, for a
+  // folded tally.
   bool included(const Process& p, const RecipeHits::Tally& t, std::string_view path,
                 const MatchEntry* entry = nullptr) {
-    auto [cached, fresh] = excluded_cache.try_emplace(&p, false);
-    if (fresh) cached->second = excluded(recipe, p.exe, arg1_of(p));
-    bool counts = !cached->second;
-    std::string why;
-    if (!counts && !entry)
-      if (const Exclusion* x = excluding(recipe.exclude, p.exe, arg1_of(p))) why = x->reason;
-    if (counts && entry_conditions) {
-      if (entry) counts = entry_counts(*entry, p, {});
-      else
-        counts = std::any_of(recipe.match.begin(), recipe.match.end(), [&](const MatchEntry& e) {
-          return (e.operations & t.operations) && path_matches(e, path) && entry_counts(e, p, path, &why);
-        });
+    std::optional<std::string_view> why;
+    if (const Exclusion* x = exclusion_for(recipe.exclude, p.exe, arg1_of(p), known(path))) why = x->reason;
+    if (!why && entry_conditions) {
+      if (entry) why = entry_excludes(*entry, p, {});
+      else {
+        // It counts if some entry it matches lets it; else the first entry's reason is why not.
+        std::optional<std::string_view> first;
+        for (const MatchEntry& e : recipe.match) {
+          if (!(e.operations & t.operations) || !path_matches(e, path)) continue;
+          std::optional<std::string_view> no = entry_excludes(e, p, path);
+          if (!no) {
+            first.reset();
+            break;
+          }
+          if (!first) first = no;
+        }
+        why = first;
+      }
     }
-    if (!counts) stats.excluded += t.records;
-    if (!counts && !entry) list_excluded(p, t, path, std::move(why));
-    return counts;
+    if (!why) return true;
+    stats.excluded += t.records;
+    Excluded& x = excluded[{*why, p.exe}];
+    if (!path.empty()) x.paths.insert(path);
+    x.count += t.count;
+    x.processes.insert(&p);
+    return false;
   }
   // The entry of `p` among the processes that reached the recipe.
   std::pair<const Process*, std::vector<uint32_t>>& reached_by(const Process& p) {
@@ -294,28 +312,92 @@ struct Aggregate::RecipeScan {
     entry.first = &p;
     return entry;
   }
+  // Does a weak access of `p` count: did its process (or the build) reach a strong path or the
+  // recipe's number of distinct weak ones?
+  bool weak_counts(const Process& p) const {
+    if (recipe.weak_within == Within::build) return build.strong || build_weak.size() >= recipe.weak_sources;
+    auto it = evidence.find(&p);
+    return it != evidence.end() && (it->second.strong || it->second.weak.size() >= recipe.weak_sources);
+  }
 };
 
 RecipeSummary Aggregate::summarize_recipe(uint32_t index, Summary& out) const {
-  RecipeScan scan{rules_.recipes[index], hits_[index], tree_, out.stats, out};
+  RecipeScan scan{rules_.recipes[index], hits_[index], tree_, out.stats};
   RecipeSummary rs;
   rs.recipe = &scan.recipe;
   rs.first_seen_ns = UINT64_MAX;
-  summarize_paths(scan, rs);
+  summarize_paths(scan, rs, out);
   summarize_folded(scan, rs);
   summarize_reaching_processes(scan, rs);
+  summarize_excluded(scan, out);
   return rs;
 }
 
-void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs) const {
+namespace {
+
+template <typename Paths>
+void take_examples(const Paths& paths, size_t max, std::vector<std::string>& out) {
+  for (const auto& p : paths) {
+    if (out.size() >= max) break;
+    out.emplace_back(p);
+  }
+  std::sort(out.begin(), out.end());
+}
+
+std::string list_paths(const std::vector<std::string>& examples, uint64_t all) {
+  std::string out;
+  for (const std::string& p : examples) (out += out.empty() ? "" : ", ") += p;
+  if (all > examples.size()) out += fmt::format(" and {} more", all - examples.size());
+  return out;
+}
+
+}  // namespace
+
+// Which tallies count (not excluded; strong, or weak of a process or build past the threshold), the
+// listed paths from those, and why the recipe fired.
+void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs, Summary& out) const {
   const RecipeHits& hits = scan.hits;
+  const std::vector<RecipeHits::PathTally>& tallies = hits.tallies();
+  std::vector<char> counts(tallies.size());
+  for (size_t i = 0; i < tallies.size(); i++) {
+    const RecipeHits::PathTally& pt = tallies[i];
+    counts[i] = scan.included(*pt.process, pt.tally, hits.paths()[pt.path].path);
+    if (!counts[i]) continue;
+    RecipeScan::Evidence& ev = scan.evidence[pt.process];
+    if (pt.tally.strong) ev.strong = scan.build.strong = true;
+    else ev.weak.push_back(pt.path), scan.build_weak.insert(pt.path);
+  }
+  // Weak accesses below the threshold: counted and shown as such, not findings.
+  BelowThreshold below{&scan.recipe, 0, {}, 0, 0};
+  std::set<uint32_t> below_paths;
+  std::set<const Process*> below_processes;
+  for (size_t i = 0; i < tallies.size(); i++) {
+    const RecipeHits::PathTally& pt = tallies[i];
+    if (!counts[i] || pt.tally.strong || scan.weak_counts(*pt.process)) continue;
+    counts[i] = false;
+    out.stats.below_threshold += pt.tally.records;
+    below.count += pt.tally.count;
+    below_paths.insert(pt.path);
+    below_processes.insert(pt.process);
+  }
+  if (below.count > 0) {
+    below.paths = below_paths.size();
+    below.processes = below_processes.size();
+    std::set<std::string_view> names;
+    for (uint32_t i : below_paths) names.insert(hits.paths()[i].path);
+    take_examples(names, BelowThreshold::kMaxExamples, below.examples);
+    out.below_threshold.push_back(std::move(below));
+  }
+
   std::vector<PathSummary> paths(hits.paths().size());
   std::vector<uint32_t> spellings(hits.paths().size());
+  std::set<std::string_view> strong;
   for (PathSummary& ps : paths) ps.first_seen_ns = UINT64_MAX;
-  for (const RecipeHits::PathTally& pt : hits.tallies()) {
+  for (size_t i = 0; i < tallies.size(); i++) {
+    if (!counts[i]) continue;
+    const RecipeHits::PathTally& pt = tallies[i];
     const Process& p = *pt.process;
     const RecipeHits::Tally& t = pt.tally;
-    if (!scan.included(p, t, hits.paths()[pt.path].path)) continue;
     PathSummary& ps = paths[pt.path];
     ps.count += t.count;
     ps.failed += t.failed;
@@ -326,6 +408,7 @@ void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs) const {
     for (int e : t.errors) insert_sorted(ps.errors, e);
     spellings[pt.path] |= t.spellings;
     scan.reached_by(p).second.push_back(pt.path);
+    if (t.strong) strong.insert(hits.paths()[pt.path].path);
   }
   for (uint32_t i = 0; i < paths.size(); i++) {
     PathSummary& ps = paths[i];
@@ -343,6 +426,59 @@ void Aggregate::summarize_paths(RecipeScan& scan, RecipeSummary& rs) const {
   }
   std::sort(rs.paths.begin(), rs.paths.end(),
             [](const PathSummary& a, const PathSummary& b) { return a.path < b.path; });
+  explain(scan, strong, rs);
+}
+
+// FiredBecause: the strong paths, then the weak groups that reached the threshold on their own.
+void Aggregate::explain(const RecipeScan& scan, const std::set<std::string_view>& strong, RecipeSummary& rs) const {
+  FiredBecause& why = rs.because;
+  why.strong_paths = strong.size();
+  take_examples(strong, FiredBecause::kMaxListed, why.strong);
+  auto weak_group = [&](const Process* p, const std::vector<uint32_t>& indexes) {
+    why.weak_groups++;
+    if (why.weak.size() >= FiredBecause::kMaxListed) return;
+    std::set<std::string_view> names;
+    for (uint32_t i : indexes) names.insert(scan.hits.paths()[i].path);
+    FiredBecause::WeakGroup g;
+    if (p) g.process = ref(*p);
+    g.paths = names.size();
+    take_examples(names, FiredBecause::kMaxListed, g.examples);
+    why.weak.push_back(std::move(g));
+  };
+  const uint32_t n = scan.recipe.weak_sources;
+  if (scan.recipe.weak_within == Within::build) {
+    if (!scan.build.strong && scan.build_weak.size() >= n)
+      weak_group(nullptr, std::vector<uint32_t>(scan.build_weak.begin(), scan.build_weak.end()));
+  } else {
+    std::vector<std::pair<const Process*, const std::vector<uint32_t>*>> past;  // by start, as processes are listed
+    for (const auto& [p, ev] : scan.evidence)
+      if (!ev.strong && ev.weak.size() >= n) past.emplace_back(p, &ev.weak);
+    std::sort(past.begin(), past.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.first->start_ns, a.first->pid) < std::pair(b.first->start_ns, b.first->pid);
+    });
+    for (const auto& [p, weak] : past) weak_group(p, *weak);
+  }
+  std::vector<std::string> parts;
+  if (why.strong_paths > 0)
+    parts.push_back(fmt::format("{} strong source{}: {}", why.strong_paths, why.strong_paths == 1 ? "" : "s",
+                                list_paths(why.strong, why.strong_paths)));
+  for (const FiredBecause::WeakGroup& g : why.weak)
+    parts.push_back(fmt::format("{} weak sources in {}: {}", g.paths,
+                                g.process ? fmt::format("one process (pid {})", g.process->pid) : "the build",
+                                list_paths(g.examples, g.paths)));
+  if (why.weak_groups > why.weak.size())
+    parts.push_back(fmt::format("{} more processes past the threshold", why.weak_groups - why.weak.size()));
+  for (const std::string& part : parts) (why.text += why.text.empty() ? "" : "; ") += part;
+}
+
+void Aggregate::summarize_excluded(const RecipeScan& scan, Summary& out) const {
+  for (const auto& [key, x] : scan.excluded) {
+    if (out.excluded.size() >= kMaxExcludedListed) break;
+    ExcludedSummary e{&scan.recipe, std::string(key.first), std::string(key.second), x.paths.size(), {},
+                      x.count,      x.processes.size()};
+    take_examples(x.paths, ExcludedSummary::kMaxExamples, e.examples);
+    out.excluded.push_back(std::move(e));
+  }
 }
 
 void Aggregate::summarize_folded(RecipeScan& scan, RecipeSummary& rs) const {
@@ -374,10 +510,16 @@ void Aggregate::summarize_folded(RecipeScan& scan, RecipeSummary& rs) const {
     rs.last_seen_ns = std::max(rs.last_seen_ns, fs.last_seen_ns);
     scan.stats.folded_paths += fs.paths;
     scan.stats.folded_records += fs.records;
+    rs.because.folded_paths += fs.paths;
     rs.folded.push_back(std::move(fs));
   }
   std::sort(rs.folded.begin(), rs.folded.end(),
             [](const FoldedSummary& a, const FoldedSummary& b) { return a.entry_index < b.entry_index; });
+  if (rs.because.folded_paths > 0)
+    rs.because.text += fmt::format(
+        "{}{} paths past the recipe's limit of {} listed ones (counted without the weak "
+        "threshold)",
+        rs.because.text.empty() ? "" : "; ", rs.because.folded_paths, RecipeHits::kMaxPaths);
 }
 
 void Aggregate::summarize_reaching_processes(const RecipeScan& scan, RecipeSummary& rs) const {
@@ -431,16 +573,22 @@ void Aggregate::summarize(Summary& out) {
   summarize_processes(out);
   out.recipes.clear();
   out.excluded.clear();
-  out.excluded_unlisted = 0;
+  out.below_threshold.clear();
   for (uint32_t i = 0; i < hits_.size(); i++) {
     if (hits_[i].empty()) continue;
     RecipeSummary rs = summarize_recipe(i, out);
     if (rs.hits > 0) out.recipes.push_back(std::move(rs));
   }
-  std::sort(out.recipes.begin(), out.recipes.end(), [](const RecipeSummary& a, const RecipeSummary& b) {
-    if (a.recipe->importance != b.recipe->importance) return a.recipe->importance > b.recipe->importance;
-    return a.recipe->name < b.recipe->name;
-  });
+  auto by_recipe = [](const Recipe* a, const Recipe* b) {
+    if (a->importance != b->importance) return a->importance > b->importance;
+    return a->name < b->name;
+  };
+  std::sort(out.recipes.begin(), out.recipes.end(),
+            [&](const RecipeSummary& a, const RecipeSummary& b) { return by_recipe(a.recipe, b.recipe); });
+  std::stable_sort(out.excluded.begin(), out.excluded.end(),
+                   [&](const ExcludedSummary& a, const ExcludedSummary& b) { return by_recipe(a.recipe, b.recipe); });
+  std::stable_sort(out.below_threshold.begin(), out.below_threshold.end(),
+                   [&](const BelowThreshold& a, const BelowThreshold& b) { return by_recipe(a.recipe, b.recipe); });
 }
 
 }  // namespace fpshim

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ class Aggregate final : public RecordSink {
  public:
   // coverage.unmonitored gives the ancestry of this many processes, and only the parent of the others.
   static constexpr size_t kMaxUnmonitoredAncestries = 1000;
+  // Summary::excluded lists at most this many (recipe, reason, executable) groups; stats.excluded
+  // counts every excluded record.
+  static constexpr size_t kMaxExcludedListed = 1000;
 
   // Without `check`, a hello is judged by the inspection of its path alone.
   Aggregate(const Rules& rules, Stats& stats, Inspector inspector = {}, ImageCheck check = {});
@@ -73,11 +77,14 @@ class Aggregate final : public RecordSink {
   void on_exec(Process& p, const wire::Header& h, std::span<const wire::Bytes> strings);
   ProcessRef ref(const Process& p) const;
   std::vector<ProcessRef> ancestry_refs(const Process& p) const;
-  // One recipe's summary: the listed paths, the folded buckets, then the processes that reached
-  // them, three parts that share a RecipeScan (aggregate.cc).
+  // One recipe's summary: the listed paths (with the weak threshold and why it fired), the folded
+  // buckets, the processes that reached them and the excluded accesses, parts that share a
+  // RecipeScan (aggregate.cc). Excluded and below-threshold accesses go into `out`.
   struct RecipeScan;
   RecipeSummary summarize_recipe(uint32_t index, Summary& out) const;
-  void summarize_paths(RecipeScan& scan, RecipeSummary& rs) const;
+  void summarize_paths(RecipeScan& scan, RecipeSummary& rs, Summary& out) const;
+  void explain(const RecipeScan& scan, const std::set<std::string_view>& strong, RecipeSummary& rs) const;
+  void summarize_excluded(const RecipeScan& scan, Summary& out) const;
   void summarize_folded(RecipeScan& scan, RecipeSummary& rs) const;
   void summarize_reaching_processes(const RecipeScan& scan, RecipeSummary& rs) const;
   void summarize_processes(Summary& out) const;

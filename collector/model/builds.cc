@@ -61,11 +61,31 @@ std::vector<BuildPart> split_builds(const ProcessTree& tree, const Rules& rules,
     parts[i].ended_ns = last->ended_ns;
     if (last->exit_status >= 0) parts[i].exit_status = last->exit_status;
   }
-  // Per build and recipe, the distinct listed paths its processes reached.
+  // Per build and recipe, the distinct listed paths its processes reached: strong ones, and weak ones
+  // of a process (or build) that reached the recipe's threshold or a strong path (model/aggregate).
   std::vector<std::map<size_t, std::set<uint32_t>>> fired(parts.size());
-  for (size_t r = 0; r < recipes.size() && r < rules.recipes.size(); r++)
-    for (const RecipeHits::PathTally& t : recipes[r].tallies())
-      if (auto m = member.find(t.process); m != member.end()) fired[m->second][r].insert(t.path);
+  for (size_t r = 0; r < recipes.size() && r < rules.recipes.size(); r++) {
+    const Recipe& recipe = rules.recipes[r];
+    const bool per_build = recipe.weak_within == Within::build;
+    struct Evidence {
+      bool strong = false;
+      std::set<uint32_t> weak;
+    };
+    std::map<std::pair<size_t, const Process*>, Evidence> evidence;  // (part, process or null for the build)
+    for (const RecipeHits::PathTally& t : recipes[r].tallies()) {
+      auto m = member.find(t.process);
+      if (m == member.end()) continue;
+      Evidence& e = evidence[{m->second, per_build ? nullptr : t.process}];
+      if (t.tally.strong) e.strong = true;
+      else e.weak.insert(t.path);
+    }
+    for (const RecipeHits::PathTally& t : recipes[r].tallies()) {
+      auto m = member.find(t.process);
+      if (m == member.end()) continue;
+      const Evidence& e = evidence[{m->second, per_build ? nullptr : t.process}];
+      if (t.tally.strong || e.strong || e.weak.size() >= recipe.weak_sources) fired[m->second][r].insert(t.path);
+    }
+  }
   for (size_t i = 0; i < parts.size(); i++) {
     for (const auto& [r, paths] : fired[i]) parts[i].recipes.push_back({&rules.recipes[r], paths.size()});
     std::sort(parts[i].recipes.begin(), parts[i].recipes.end(),

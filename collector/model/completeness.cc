@@ -30,6 +30,7 @@ const char* gap_name(Gap::Kind kind) {
     case Gap::Kind::not_journaled: return "not_journaled";
     case Gap::Kind::journal_full: return "journal_full";
     case Gap::Kind::processes_folded: return "processes_folded";
+    case Gap::Kind::capped: return "capped";
     case Gap::Kind::unmonitored: return "unmonitored";
   }
   return "unknown";
@@ -73,6 +74,9 @@ std::vector<Gap> gaps_of(const Summary& s) {
   add(Gap::Kind::processes_folded, st.processes_folded,
       fmt::format("the process tree was full (at {} processes): {} (hellos and execs) beyond it counted, not listed",
                   ProcessTree::kMaxProcesses, count_of(st.processes_folded, "process", "processes")));
+  add(Gap::Kind::capped, st.capped,
+      fmt::format("{} dropped at the daemon's caps for one build (its journal's size, its processes)",
+                  count_of(st.capped, "record was", "records were")));
   add(Gap::Kind::unmonitored, s.coverage.unmonitored.size(),
       fmt::format("{} unmonitored", count_of(s.coverage.unmonitored.size(), "process ran", "processes ran")));
   return gaps;

@@ -28,6 +28,7 @@ struct Gap {
     not_journaled,      // the collector could not write its journal (a full disk)
     journal_full,       // records not journaled: the journal reached its cap (kMaxJournalBytes)
     processes_folded,   // processes beyond the process tree's cap, counted but not listed
+    capped,             // records `fpshim serve` dropped at a build's caps (--max-build-bytes, --max-processes)
     unmonitored,        // processes that ran where the shim cannot see
   };
   Kind kind;

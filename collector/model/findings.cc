@@ -325,6 +325,7 @@ Findings find(const Summary& summary, const FindingOptions& options) {
       found.push_back(std::move(f));
     }
     for (Finding& f : found) {
+      f.because = &r.because;
       for (const PathSummary* p : f.paths) {
         f.count += p->count;
         f.count_is_lower_bound |= p->count_is_lower_bound;

@@ -29,6 +29,7 @@ struct Suppressed {
 
 struct Finding {
   const Recipe* recipe = nullptr;
+  const FiredBecause* because = nullptr;         // why its recipe fired (null outside a summary)
   std::string exe;                               // the executable that reached the paths; "" for folded accesses
   const MatchEntry* entry = nullptr;             // the path group: the first entry of the recipe the paths matched
   std::vector<const PathSummary*> paths;         // listed paths of the group this executable reached

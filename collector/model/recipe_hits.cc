@@ -40,6 +40,7 @@ void RecipeHits::add(const Process& p, const wire::Header& h, std::string_view p
   }
   Tally& tally = tallies_[t].tally;
   tally.add(h, count);
+  tally.strong |= !weak_entry_[entry];
   tally.spellings |= spelling_bit(paths_[path_index], spelled);
 }
 

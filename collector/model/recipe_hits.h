@@ -45,6 +45,7 @@ class RecipeHits {
     uint32_t operations = 0;
     uint32_t spellings = 0;       // bit i: the process spelled the path as KeptPath::spellings[i]
     uint64_t unverified = 0;      // records that came from a file, not the socket (wire::flag_unverified)
+    bool strong = false;          // some access came through a strong entry (MatchEntry::strength)
     std::vector<int32_t> errors;  // ascending
 
     void add(const wire::Header& h, uint64_t count);
@@ -77,7 +78,9 @@ class RecipeHits {
     }
   };
 
-  explicit RecipeHits(const Recipe& recipe) : bucket_of_entry_(recipe.match.size(), kNoBucket) {}
+  explicit RecipeHits(const Recipe& recipe) : bucket_of_entry_(recipe.match.size(), kNoBucket) {
+    for (const MatchEntry& e : recipe.match) weak_entry_.push_back(e.strength == Strength::weak);
+  }
 
   // An access that fired the recipe through `entry`, the first of its entries that matched;
   // `path_hash` is hash_bytes(path).
@@ -105,6 +108,7 @@ class RecipeHits {
   HashIndex tally_index_;  // by (path, process)
   std::vector<Bucket> buckets_;
   std::vector<uint32_t> bucket_of_entry_;
+  std::vector<bool> weak_entry_;            // by entry index
   BoundedHashSet folded_{kMaxExactFolded};  // (entry, path) hashes
 };
 

@@ -60,8 +60,26 @@ struct ProcessSummary {
   std::vector<ProcessRef> ancestry;  // parent first, up to the build's root command
 };
 
+// Why a recipe fired: its strong sources, or the weak ones of a process (or the whole build) that
+// reached the recipe's threshold (Recipe::weak_sources), in the words every writer shows.
+struct FiredBecause {
+  static constexpr size_t kMaxListed = 10;  // paths (and weak groups) named; the rest counted
+  uint64_t strong_paths = 0;                // distinct strong paths
+  std::vector<std::string> strong;          // the first kMaxListed of them, sorted
+  struct WeakGroup {
+    std::optional<ProcessRef> process;  // the process that reached the threshold (within "process")
+    uint64_t paths = 0;                 // its distinct weak paths
+    std::vector<std::string> examples;  // the first kMaxListed of them, sorted
+  };
+  std::vector<WeakGroup> weak;  // at most kMaxListed
+  uint64_t weak_groups = 0;     // all of them
+  uint64_t folded_paths = 0;    // past the recipe's limits: counted without the threshold
+  std::string text;             // "1 strong source: /etc/machine-id"
+};
+
 struct RecipeSummary {
   const Recipe* recipe = nullptr;
+  FiredBecause because;
   uint64_t hits = 0;
   std::vector<PathSummary> paths;
   std::vector<FoldedSummary> folded;  // by entry index
@@ -70,15 +88,28 @@ struct RecipeSummary {
   uint64_t last_seen_ns = 0;
 };
 
-// A listed path a process reached that its recipe did not count, and why: an exception of the
-// rules (its reason), or an entry's condition (a descendant's /proc entry, arguments that did not
-// match).
-struct ExcludedAccess {
+// Accesses a recipe matched but an exclusion took out (rules.json `exclude`, with its reason), by
+// recipe, reason and executable: listed so that nothing is dropped in silence.
+struct ExcludedSummary {
+  static constexpr size_t kMaxExamples = 5;
   const Recipe* recipe = nullptr;
-  std::string path;
-  ProcessRef process;
   std::string reason;
+  std::string exe;
+  uint64_t paths = 0;                 // distinct listed paths
+  std::vector<std::string> examples;  // the first kMaxExamples of them, sorted
   uint64_t count = 0;
+  uint64_t processes = 0;
+};
+
+// Weak accesses of a recipe that are no finding: their process (or build) reached neither the
+// recipe's number of weak sources nor a strong one. Counted, with examples.
+struct BelowThreshold {
+  static constexpr size_t kMaxExamples = 5;
+  const Recipe* recipe = nullptr;
+  uint64_t paths = 0;
+  std::vector<std::string> examples;  // sorted
+  uint64_t count = 0;
+  uint64_t processes = 0;
 };
 
 // One process image of the build (exec keeps the pid but starts a new image).
@@ -157,12 +188,10 @@ struct Summary {
   std::vector<ProcessEntry> processes;  // every process image, in start order
   Coverage coverage;
   Stats stats;
-  std::vector<BuildPart> builds;         // `fpshim report` of a spool with several builds; empty otherwise
-  std::vector<Tampering> tampering;      // what the collector saw the build do to its records, in time order
-  std::vector<ExcludedAccess> excluded;  // the first kMaxListedExclusions, by recipe
-  uint64_t excluded_unlisted = 0;        // the others
-
-  static constexpr size_t kMaxListedExclusions = 1000;
+  std::vector<ExcludedSummary> excluded;        // by importance and name of the recipe, then reason, exe
+  std::vector<BelowThreshold> below_threshold;  // by importance and name of the recipe
+  std::vector<BuildPart> builds;                // `fpshim report` of a spool with several builds; empty otherwise
+  std::vector<Tampering> tampering;             // what the collector saw the build do to its records, in time order
 };
 
 }  // namespace fpshim

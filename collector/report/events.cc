@@ -124,10 +124,17 @@ void put_rule(json& out, const Finding& f) {
       {"tactic", {{"id", r.tactic.id}, {"name", r.tactic.name}, {"reference", mitre_url("tactics", r.tactic.id)}}},
       {"technique",
        {{"id", r.technique.id}, {"name", r.technique.name}, {"reference", mitre_url("techniques", r.technique.id)}}}};
+  if (r.techniques.size() > 1) {  // ECS fields hold arrays: every technique, the main one first
+    json ids = json::array(), names = json::array(), references = json::array();
+    for (const MitreRef& t : r.techniques)
+      ids.push_back(t.id), names.push_back(t.name), references.push_back(mitre_url("techniques", t.id));
+    out["threat"]["technique"] = {{"id", ids}, {"name", names}, {"reference", references}};
+  }
 }
 
 json finding_fields(const Finding& f) {
   json out = {{"fingerprint", f.fingerprint}, {"importance", std::string(importance_name(f.importance()))}};
+  if (f.because && !f.because->text.empty()) out["fired_because"] = escape_invalid_utf8(f.because->text);
   if (f.entry) put_bytes(out, "entry", f.entry->text);
   out["location"] = {{"uri", f.location.uri}, {"line", f.location.line}};
   return out;
@@ -252,6 +259,12 @@ Json live_access_event(const LiveAccess& a, const EventHost& host) {
   f.count_is_lower_bound = true;
   f.first_seen_ns = f.last_seen_ns = a.time_ns;
   f.fingerprint = fmt::format("{:016x}", stable_hash({recipe.name, f.exe, f.entry ? f.entry->text : ""}));
+  // Live alerts are raised for strong accesses only (serve/live_events): each is why on its own.
+  FiredBecause because;
+  because.strong_paths = 1;
+  because.strong = {a.path};
+  because.text = "1 strong source: " + a.path;
+  f.because = &because;
   // The build as far as the chain tells: its topmost known process stands for the build's command.
   BuildInfo build;
   const ProcessRef* top = a.process.known ? &a.process : nullptr;

@@ -108,11 +108,13 @@ std::string finding_block(const Finding& f) {
   return out;
 }
 
-std::string recipe_block(const Recipe& r, size_t findings) {
-  return fmt::format("### {} {} · `{}`: {}\n\n{} {} ({} {}), {}. {}\n\n**In CI:** {}\n\n", badge(r.importance),
-                     importance_name(r.importance), r.name, printable(r.title), r.technique.id, r.technique.name,
-                     r.tactic.id, r.tactic.name, plural(findings, "finding", "findings"),
-                     printable(r.description, 2000), printable(r.guidance.ci, 2000));
+std::string recipe_block(const Recipe& r, const FiredBecause* because, size_t findings) {
+  std::string fired_on = because && !because->text.empty() ? "**Fired on:** " + printable(because->text, 2000) + "\n\n"
+                                                           : "";
+  return fmt::format("### {} {} · `{}`: {}\n\n{} ({} {}), {}. {}\n\n{}**In CI:** {}\n\n", badge(r.importance),
+                     importance_name(r.importance), r.name, printable(r.title), techniques_text(r), r.tactic.id,
+                     r.tactic.name, plural(findings, "finding", "findings"), printable(r.description, 2000), fired_on,
+                     printable(r.guidance.ci, 2000));
 }
 
 std::string header(const Findings& f) {
@@ -209,7 +211,7 @@ std::string render_github_summary(const Findings& findings, size_t budget) {
       current = f.recipe;
       size_t n = 0;
       for (const Finding& x : findings.items) n += x.recipe == current && !x.suppressed;
-      text = recipe_block(*current, n);
+      text = recipe_block(*current, f.because, n);
     }
     middle.push_back({text + finding_block(f), 1, 0});
   }
@@ -226,6 +228,23 @@ std::string render_github_summary(const Findings& findings, size_t budget) {
                       1, 0});
   }
   if (!first) middle.back().text += "\n";
+  if (!s.excluded.empty() || !s.below_threshold.empty())
+    middle.push_back(
+        {"### Not findings\n\nMatched by a recipe, but excluded by the rules (with their reason) or "
+         "weak evidence below a recipe's threshold:\n\n",
+         0, 0});
+  for (const ExcludedSummary& x : s.excluded)
+    middle.push_back({fmt::format("- `{}` excluded for {}: {} ({}): {}\n", x.recipe->name, code(x.exe),
+                                  plural(x.count, "access", "accesses"),
+                                  code(x.examples.empty() ? "" : x.examples.front()), printable(x.reason)),
+                      0, 0});
+  for (const BelowThreshold& b : s.below_threshold)
+    middle.push_back({fmt::format("- `{}` below its threshold ({} distinct weak sources in one {}): {} to {} ({})\n",
+                                  b.recipe->name, b.recipe->weak_sources, within_name(b.recipe->weak_within),
+                                  plural(b.count, "weak access", "weak accesses"), plural(b.paths, "path", "paths"),
+                                  code(b.examples.empty() ? "" : b.examples.front())),
+                      0, 0});
+  if (!s.excluded.empty() || !s.below_threshold.empty()) middle.back().text += "\n";
   const Coverage& c = s.coverage;
   if (!c.unmonitored.empty()) {
     middle.push_back({fmt::format("### Coverage gaps\n\n{} monitored; {} ran unmonitored (LD_PRELOAD could not see "

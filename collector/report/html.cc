@@ -271,8 +271,9 @@ void write_recipes(const Findings& fs, std::string& out) {
         h(recipe.title), plural(r.hits, "hit", "hits"), plural(total, "finding", "findings"),
         suppressed ? fmt::format(", {} suppressed", suppressed) : "");
     out += fmt::format("<p>{}</p>\n", h(recipe.description));
-    out += fmt::format("<dl><dt>MITRE ATT&amp;CK</dt><dd>{} {} (tactic {} {})</dd>\n", h(recipe.technique.id),
-                       h(recipe.technique.name), h(recipe.tactic.id), h(recipe.tactic.name));
+    out += fmt::format("<dl><dt>Fired on</dt><dd>{}</dd>\n", h(r.because.text));
+    out += fmt::format("<dt>MITRE ATT&amp;CK</dt><dd>{} (tactic {} {})</dd>\n", h(techniques_text(recipe)),
+                       h(recipe.tactic.id), h(recipe.tactic.name));
     out += fmt::format(
         "<dt>In CI</dt><dd>{}</dd><dt>In staging</dt><dd>{}</dd><dt>In production</dt><dd>{}</dd></dl>\n",
         h(recipe.guidance.ci), h(recipe.guidance.staging), h(recipe.guidance.production));
@@ -288,6 +289,23 @@ void write_recipes(const Findings& fs, std::string& out) {
     out += "</details>\n";
   }
   out += "</section>\n";
+}
+
+// Matched accesses that are no finding: excluded with their reason, weak ones below a threshold.
+void write_not_findings(const Summary& s, std::string& out) {
+  if (s.excluded.empty() && s.below_threshold.empty()) return;
+  out +=
+      "<section id=\"not-findings\"><h2>Not findings</h2>\n<p>Matched by a recipe, but excluded by the rules or "
+      "weak evidence below a recipe's threshold.</p>\n<ul>\n";
+  for (const ExcludedSummary& x : s.excluded)
+    out += fmt::format("<li>excluded: {} by <code>{}</code>, {} ({}): {}</li>\n", h(x.recipe->name), h(x.exe),
+                       plural(x.count, "access", "accesses"), h(join(x.examples, ", ")), h(x.reason));
+  for (const BelowThreshold& b : s.below_threshold)
+    out += fmt::format("<li>below threshold: {}, {} to {} ({}): under {} distinct weak sources in one {}</li>\n",
+                       h(b.recipe->name), plural(b.count, "weak access", "weak accesses"),
+                       plural(b.paths, "path", "paths"), h(join(b.examples, ", ")), b.recipe->weak_sources,
+                       within_name(b.recipe->weak_within));
+  out += "</ul>\n</section>\n";
 }
 
 void write_coverage(const Coverage& c, std::string& out) {
@@ -325,6 +343,7 @@ void write_stats(const Summary& s, std::string& out) {
       {"records refused (another user or build)", st.refused},
       {"records no recipe matched", st.unmatched},
       {"records excluded by executable", st.excluded},
+      {"weak records below a recipe's threshold", st.below_threshold},
       {"records seen twice", st.duplicates},
       {"records that claimed another's seq (forged)", st.conflicting},
       {"records folded", st.folded_records},
@@ -389,6 +408,7 @@ std::string render_html(const Findings& findings) {
   write_glance(findings, out);
   write_recipes(findings, out);
   write_process_tree(s, out);
+  write_not_findings(s, out);
   write_coverage(s.coverage, out);
   write_stats(s, out);
   out += fmt::format(

@@ -1,6 +1,8 @@
 // JUnit XML from the findings.
 #include "report/junit.h"
 
+#include "report/phrases.h"
+
 #include <fmt/format.h>
 
 #include "base/as_text.h"
@@ -30,8 +32,9 @@ std::string test_name(const Finding& f) {
 
 std::string failure_text(const Finding& f) {
   const Recipe& r = *f.recipe;
-  std::string out = fmt::format("[{}] {}: {}\n{} {} ({} {})\n\n", importance_name(r.importance), r.name, r.title,
-                                r.technique.id, r.technique.name, r.tactic.id, r.tactic.name);
+  std::string out = fmt::format("[{}] {}: {}\n{} ({} {})\n\n", importance_name(r.importance), r.name, r.title,
+                                techniques_text(r), r.tactic.id, r.tactic.name);
+  if (f.because && !f.because->text.empty()) out += fmt::format("fired on: {}\n", f.because->text);
   out += fmt::format("executable: {}\n", f.exe.empty() ? "(accesses folded past the recipe's limits)" : f.exe);
   out += fmt::format("process chain: {}\n", f.chain());
   out += fmt::format("location: {}:{} ({})\n", f.location.uri, f.location.line, f.location.why);

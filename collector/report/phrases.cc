@@ -23,4 +23,10 @@ std::string outcome(const BuildInfo& b) {
   return fmt::format("exited with {}", b.exit_code);
 }
 
+std::string techniques_text(const Recipe& recipe) {
+  std::vector<std::string> parts;
+  for (const MitreRef& t : recipe.techniques) parts.push_back(t.id + " " + t.name);
+  return join(parts, ", ");
+}
+
 }  // namespace fpshim

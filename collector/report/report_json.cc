@@ -63,20 +63,6 @@ json process_json(const ProcessRef& p) {
   return out;
 }
 
-// The accesses of listed paths a recipe did not count, each with the reason the rules give.
-json excluded_json(const Summary& s) {
-  json out = json::array();
-  for (const ExcludedAccess& x : s.excluded) {
-    json item = {{"recipe", x.recipe->name}};
-    put_bytes(item, "path", x.path);
-    item["count"] = x.count;
-    item["reason"] = x.reason;
-    item["process"] = process_json(x.process);
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
 json errors_json(const std::vector<int>& errors) {
   json out = json::array();
   for (int e : errors) out.push_back(errno_name(e));
@@ -119,6 +105,57 @@ json folded_json(const FoldedSummary& f) {
   return out;
 }
 
+json techniques_json(const Recipe& recipe) {
+  json out = json::array();
+  for (const MitreRef& t : recipe.techniques) out.push_back({{"id", t.id}, {"name", t.name}});
+  return out;
+}
+
+// Why the recipe fired: its strong paths, the weak ones of each process (or the build) past its
+// threshold, and the sentence the text report prints.
+json because_json(const FiredBecause& b) {
+  json out = json::object();
+  out["text"] = escape_invalid_utf8(b.text);
+  out["strong_paths"] = b.strong_paths;
+  put_bytes_array(out, "strong", b.strong);
+  json weak = json::array();
+  for (const FiredBecause::WeakGroup& g : b.weak) {
+    json group = {{"process", g.process ? process_json(*g.process) : json(nullptr)}, {"paths", g.paths}};
+    put_bytes_array(group, "examples", g.examples);
+    weak.push_back(std::move(group));
+  }
+  out["weak"] = std::move(weak);
+  out["weak_groups"] = b.weak_groups;
+  out["folded_paths"] = b.folded_paths;
+  return out;
+}
+
+// Matched accesses that are no finding: excluded with their reason, weak ones below a threshold.
+json not_findings_json(const Summary& s) {
+  json excluded = json::array();
+  for (const ExcludedSummary& x : s.excluded) {
+    json e = {{"recipe", x.recipe->name},
+              {"reason", x.reason},
+              {"paths", x.paths},
+              {"count", x.count},
+              {"processes", x.processes}};
+    put_bytes(e, "exe", x.exe);
+    put_bytes_array(e, "examples", x.examples);
+    excluded.push_back(std::move(e));
+  }
+  json below = json::array();
+  for (const BelowThreshold& b : s.below_threshold) {
+    json e = {{"recipe", b.recipe->name},
+              {"paths", b.paths},
+              {"count", b.count},
+              {"processes", b.processes},
+              {"threshold", {{"sources", b.recipe->weak_sources}, {"within", within_name(b.recipe->weak_within)}}}};
+    put_bytes_array(e, "examples", b.examples);
+    below.push_back(std::move(e));
+  }
+  return {{"excluded", std::move(excluded)}, {"below_threshold", std::move(below)}};
+}
+
 json recipe_json(const RecipeSummary& r) {
   const Recipe& recipe = *r.recipe;
   json out = {
@@ -127,7 +164,9 @@ json recipe_json(const RecipeSummary& r) {
       {"importance", std::string(importance_name(recipe.importance))},
       {"tactic", {{"id", recipe.tactic.id}, {"name", recipe.tactic.name}}},
       {"technique", {{"id", recipe.technique.id}, {"name", recipe.technique.name}}},
+      {"techniques", techniques_json(recipe)},
       {"hits", r.hits},
+      {"fired_because", because_json(r.because)},
   };
   json paths = json::array();
   for (const PathSummary& p : r.paths) paths.push_back(path_json(p));
@@ -320,6 +359,7 @@ json report_json(const Findings& findings) {
       {"tampering", std::move(tampering)},
       {"recipes", std::move(recipes)},
       {"by_importance", std::move(by_importance)},
+      {"not_findings", not_findings_json(s)},
       {"coverage", coverage_json(s.coverage)},
       {"processes", processes_json(s.processes)},
       {"processes_unlisted", s.processes.size() - std::min(s.processes.size(), kMaxListedProcesses)},
@@ -332,6 +372,7 @@ json report_json(const Findings& findings) {
         {"refused", st.refused},
         {"unmatched", st.unmatched},
         {"excluded", st.excluded},
+        {"below_threshold", st.below_threshold},
         {"processes", st.processes},
         {"processes_without_bye", st.processes_without_bye},
         {"duplicates", st.duplicates},
@@ -351,8 +392,6 @@ json report_json(const Findings& findings) {
         {"processes_folded", st.processes_folded}}},
       {"findings", std::move(items)},
       {"suppressions", suppressions_json(findings)},
-      {"excluded", excluded_json(s)},
-      {"excluded_unlisted", s.excluded_unlisted},
   };
 }
 

@@ -52,8 +52,9 @@ void write_folded(const FoldedSummary& f, std::FILE* out) {
 void write_recipe(const RecipeSummary& r, std::FILE* out) {
   const Recipe& recipe = *r.recipe;
   fmt::print(out, "\n[{}] {}: {}\n", importance_name(recipe.importance), recipe.name, recipe.title);
-  fmt::print(out, "  {} {} ({} {}), {} {}\n", recipe.technique.id, recipe.technique.name, recipe.tactic.id,
-             recipe.tactic.name, r.hits, r.hits == 1 ? "hit" : "hits");
+  fmt::print(out, "  {} ({} {}), {} {}\n", techniques_text(recipe), recipe.tactic.id, recipe.tactic.name, r.hits,
+             r.hits == 1 ? "hit" : "hits");
+  if (!r.because.text.empty()) fmt::print(out, "  fired on: {}\n", escape_invalid_utf8(r.because.text));
   fmt::print(out, "  paths:\n");
   for (size_t i = 0; i < r.paths.size() && i < kMaxPaths; i++) write_path(r.paths[i], out);
   if (r.paths.size() > kMaxPaths)
@@ -69,6 +70,26 @@ void write_recipe(const RecipeSummary& r, std::FILE* out) {
   if (r.processes.size() > kMaxProcesses)
     fmt::print(out, "    ... and {} more (see the JSON report)\n", r.processes.size() - kMaxProcesses);
   fmt::print(out, "  in CI: {}\n", recipe.guidance.ci);
+}
+
+// What was matched and is no finding: excluded accesses with their reason, weak ones below the
+// recipe's threshold. Listed, so that nothing is dropped in silence.
+void write_not_findings(const Summary& s, std::FILE* out) {
+  if (s.excluded.empty() && s.below_threshold.empty()) return;
+  fmt::print(out, "Not findings (matched, but excluded or below a recipe's threshold):\n");
+  for (const ExcludedSummary& x : s.excluded)
+    fmt::print(out, "  excluded: {} by {}: {} {} ({}{}): {}\n", x.recipe->name, escape_invalid_utf8(x.exe), x.count,
+               x.count == 1 ? "access" : "accesses", escape_invalid_utf8(join(x.examples, ", ")),
+               x.paths > x.examples.size() ? fmt::format(" and {} more", x.paths - x.examples.size()) : "", x.reason);
+  for (const BelowThreshold& b : s.below_threshold)
+    fmt::print(out,
+               "  below threshold: {}: {} weak {} to {} {} by {} {} ({}{}), under {} distinct weak sources in "
+               "one {} and no strong one\n",
+               b.recipe->name, b.count, b.count == 1 ? "access" : "accesses", b.paths, b.paths == 1 ? "path" : "paths",
+               b.processes, b.processes == 1 ? "process" : "processes", escape_invalid_utf8(join(b.examples, ", ")),
+               b.paths > b.examples.size() ? fmt::format(" and {} more", b.paths - b.examples.size()) : "",
+               b.recipe->weak_sources, within_name(b.recipe->weak_within));
+  fmt::print(out, "\n");
 }
 
 // "  unmonitored: pid 123 ./tool (statically linked: LD_PRELOAD cannot see it) <- sh -c ... <- make"
@@ -146,8 +167,9 @@ void write_text_report(const Summary& s, std::FILE* out) {
     }
     fmt::print(out, "\n");
   }
+  write_not_findings(s, out);
   if (unmonitored > 0) {
-    if (s.recipes.empty()) fmt::print(out, "\n");
+    if (s.recipes.empty() && s.excluded.empty() && s.below_threshold.empty()) fmt::print(out, "\n");
     write_coverage(s.coverage, out);
   }
   const Stats& st = s.stats;

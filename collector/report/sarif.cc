@@ -5,6 +5,8 @@
 // how many were dropped.
 #include "report/sarif.h"
 
+#include "report/phrases.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -86,22 +88,23 @@ std::string mitre_uri(std::string_view id) {
 }
 
 json rule_of(const Recipe& r) {
-  const std::string mitre = fmt::format("MITRE ATT&CK: {} {} (tactic {} {})", r.technique.id, r.technique.name,
-                                        r.tactic.id, r.tactic.name);
+  const std::string mitre = fmt::format("MITRE ATT&CK: {} (tactic {} {})", techniques_text(r), r.tactic.id,
+                                        r.tactic.name);
   std::string text = fmt::format(
       "{}\n\n{}\n\nImportance: {}. {}\n\nWhat to do\nIn CI: {}\nIn staging: {}\n"
       "In production: {}\n",
       r.title, r.description, importance_name(r.importance), mitre, r.guidance.ci, r.guidance.staging,
       r.guidance.production);
   std::string markdown = fmt::format(
-      "# {}\n\n{}\n\n**Importance:** {}. **MITRE ATT&CK:** {} {} (tactic {} {}).\n\n## What to do\n\n"
+      "# {}\n\n{}\n\n**Importance:** {}. **MITRE ATT&CK:** {} (tactic {} {}).\n\n## What to do\n\n"
       "- **In CI:** {}\n- **In staging:** {}\n- **In production:** {}\n",
-      r.title, r.description, importance_name(r.importance), r.technique.id, r.technique.name, r.tactic.id,
-      r.tactic.name, r.guidance.ci, r.guidance.staging, r.guidance.production);
+      r.title, r.description, importance_name(r.importance), techniques_text(r), r.tactic.id, r.tactic.name,
+      r.guidance.ci, r.guidance.staging, r.guidance.production);
   json tags = json::array({"security"});
-  for (const std::string* id : {&r.technique.id, &r.tactic.id})
-    if (!id->empty()) tags.push_back(*id);
-  tags.push_back("external/mitre-attack/" + r.technique.id);
+  for (const MitreRef& t : r.techniques)
+    if (!t.id.empty()) tags.push_back(t.id);
+  if (!r.tactic.id.empty()) tags.push_back(r.tactic.id);
+  for (const MitreRef& t : r.techniques) tags.push_back("external/mitre-attack/" + t.id);
   json rule = {
       {"id", r.name},
       {"name", pascal_case(r.name)},
@@ -150,6 +153,7 @@ std::string message_of(const Finding& f) {
   else if (f.folded) text += " Folded past the recipe's limits: the processes are not listed one by one.";
   if (f.location.why.starts_with("named by"))
     text += fmt::format(" Located in {}, {}.", f.location.uri, f.location.why);
+  if (f.because && !f.because->text.empty()) text += fmt::format(" The recipe fired on {}.", utf8(f.because->text));
   return text;
 }
 

@@ -52,11 +52,19 @@ bool path_matches(const MatchEntry& e, std::string_view path) {
   return false;
 }
 
-const Exclusion* excluding(const std::vector<Exclusion>& exclusions, std::string_view exe,
-                           std::optional<std::string_view> arg1) {
+const Exclusion* exclusion_for(const std::vector<Exclusion>& exclusions, std::string_view exe,
+                               std::optional<std::string_view> arg1, std::optional<std::string_view> path) {
   if (exe.empty() || exe.find('\0') != std::string_view::npos) return nullptr;
   for (const Exclusion& x : exclusions) {
     if (x.arg1 && (!arg1 || *arg1 != *x.arg1)) continue;
+    if (!x.paths.empty()) {
+      if (!path || path->find('\0') != std::string_view::npos) continue;
+      const std::string p(*path);
+      if (std::none_of(x.paths.begin(), x.paths.end(), [&p](const std::string& pattern) {
+            return fnmatch(pattern.c_str(), p.c_str(), FNM_PATHNAME) == 0;
+          }))
+        continue;
+    }
     switch (x.kind) {
       case ExcludeKind::exe:
         if (exe == x.text) return &x;
@@ -70,10 +78,6 @@ const Exclusion* excluding(const std::vector<Exclusion>& exclusions, std::string
     }
   }
   return nullptr;
-}
-
-bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe, std::optional<std::string_view> arg1) {
-  return excluding(exclusions, exe, arg1) != nullptr;
 }
 
 std::optional<int32_t> proc_pid_of(std::string_view path) {
@@ -107,12 +111,31 @@ void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>
 void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::string_view path,
                    int32_t reader_pid, std::vector<EntryRef>& out) {
   const size_t first = out.size();
+  auto entry_of = [&rules](EntryRef ref) -> const MatchEntry& { return rules.recipes[ref.recipe].match[ref.entry]; };
+  // Per recipe, its first entry that lets the access count; a strong one before a weak one.
   for (EntryRef ref : matched) {
-    const MatchEntry& entry = rules.recipes[ref.recipe].match[ref.entry];
-    if ((entry.operations & op) && pid_counts(entry, path, reader_pid) &&
-        std::none_of(out.begin() + first, out.end(), [&](EntryRef f) { return f.recipe == ref.recipe; }))
-      out.push_back(ref);
+    const MatchEntry& entry = entry_of(ref);
+    if (!(entry.operations & op) || !pid_counts(entry, path, reader_pid)) continue;
+    auto same = std::find_if(out.begin() + first, out.end(), [&](EntryRef f) { return f.recipe == ref.recipe; });
+    if (same == out.end()) out.push_back(ref);
+    else if (entry_of(*same).strength == Strength::weak && entry.strength == Strength::strong) *same = ref;
   }
+  // One access, one recipe, unless it is evidence for both: a recipe is dropped when another one
+  // it fired is more important (or as important and earlier in the rules), its entry at least as
+  // strong, and counts every operation of the access that this one counts.
+  auto dominates = [&](EntryRef a, EntryRef b) {
+    const Recipe& ra = rules.recipes[a.recipe];
+    const Recipe& rb = rules.recipes[b.recipe];
+    if (ra.importance < rb.importance || (ra.importance == rb.importance && a.recipe > b.recipe)) return false;
+    if (entry_of(a).strength == Strength::weak && entry_of(b).strength == Strength::strong) return false;
+    const uint32_t ops_b = entry_of(b).operations & op;
+    return (entry_of(a).operations & ops_b) == ops_b;
+  };
+  std::vector<EntryRef> fired(out.begin() + first, out.end());
+  out.resize(first);
+  for (EntryRef b : fired)
+    if (std::none_of(fired.begin(), fired.end(), [&](EntryRef a) { return a.recipe != b.recipe && dominates(a, b); }))
+      out.push_back(b);
 }
 
 const std::vector<EntryRef>& MatchCache::entries(std::string_view path, uint64_t hash) {

@@ -21,15 +21,21 @@ struct EntryRef {
 // Does the entry's path pattern match? Ignores operations and exclusions.
 bool path_matches(const MatchEntry& entry, std::string_view path);
 
-// Is an access by this executable excluded by one of the exclusions (a recipe's, or an entry's)?
-// `arg1` is the process's argv[1] (none if it has no arguments), which an exclusion's arg1 must equal.
-bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe,
-              std::optional<std::string_view> arg1 = std::nullopt);
-// The first of `exclusions` that applies (its reason is the report's), or null.
-const Exclusion* excluding(const std::vector<Exclusion>& exclusions, std::string_view exe,
-                           std::optional<std::string_view> arg1 = std::nullopt);
-inline bool excluded(const Recipe& recipe, std::string_view exe, std::optional<std::string_view> arg1 = std::nullopt) {
-  return excluded(recipe.exclude, exe, arg1);
+// The first of the exclusions (a recipe's, or an entry's) that excludes an access by this
+// executable to `path`, or null. `arg1` is the process's argv[1] (none if it has no arguments),
+// which an exclusion's arg1 must equal; an exclusion with `paths` needs a path that matches one
+// (none: a folded access, whose path is not known, is not excluded by it).
+const Exclusion* exclusion_for(const std::vector<Exclusion>& exclusions, std::string_view exe,
+                               std::optional<std::string_view> arg1 = std::nullopt,
+                               std::optional<std::string_view> path = std::nullopt);
+inline bool excluded(const std::vector<Exclusion>& exclusions, std::string_view exe,
+                     std::optional<std::string_view> arg1 = std::nullopt,
+                     std::optional<std::string_view> path = std::nullopt) {
+  return exclusion_for(exclusions, exe, arg1, path) != nullptr;
+}
+inline bool excluded(const Recipe& recipe, std::string_view exe, std::optional<std::string_view> arg1 = std::nullopt,
+                     std::optional<std::string_view> path = std::nullopt) {
+  return excluded(recipe.exclude, exe, arg1, path);
 }
 
 // The pid a path under /proc names ("/proc/42/mem": 42), if it names one.
@@ -44,9 +50,13 @@ void match_path(const Rules& rules, std::string_view path, std::vector<EntryRef>
 
 // The recipes an access with operations `op` (wire::Op bits) by `reader_pid` fires, from `matched`
 // (match_path's entries for `path`): per recipe the first matching entry whose operations include
-// `op` and whose proc_pid condition lets the reader count (pid_counts), in rule order (appended to
-// `out`). Exclusions by executable are the caller's (excluded()): the model
-// applies them when it summarizes, a live writer when it knows the process.
+// `op` and whose proc_pid condition lets the reader count (pid_counts), a strong entry before a weak
+// one, in rule order (appended to `out`). An access is evidence for one recipe only, unless it is
+// evidence for both: a recipe is left out when another that the access fires is more important (or
+// as important and earlier), through an entry at least as strong, counting every operation of the
+// access that the left-out recipe counts (a MAC read belongs to machine_fingerprint alone; an
+// O_RDWR open of a file that one recipe watches for reads and another for writes fires both). Exclusions by executable
+// are the caller's (excluded()): the model applies them when it summarizes, a live writer when it knows the process.
 void fired_entries(const Rules& rules, const std::vector<EntryRef>& matched, uint32_t op, std::string_view path,
                    int32_t reader_pid, std::vector<EntryRef>& out);
 

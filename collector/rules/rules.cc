@@ -25,6 +25,9 @@ constexpr std::string_view kImportanceNames[] = {"low", "medium", "high", "criti
 constexpr std::string_view kMatchKindNames[] = {"path", "subtree", "basename", "glob", "regex"};
 constexpr std::string_view kExcludeKindNames[] = {"exe", "exe_glob", "exe_regex"};
 constexpr std::string_view kProcPidNames[] = {"any", "not_self", "not_self_or_descendant"};
+constexpr std::string_view kStrengthNames[] = {"strong", "weak"};
+constexpr std::string_view kWithinNames[] = {"process", "build"};
+constexpr int64_t kMaxWeakSources = 1000;
 static_assert(std::size(kMatchKindNames) == size_t(MatchKind::regex) + 1, "a name for every MatchKind, in order");
 static_assert(std::size(kExcludeKindNames) == size_t(ExcludeKind::exe_regex) + 1,
               "a name for every ExcludeKind, in order");
@@ -133,21 +136,61 @@ class Checker : public JsonChecker {
 
   std::optional<MitreRef> mitre_ref(const json& obj, const std::string& ptr, std::string_view name) {
     const json* v = field(obj, ptr, name, "\"mitre\"");
-    std::string sub = pointer_append(ptr, name);
-    std::string what = fmt::format("\"{}\"", name);
-    if (!v || !is(*v, json::value_t::object, sub, what, "an object")) return std::nullopt;
-    fields(*v, sub, what, {"id", "name"});
-    auto id = string_field(*v, sub, "id", what);
-    auto title = string_field(*v, sub, "name", what);
+    if (!v) return std::nullopt;
+    return mitre_object(*v, pointer_append(ptr, name), fmt::format("\"{}\"", name));
+  }
+
+  std::optional<MitreRef> mitre_object(const json& v, const std::string& sub, const std::string& what) {
+    if (!is(v, json::value_t::object, sub, what, "an object")) return std::nullopt;
+    fields(v, sub, what, {"id", "name"});
+    auto id = string_field(v, sub, "id", what);
+    auto title = string_field(v, sub, "name", what);
     if (!id || !title) return std::nullopt;
     return MitreRef{*id, *title};
+  }
+
+  // "technique": one {"id", "name"} object, or a non-empty array of them (the main one first).
+  std::vector<MitreRef> techniques(const json& mitre, const std::string& ptr) {
+    const json* v = field(mitre, ptr, "technique", "\"mitre\"");
+    std::string sub = ptr + "/technique";
+    if (!v) return {};
+    if (!v->is_array()) {
+      if (!v->is_object()) {
+        value_error(sub, "\"technique\" must be an object or an array of objects");
+        return {};
+      }
+      auto one = mitre_object(*v, sub, "\"technique\"");
+      return one ? std::vector<MitreRef>{*one} : std::vector<MitreRef>{};
+    }
+    if (v->empty()) value_error(sub, "\"technique\" must not be an empty array");
+    std::vector<MitreRef> out;
+    for (size_t i = 0; i < v->size(); i++)
+      if (auto t = mitre_object((*v)[i], pointer_append(sub, i), "a technique")) out.push_back(std::move(*t));
+    return out;
+  }
+
+  // "weak": {"sources": N, "within": "process" | "build"}, when the recipe's weak entries fire it.
+  void weak_rule(const json& v, const std::string& ptr, Recipe& r) {
+    if (!is(v, json::value_t::object, ptr, "\"weak\"", "an object")) return;
+    fields(v, ptr, "\"weak\"", {"sources", "within"});
+    if (const json* n = field(v, ptr, "sources", "\"weak\"")) {
+      if (!n->is_number_integer() || n->get<int64_t>() < 1 || n->get<int64_t>() > kMaxWeakSources)
+        value_error(ptr + "/sources", fmt::format("\"sources\" must be a whole number from 1 to {}", kMaxWeakSources));
+      else r.weak_sources = uint32_t(n->get<int64_t>());
+    }
+    if (auto within = string_field(v, ptr, "within", "\"weak\"")) {
+      if (auto index = index_of(kWithinNames, *within)) r.weak_within = Within(*index);
+      else
+        value_error(ptr + "/within",
+                    fmt::format("\"within\" must be one of {}, not \"{}\"", join_names(kWithinNames), *within));
+    }
   }
 
   std::optional<Recipe> parse_recipe(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::object, ptr, "a recipe", "an object")) return std::nullopt;
     fields(v, ptr, "recipe",
            {"name", "enabled", "title", "description", "importance", "mitre", "guidance", "operations", "match",
-            "exclude"});
+            "exclude", "weak"});
     size_t errors_before = errors_.size();
     Recipe r;
     if (auto name = string_field(v, ptr, "name", "recipe")) {
@@ -170,7 +213,8 @@ class Checker : public JsonChecker {
         mitre && is(*mitre, json::value_t::object, ptr + "/mitre", "\"mitre\"", "an object")) {
       fields(*mitre, ptr + "/mitre", "\"mitre\"", {"tactic", "technique"});
       r.tactic = mitre_ref(*mitre, ptr + "/mitre", "tactic").value_or(MitreRef{});
-      r.technique = mitre_ref(*mitre, ptr + "/mitre", "technique").value_or(MitreRef{});
+      r.techniques = techniques(*mitre, ptr + "/mitre");
+      r.technique = r.techniques.empty() ? MitreRef{} : r.techniques.front();
     }
     if (const json* g = field(v, ptr, "guidance", "recipe");
         g && is(*g, json::value_t::object, ptr + "/guidance", "\"guidance\"", "an object")) {
@@ -195,6 +239,7 @@ class Checker : public JsonChecker {
         if (auto entry = exclusion((*exclude)[i], pointer_append(ptr + "/exclude", i)))
           r.exclude.push_back(std::move(*entry));
     }
+    if (const json* weak = field(v, ptr, "weak", "recipe", false)) weak_rule(*weak, ptr + "/weak", r);
     if (errors_.size() != errors_before) return std::nullopt;
     return r;
   }
@@ -233,10 +278,12 @@ class Checker : public JsonChecker {
     if (!is(v, json::value_t::object, ptr, "a match entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
     fields(v, ptr, "match entry",
-           kinds_and(kMatchKindNames, {"operations", "proc_pid", "exclude", "not_under", "args_regex", "note"}));
+           kinds_and(kMatchKindNames,
+                     {"operations", "proc_pid", "exclude", "not_under", "args_regex", "strength", "note"}));
     auto kind = kind_of(v, ptr, "match entry", kMatchKindNames, errors_.size() != errors_before);
     if (!kind) return std::nullopt;
-    MatchEntry e{MatchKind(*kind), {}, {}, recipe_ops, {}, nullptr, ProcPid::any, {}, false, {}, {}, nullptr, {}};
+    MatchEntry e{MatchKind(*kind), {},    {}, recipe_ops, {},      nullptr, ProcPid::any, {},
+                 Strength::strong, false, {}, {},         nullptr, {}};
     std::string_view kind_name = kMatchKindNames[*kind];
     std::string vp = pointer_append(ptr, kind_name);
     auto text = string_field(v, ptr, kind_name, "match entry");
@@ -288,6 +335,12 @@ class Checker : public JsonChecker {
                     "arguments are those of the program it runs)");
       e.args_text = *args;
       e.args = regex(*args, ptr + "/args_regex");
+    }
+    if (auto strength = string_field(v, ptr, "strength", "match entry", false)) {
+      if (auto index = index_of(kStrengthNames, *strength)) e.strength = Strength(*index);
+      else
+        value_error(ptr + "/strength",
+                    fmt::format("strength must be one of {}, not \"{}\"", join_names(kStrengthNames), *strength));
     }
     e.note = string_field(v, ptr, "note", "match entry", false).value_or("");
     if (errors_.size() != errors_before) return std::nullopt;
@@ -363,7 +416,7 @@ class Checker : public JsonChecker {
   MatchEntry in_home(const MatchEntry& e, const std::string& home, const std::string& vp) {
     const bool any = home == "/home/*";
     const std::string rest(e.kind == MatchKind::regex ? strip_anchors(e.text).substr(1) : e.text.substr(1));
-    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, false, {}, {}, nullptr, {}};
+    MatchEntry alt{e.kind, {}, {}, e.operations, {}, nullptr, ProcPid::any, {}, e.strength, false, {}, {}, nullptr, {}};
     switch (e.kind) {
       case MatchKind::path:
         if (any) alt.kind = MatchKind::glob;
@@ -384,7 +437,7 @@ class Checker : public JsonChecker {
   std::optional<Exclusion> exclusion(const json& v, const std::string& ptr) {
     if (!is(v, json::value_t::object, ptr, "an exclude entry", "an object")) return std::nullopt;
     size_t errors_before = errors_.size();
-    fields(v, ptr, "exclude entry", kinds_and(kExcludeKindNames, {"reason", "arg1"}));
+    fields(v, ptr, "exclude entry", kinds_and(kExcludeKindNames, {"reason", "arg1", "paths"}));
     auto kind = kind_of(v, ptr, "exclude entry", kExcludeKindNames, errors_.size() != errors_before);
     auto reason = string_field(v, ptr, "reason", "exclude entry");
     if (!kind) return std::nullopt;
@@ -392,10 +445,21 @@ class Checker : public JsonChecker {
     std::string vp = pointer_append(ptr, kind_name);
     auto text = string_field(v, ptr, kind_name, "exclude entry");
     if (!text || !reason) return std::nullopt;
-    Exclusion x{ExcludeKind(*kind), *text, *reason, nullptr, std::nullopt};
+    Exclusion x{ExcludeKind(*kind), *text, *reason, nullptr, std::nullopt, {}};
     if (x.kind == ExcludeKind::exe && !x.text.starts_with('/'))
       value_error(vp, fmt::format("exe \"{}\" must be an absolute path", x.text));
     x.arg1 = string_field(v, ptr, "arg1", "exclude entry", false);
+    if (const json* paths = field(v, ptr, "paths", "exclude entry", false);
+        paths && is(*paths, json::value_t::array, ptr + "/paths", "\"paths\"", "an array")) {
+      if (paths->empty()) value_error(ptr + "/paths", "\"paths\" must not be empty");
+      for (size_t i = 0; i < paths->size(); i++) {
+        std::string item = pointer_append(ptr + "/paths", i);
+        if (!is((*paths)[i], json::value_t::string, item, "a path pattern", "a string")) continue;
+        std::string pattern = (*paths)[i].get<std::string>();
+        if (!pattern.starts_with('/')) value_error(item, fmt::format("path pattern \"{}\" must be absolute", pattern));
+        x.paths.push_back(std::move(pattern));
+      }
+    }
     if (x.kind == ExcludeKind::exe_regex) x.regex = regex(x.text, vp);
     if (errors_.size() != errors_before) return std::nullopt;
     return x;
@@ -407,6 +471,12 @@ class Checker : public JsonChecker {
 std::string_view importance_name(Importance i) { return kImportanceNames[size_t(i)]; }
 std::string_view match_kind_name(MatchKind k) { return kMatchKindNames[size_t(k)]; }
 std::string_view exclude_kind_name(ExcludeKind k) { return kExcludeKindNames[size_t(k)]; }
+std::string_view strength_name(Strength s) { return kStrengthNames[size_t(s)]; }
+std::string_view within_name(Within w) { return kWithinNames[size_t(w)]; }
+
+bool Recipe::has_weak_entries() const {
+  return std::any_of(match.begin(), match.end(), [](const MatchEntry& e) { return e.strength == Strength::weak; });
+}
 
 std::vector<std::string_view> operation_names(uint32_t ops) {
   std::vector<std::string_view> names;

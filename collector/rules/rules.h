@@ -10,13 +10,20 @@
 //     title        required  string, one line for humans
 //     description  required  string
 //     importance   required  "low" | "medium" | "high" | "critical"
-//     mitre        required  {"tactic": {"id": S, "name": S}, "technique": {"id": S, "name": S}}
+//     mitre        required  {"tactic": {"id": S, "name": S}, "technique": TECHNIQUE}, where TECHNIQUE
+//                            is {"id": S, "name": S} or a non-empty array of them (the first is the
+//                            recipe's main technique; the others are more specific ones it also fits)
 //     guidance     required  {"ci": S, "staging": S, "production": S}
 //     operations   optional  non-empty array of "read" | "write" | "list" | "stat" | "exec" |
 //                            "link" | "connect"; default all seven. An access fires the recipe only if it
 //                            did one of them.
 //     match        required  non-empty array of MATCH
 //     exclude      optional  array of EXCLUDE
+//     weak         optional  {"sources": N (1..1000), "within": "process" | "build"}, default
+//                            {"sources": 3, "within": "process"}: when the recipe's weak entries fire it.
+//                            A strong access fires the recipe on its own; weak accesses fire it once one
+//                            process (or the whole build) reached N distinct weak paths, or reached a
+//                            strong one too. Weak accesses below that are no finding: they are counted.
 //
 //   MATCH: exactly one of
 //     path      an absolute path, matched exactly (normalised: "//", "." and ".." folded)
@@ -37,6 +44,7 @@
 //     args_regex  for an entry whose operations are exec only: a POSIX extended regex that must
 //                 match the whole of the program's arguments (argv[1] onwards, each preceded by one
 //                 space: " -d @/etc/passwd https://x"); the exec counts only if it matches
+//     strength    "strong" (default) | "weak": what one access through this entry says on its own
 //     note        string, shown in reports
 //   A path, subtree, glob or regex that begins with "~/" (after the regex's optional '^') names a
 //   path in any home directory: /root, /home/<one component>, and the build's own home (the
@@ -58,6 +66,10 @@
 //     reason     required string, why accesses by this executable are not findings
 //     arg1       optional string: the process's first argument (argv[1]) must also be exactly
 //                this: the script an interpreter such as node runs, or a subcommand
+//     paths      optional non-empty array of absolute fnmatch(3) patterns (FNM_PATHNAME): the
+//                access's path must also match one, so an exception is as narrow as the behaviour
+//                (this executable reading these files); an access folded past a recipe's limits
+//                has no path and is never excluded by such an entry
 #pragma once
 
 #include <cstdint>
@@ -75,12 +87,16 @@ enum class Importance { low, medium, high, critical };
 enum class MatchKind { path, subtree, basename, glob, regex };
 enum class ExcludeKind { exe, exe_glob, exe_regex };
 enum class ProcPid { any, not_self, not_self_or_descendant };
+enum class Strength { strong, weak };
+enum class Within { process, build };
 
 inline constexpr uint32_t kAllOperations = 0x7f;  // wire::Op bits read|write|list|stat|exec|link|connect
 
 std::string_view importance_name(Importance);
 std::string_view match_kind_name(MatchKind);
 std::string_view exclude_kind_name(ExcludeKind);
+std::string_view strength_name(Strength);
+std::string_view within_name(Within);
 // "read,stat" style names of wire::Op bits, in bit order.
 std::vector<std::string_view> operation_names(uint32_t ops);
 
@@ -90,6 +106,7 @@ struct Exclusion {
   std::string reason;
   std::shared_ptr<const Regex> regex;
   std::optional<std::string> arg1;  // none: any arguments
+  std::vector<std::string> paths;   // none: any path
 };
 
 struct MatchEntry {
@@ -101,6 +118,7 @@ struct MatchEntry {
   std::shared_ptr<const Regex> regex;
   ProcPid proc_pid = ProcPid::any;
   std::vector<Exclusion> exclude;
+  Strength strength = Strength::strong;
   // A "~/" or "./" entry (anchored): one absolute alternative per home directory, or the working
   // directory, each with its own prefix; the entry matches a path if one of them does (none: never).
   bool anchored = false;
@@ -128,11 +146,17 @@ struct Recipe {
   std::string description;
   Importance importance = Importance::low;
   MitreRef tactic;
-  MitreRef technique;
+  MitreRef technique;                // the main one: techniques.front()
+  std::vector<MitreRef> techniques;  // every technique the recipe fits, the main one first
   Guidance guidance;
   uint32_t operations = kAllOperations;
   std::vector<MatchEntry> match;
   std::vector<Exclusion> exclude;
+  // When weak accesses fire the recipe: `weak_sources` distinct weak paths in one process or build.
+  uint32_t weak_sources = 3;
+  Within weak_within = Within::process;
+
+  bool has_weak_entries() const;
 };
 
 struct Rules {

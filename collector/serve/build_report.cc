@@ -1,6 +1,7 @@
 // A build's report from its journal (serve/build_report.h).
 #include "serve/build_report.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "base/exit_status.h"
 #include "base/say.h"
 #include "ingest/ingest.h"
+#include "ingest/record_file.h"
 #include "model/aggregate.h"
 #include "model/builds.h"
 #include "report/outputs.h"
@@ -22,12 +24,24 @@ int write_build_report(const LiveBuild& b, uint32_t uid, uint32_t gid, const Rul
                        std::vector<std::string>& files, LiveEvents* live) {
   Stats stats;
   Aggregate aggregate(rules, stats);
+  // The journal is the daemon's (its state directory is closed to the builds): each record's flags
+  // say what the daemon knew when it came (the kernel's word for its pid, or a spool file the build
+  // could write), as `fpshim run` replays its own journal.
   Ingest journal(std::nullopt, stats);
-  journal.read_files({b.journal_path}, aggregate);
+  if (const int fd = open(b.journal_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); fd >= 0) {
+    uint64_t offset = 0;
+    read_records(fd, offset, [&](std::span<RecordBytes> records) {
+      for (const RecordBytes& r : records) journal.deliver(r.data, r.size, 0, false, aggregate);
+    });
+    close(fd);
+  }
   stats.capped += b.capped;
-  stats.lost += b.torn;
+  stats.lost += b.torn + b.ledger;
   Summary summary;
   aggregate.summarize(summary);
+  // A record dropped at a cap leaves a gap in its process's seqs, which the summary counted as
+  // lost: it is counted once, as capped.
+  summary.stats.lost -= std::min(summary.stats.lost, b.capped);
   describe_builds(summary, split_builds(aggregate.tree(), rules, aggregate.hits()));
   summary.build.id = b.key.build_id;
   if (live) live->on_report(uid, b, summary);

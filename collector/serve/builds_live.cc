@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "base/clock.h"
 #include "base/say.h"
@@ -118,17 +121,23 @@ void UidBuilds::file(const BuildKey& key, const wire::Header& h, std::string_vie
     }
     img = b->images.emplace(pk, LiveBuild::Image{}).first;
   }
-  if (!replaying && b->bytes + bytes.size() > limits_.build_bytes) {
+  // Past the journal's cap a build still keeps what ends its processes (at most one hello, and one
+  // bye or exec that replaced it, per image, and images are capped): without them its processes
+  // would look running (and then gone dark), and its report would wait for the idle timeout.
+  const wire::Kind kind = wire::Kind(h.kind);
+  const bool ends_image = kind == wire::Kind::hello || kind == wire::Kind::bye ||
+                          (kind == wire::Kind::exec && h.count == 0 && h.result == 0);
+  if (!replaying && !ends_image && b->bytes + bytes.size() > limits_.build_bytes) {
     b->capped++;
     b->dirty = true;
     return;
   }
   LiveBuild::Image& image = img->second;
   image.max_seq = std::max(image.max_seq, h.seq);
-  if (wire::Kind(h.kind) == wire::Kind::bye) {
+  if (kind == wire::Kind::bye) {
     image.ended_seq = h.seq;
     image.said_bye = true;
-  } else if (wire::Kind(h.kind) == wire::Kind::exec && h.count == 0 && h.result == 0) {
+  } else if (kind == wire::Kind::exec && h.count == 0 && h.result == 0) {
     image.ended_seq = h.seq;  // replaced in place; a failed exec's second record comes later and revives it
   }
   if (!replaying) {
@@ -188,10 +197,52 @@ void UidBuilds::on_batch_end() {
   unwritten_.clear();
 }
 
+namespace {
+
+// The ledger's count credited to a build, beside its journal: "<journal>.lost", the count in decimal.
+std::string ledger_path(const LiveBuild& b) { return b.journal_path + ".lost"; }
+
+uint64_t read_ledger_credit(const LiveBuild& b) {
+  const int fd = open(ledger_path(b).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  char text[24] = {};
+  const ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  return n > 0 ? strtoull(text, nullptr, 10) : 0;
+}
+
+bool write_ledger_credit(const LiveBuild& b) {
+  const std::string tmp = ledger_path(b) + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  const std::string text = std::to_string(b.ledger) + "\n";
+  const bool ok = write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
+  close(fd);
+  return ok && rename(tmp.c_str(), ledger_path(b).c_str()) == 0;
+}
+
+}  // namespace
+
+size_t UidBuilds::credit_ledger(uint64_t n) {
+  AsDaemon own_rights;
+  size_t credited = 0;
+  for (auto& [key, b] : builds_) {
+    if (!b.dirty && b.running() == 0) continue;
+    b.ledger += n;
+    b.dirty = true;
+    if (!write_ledger_credit(b))
+      say("fpshim serve: uid {}: cannot keep build {}'s lost count beside its journal: {}\n", uid_, b.id,
+          strerror(errno));
+    credited++;
+  }
+  return credited;
+}
+
 void UidBuilds::recover() {
   for (const BuildKey& key : state_.journals()) {
     LiveBuild* b = build_for(key);
     if (!b) break;
+    b->ledger = read_ledger_credit(*b);
     const int fd = open(b->journal_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) continue;
     uint64_t offset = 0;
@@ -245,6 +296,7 @@ void UidBuilds::retire(uint64_t now_mono, uint64_t keep_ns) {
     }
     if (b.journal >= 0) close(b.journal);
     unlink(b.journal_path.c_str());
+    unlink(ledger_path(b).c_str());
     if (live_) live_->forget(uid_, b.id);
     for (const auto& [pk, image] : b.images) {
       image_build_.erase(pk);

@@ -39,6 +39,7 @@ struct LiveBuild {
   uint64_t records = 0;
   uint64_t capped = 0;    // records dropped at a cap (processes, bytes)
   uint64_t torn = 0;      // records torn at the end of a spool file
+  uint64_t ledger = 0;    // records the spool's loss ledger counted while this build was open
   uint64_t first_ns = 0;  // CLOCK_REALTIME of its first record
   uint64_t last_ns = 0;   // CLOCK_MONOTONIC when its last record arrived
   std::unordered_map<ProcessKey, Image, ProcessKeyHash> images;
@@ -74,6 +75,12 @@ class UidBuilds final : public RecordSink {
   std::vector<LiveBuild*> due(uint64_t now_mono, uint64_t grace_ns, uint64_t idle_ns);
   // Forgets reported builds quiet for `keep` (their journals are removed).
   void retire(uint64_t now_mono, uint64_t keep_ns);
+  // Credits `n` records from the spool's loss ledger (ingest/loss_ledger.h) to every build that is
+  // open (records not yet reported, or a process still running): the ledger does not say whose they
+  // were, so each of them may have lost them. Kept beside each journal, so a successor counts them
+  // too. Returns how many builds were credited; 0 (none open) leaves them for the next build.
+  size_t credit_ledger(uint64_t n);
+
   // The build named by its id (BuildKey::str()) or by the FPSHIM_BUILD name or hex its processes had.
   LiveBuild* find(const std::string& name);
 

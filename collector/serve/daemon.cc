@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "base/say.h"
 #include "base/users.h"
 #include "ingest/ingest.h"
+#include "ingest/loss_ledger.h"
 #include "serve/build_report.h"
 #include "serve/builds_live.h"
 #include "serve/control.h"
@@ -257,13 +259,27 @@ class Daemon {
   // The process log and the spool, with the uid's rights; then the log's position, once the
   // records it covers are in their journals.
   void read_files(Served& s, uint64_t settle_ns) {
+    const std::string spool = s.dir + "/" + wire::kDefaultSpool;
+    uint64_t ledger = 0;
     {
       AsUser as(s.uid, s.gid);
       s.ingest->follow_log(*s.builds);
       s.ingest->claim_spool(*s.builds, settle_ns);
+      ledger = read_loss_ledger(spool);
     }
     s.state.save_log_position(s.ingest->log_position());
     s.builds->route_pending(now_ns(CLOCK_MONOTONIC), kHelloWaitNs);
+    if (ledger == 0) return;
+    // Records the shim could neither send nor spool: counted as lost in every open build (the
+    // ledger does not say whose), then taken out of the ledger. A crash between the two counts them
+    // again in the successor: more lost than were, never fewer.
+    if (const size_t builds = s.builds->credit_ledger(ledger)) {
+      say("fpshim serve: uid {}: {} record(s) could be neither sent nor spooled (the loss ledger in {}); "
+          "counted as lost in each of the {} open build(s)\n",
+          s.uid, ledger, spool, builds);
+      AsUser as(s.uid, s.gid);
+      take_from_loss_ledger(spool, ledger);
+    }
   }
 
   // Returns the files written.
@@ -308,8 +324,8 @@ class Daemon {
       std::string out;
       for (const auto& [key, b] : s.builds->builds()) {
         const size_t running = b.running();
-        out += fmt::format("build {} processes {} running {} records {} capped {} state {} quiet {:.1f}\n", b.id,
-                           b.images.size(), running, b.records, b.capped,
+        out += fmt::format("build {} processes {} running {} records {} capped {} lost {} state {} quiet {:.1f}\n",
+                           b.id, b.images.size(), running, b.records, b.capped, b.torn + b.ledger,
                            b.dirty ? (running > 0 ? "live" : "ended") : "reported",
                            now > b.last_ns ? double(now - b.last_ns) / 1e9 : 0.0);
       }
@@ -346,6 +362,9 @@ int serve(const ServeOptions& options) {
     say("fpshim serve: --uid needs root (each uid's directory and sockets are made for it)\n");
     return kExitSetupError;
   }
+  // A build of the daemon's own uid (serve run as the CI user) cannot read its memory or open its
+  // journals through /proc/<pid>/{mem,fd} without CAP_SYS_PTRACE.
+  prctl(PR_SET_DUMPABLE, 0);
   Daemon daemon(options);
   if (!daemon.start()) return kExitSetupError;
   say("fpshim serve: ready\n");

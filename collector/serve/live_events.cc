@@ -163,9 +163,13 @@ void LiveEvents::on_access(const std::string& build_id, BuildState& s, const wir
   bool chained = false;
   for (EntryRef ref : fired) {
     const Recipe& recipe = rules_->recipes[ref.recipe];
+    // A weak access is evidence only with others of its process or build, which is known when the
+    // build's report is made: the report says whether it counted; no alert is raised for it alone.
+    if (recipe.match[ref.entry].strength == Strength::weak) continue;
     std::optional<std::string_view> arg1;
     if (p.ref.argv.size() > 1) arg1 = p.ref.argv[1];
-    if (excluded(recipe, p.ref.exe, arg1) || excluded(recipe.match[ref.entry].exclude, p.ref.exe, arg1)) continue;
+    if (excluded(recipe, p.ref.exe, arg1, path) || excluded(recipe.match[ref.entry].exclude, p.ref.exe, arg1, path))
+      continue;
     // An exec judged by its arguments: the exec record that carries them comes later, through the
     // process log; the build's report settles it.
     if (recipe.match[ref.entry].args) continue;

@@ -75,6 +75,19 @@ def fpshim(cmd, *options, cwd=None, env=None, stdin=None, timeout=120, rules=Non
     return Run(proc, report, text)
 
 
+def rules_firing_on_one_weak_access():
+    """The shipped rules, every recipe firing on a single weak access: for the tests of how the shim
+    reaches a path (a door, a link, a descriptor), not of how much one access to it says."""
+    with open(os.path.join(SOURCE, "rules.json"), encoding="utf-8") as f:
+        rules = json.load(f)
+    for recipe in rules["recipes"]:
+        recipe["weak"] = {"sources": 1, "within": "process"}
+    fd, path = tempfile.mkstemp(prefix="fpshim-rules-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(rules, f)
+    return path
+
+
 def plain(cmd, cwd=None, env=None, timeout=120):
     """Runs cmd without fpshim, for byte-for-byte comparison."""
     return subprocess.run(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

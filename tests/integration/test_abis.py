@@ -74,8 +74,8 @@ def test_every_door_reaches_the_report_from_musl_and_i386_processes():
         name = f"doors-{abi}"
         for door, op in doors_of(name):
             if op == "list":
-                path, reported_path, recipe = ("/sys/class/net/*" if door == "glob" else "/sys/class/net",
-                                               "/sys/class/net", "os_network_fingerprint")
+                path, reported_path, recipe = ("/sys/class/dmi/*" if door == "glob" else "/sys/class/dmi",
+                                               "/sys/class/dmi", "machine_fingerprint")
             elif op == "connect":  # an SSH agent's socket that is not there: an attempt
                 path, reported_path, recipe = "/tmp/ssh-fpshim-abis/agent.1", "/tmp/ssh-fpshim-abis/agent.1", \
                     "ssh_private_keys"
@@ -104,11 +104,11 @@ def test_fault_matrix_rows_for_musl_and_i386():
     """The rows of test_fault_matrix whose programs build for every C library: vfork, posix_spawn(p),
     system, popen and execvp children; opens from a signal handler; exit from a thread."""
     doors = [("vfork", "machine_fingerprint", "/proc/iomem"),
-             ("posix_spawn", "os_network_fingerprint", "/proc/sys/net/ipv4/ip_forward"),
+             ("posix_spawn", "os_network_fingerprint", "/proc/net/route"),
              ("posix_spawnp", "machine_fingerprint", "/proc/devices"),
              ("system", "machine_fingerprint", "/etc/machine-id"),
              ("popen", "machine_fingerprint", "/sys/class/dmi/id/product_uuid"),
-             ("execvp", "os_network_fingerprint", "/proc/sys/net/core/somaxconn")]
+             ("execvp", "os_network_fingerprint", "/proc/net/arp")]
     for abi in ABIS:
         spawners = f"spawners-{abi}"
         run = same_as_plain([program(spawners)] + [mode for mode, _, _ in doors])
@@ -175,7 +175,7 @@ def test_nothing_but_ld_preload_hands_each_child_its_shim():
     d = workdir()
     cmd = (f"{program('chain-musl')} {program('doors')} stat /proc/ioports && "
            f"{program('doors-i386')} access /sys/class/dmi/id/product_uuid && "
-           f"{program('chain-i386')} {program('doors-musl')} readlink /sys/class/net/lo")
+           f"{program('chain-i386')} {program('doors-musl')} readlink /sys/class/dmi/id")
     untraced = subprocess.run(["/bin/sh", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     traced = step(cmd, d)
     expect_eq((traced.returncode, traced.stdout, traced.stderr),
@@ -191,7 +191,7 @@ def test_nothing_but_ld_preload_hands_each_child_its_shim():
                 reached.setdefault(p["path"], set()).update(os.path.basename(q["exe"]) for q in r["processes"])
     expect("doors" in reached.get("/proc/ioports", set()), reached)
     expect("doors-i386" in reached.get("/sys/class/dmi/id/product_uuid", set()), reached)
-    expect("doors-musl" in reached.get("/sys/class/net/lo", set()), reached)
+    expect("doors-musl" in reached.get("/sys/class/dmi/id", set()), reached)
     for b in builds:
         expect_eq(b["coverage"]["unmonitored"], [], b["coverage"])
     # The Alpine form: the musl shim named directly, in a musl process (as nobody, without a glibc

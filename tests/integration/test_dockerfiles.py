@@ -254,7 +254,8 @@ def musl_reader(work):
                 "    fclose(f);\n  }\n  return 0;\n}\n")
     exe = os.path.join(work, "musl-read")
     subprocess.run(["musl-gcc", "-O2", "-o", exe, source], check=True)
-    return [exe, "/sys/class/dmi/id/product_uuid", "/etc/machine-id", "/proc/ioports", "/proc/sys/net/ipv4/ip_forward"] + \
+    return [exe, "/sys/class/dmi/id/product_uuid", "/etc/machine-id", "/proc/ioports", "/proc/sys/net/ipv4/ip_forward",
+            "/proc/net/route"] + \
         sorted(f"/sys/class/net/{i}/address" for i in os.listdir("/sys/class/net"))
 
 

@@ -5,7 +5,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, shell
+from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, rules_firing_on_one_weak_access, shell
 
 
 def doors_by_op():
@@ -46,9 +46,10 @@ def test_stat_access_and_link_doors():
 
 def test_walker_doors():
     for door in LIST_DOORS:
-        path = "/sys/class/net/*" if door == "glob" else "/sys/class/net"
+        # A listing of /sys/class/net is weak alone (machine_fingerprint); DMI's directory is not.
+        path = "/sys/class/dmi/*" if door == "glob" else "/sys/class/dmi"
         run = door_run(door, path)
-        reported = run.path("os_network_fingerprint", "/sys/class/net")
+        reported = run.path("machine_fingerprint", "/sys/class/dmi")
         expect("list" in reported["operations"], (door, reported))
 
 
@@ -97,18 +98,19 @@ def test_unwatched_paths_through_every_door_report_nothing():
 
 
 def test_coreutils_and_make_doors():
+    one = rules_firing_on_one_weak_access()  # a stat of an interface is weak: here each counts
     run = fpshim(shell("stat /sys/class/net/lo >/dev/null; test -e /sys/class/dmi/id/product_uuid; "
-                       "readlink /sys/class/net/lo >/dev/null; realpath /proc/ioports >/dev/null"))
+                       "readlink /sys/class/net/lo >/dev/null; realpath /proc/ioports >/dev/null"), rules=one)
     expect_eq(run.returncode, 0)
-    run.path("os_network_fingerprint", "/sys/class/net/lo")
+    run.path("machine_fingerprint", "/sys/class/net/lo")
     run.path("machine_fingerprint", "/sys/class/dmi/id/product_uuid")
     run.path("machine_fingerprint", "/proc/ioports")
     tmp = tempfile.mkdtemp()
     with open(os.path.join(tmp, "Makefile"), "w") as f:
         f.write("NICS := $(wildcard /sys/class/net/*)\nall:\n\t@echo $(words $(NICS)) > /dev/null\n")
-    run = fpshim(["make", "-s"], cwd=tmp)
+    run = fpshim(["make", "-s"], cwd=tmp, rules=one)
     expect_eq(run.returncode, 0, run.stderr)
-    run.process_by_exe("os_network_fingerprint", "make")
+    run.process_by_exe("machine_fingerprint", "make")
     shutil.rmtree(tmp)
 
 
@@ -118,7 +120,7 @@ def test_python_metadata_doors():
               "os.readlink('/sys/class/net/lo'); os.path.realpath('/sys/class/net/lo/address')\n")
     run = fpshim([PYTHON, "-c", script])
     expect_eq(run.returncode, 0, run.stderr)
-    expect("stat" in run.path("os_network_fingerprint", "/sys/class/net/lo")["operations"])
+    expect("stat" in run.path("machine_fingerprint", "/sys/class/net/lo")["operations"])
     expect("stat" in run.path("machine_fingerprint", "/proc/ioports")["operations"])
 
 

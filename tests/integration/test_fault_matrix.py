@@ -110,11 +110,11 @@ def test_fork_without_exec():
 
 def test_vfork_exec_posix_spawn_system_popen():
     doors = [("vfork", "machine_fingerprint", "/proc/iomem"),
-             ("posix_spawn", "os_network_fingerprint", "/proc/sys/net/ipv4/ip_forward"),
+             ("posix_spawn", "os_network_fingerprint", "/proc/net/route"),
              ("posix_spawnp", "machine_fingerprint", "/proc/devices"),
              ("system", "machine_fingerprint", "/etc/machine-id"),
              ("popen", "machine_fingerprint", "/sys/class/dmi/id/product_uuid"),
-             ("execvp", "os_network_fingerprint", "/proc/sys/net/core/somaxconn")]
+             ("execvp", "os_network_fingerprint", "/proc/net/arp")]
     run = identical([program("spawners")] + [mode for mode, _, _ in doors])
     for mode, recipe, path in doors:
         run.path(recipe, path)

@@ -32,22 +32,26 @@ def test_failed_dmi_read_is_reported():
 
 
 def test_ls_lists_interfaces():
+    # A listing alone is weak evidence: counted below machine_fingerprint's threshold, no finding.
     run = fpshim(["ls", "/sys/class/net"])
     expect_eq(run.returncode, 0)
-    expect_eq(run.recipe_names(), ["machine_fingerprint", "os_network_fingerprint"])
-    for recipe in run.recipe_names():
-        path = run.path(recipe, "/sys/class/net")
-        expect("list" in path["operations"], path)
-        run.process_by_exe(recipe, "ls")
+    expect_eq(run.recipe_names(), [])
+    below = [b for b in run.report["not_findings"]["below_threshold"] if b["recipe"] == "machine_fingerprint"]
+    expect_eq([b["examples"] for b in below], [["/sys/class/net"]], run.report["not_findings"])
+    # With the MACs it lists them for, it is part of the finding (ls -l would not read them: cat does).
+    run = fpshim(shell("ls /sys/class/net > /dev/null; cat /sys/class/net/lo/address > /dev/null"))
+    expect_eq(run.recipe_names(), ["machine_fingerprint"])
+    run.process_by_exe("machine_fingerprint", "cat")
 
 
 def test_find_walks_interfaces():
-    run = fpshim(["find", "/sys/class/net/", "-maxdepth", "1"])
+    # The same find also stats /proc/ioports (strong): its weak listing then counts with it.
+    run = fpshim(["find", "/sys/class/net/", "/proc/ioports", "-maxdepth", "1"])
     expect_eq(run.returncode, 0)
-    path = run.path("os_network_fingerprint", "/sys/class/net")
+    path = run.path("machine_fingerprint", "/sys/class/net")
     expect("list" in path["operations"], path)
     expect_eq(path["spellings"], ["/sys/class/net/"])
-    run.process_by_exe("os_network_fingerprint", "find")
+    run.process_by_exe("machine_fingerprint", "find")
 
 
 def test_find_of_unwatched_tree_reports_nothing():
@@ -65,18 +69,19 @@ def test_python_dir_fd_and_relative_paths():
         "os.chdir('/sys/class')\n"
         "open('net/lo/mtu').read()\n"
         "open('../../proc/sys/net/core/somaxconn').read()\n"
+        "open('../../proc/net/route').read()\n"
     )
     run = fpshim([PYTHON, "-c", script])
     expect_eq(run.returncode, 0, run.stderr)
     # A directory descriptor is resolved the way the kernel sees it: /sys/class/net/lo is a symlink.
     physical = os.path.realpath("/sys/class/net/lo") + "/address"
-    address = run.path("os_network_fingerprint", physical)
+    address = run.path("machine_fingerprint", physical)
     expect_eq(address["spellings"], ["address"])
-    run.path("machine_fingerprint", physical)
-    mtu = run.path("os_network_fingerprint", "/sys/class/net/lo/mtu")
+    mtu = run.path("machine_fingerprint", "/sys/class/net/lo/mtu")
     expect_eq(mtu["spellings"], ["net/lo/mtu"])
     somaxconn = run.path("os_network_fingerprint", "/proc/sys/net/core/somaxconn")
     expect_eq(somaxconn["spellings"], ["../../proc/sys/net/core/somaxconn"])
+    run.path("os_network_fingerprint", "/proc/net/route")  # strong: somaxconn counts with it
     proc = run.process_by_exe("os_network_fingerprint", os.path.basename(os.path.realpath(PYTHON)))[0]
     expect_eq(proc["argv"][:2], [PYTHON, "-c"])
 
@@ -87,15 +92,15 @@ def test_dot_dot_and_double_slashes_are_folded():
     expect_eq(run.path("machine_fingerprint", "/proc/ioports")["count"], 2)
     spellings = run.path("machine_fingerprint", "/proc/ioports")["spellings"]
     expect_eq(sorted(spellings), sorted(["/usr/../proc/./ioports", "//proc///ioports"]))
-    run.path("os_network_fingerprint", "/sys/class/net/lo/address")
+    run.path("machine_fingerprint", "/sys/class/net/lo/address")
 
 
 def test_proc_self_is_resolved_to_the_pid():
-    run = fpshim([PYTHON, "-c", "import os; print(os.getpid()); open('/proc/self/net/dev').read()"])
+    run = fpshim([PYTHON, "-c", "import os; print(os.getpid()); open('/proc/self/net/route').read()"])
     expect_eq(run.returncode, 0, run.stderr)
     pid = run.stdout.decode().strip()
-    path = run.path("os_network_fingerprint", f"/proc/{pid}/net/dev")
-    expect_eq(path["spellings"], ["/proc/self/net/dev"])
+    path = run.path("os_network_fingerprint", f"/proc/{pid}/net/route")
+    expect_eq(path["spellings"], ["/proc/self/net/route"])
 
 
 def test_shell_script_ancestry():
@@ -109,7 +114,8 @@ def test_shell_script_ancestry():
 
 
 def test_write_and_stat_operations():
-    run = fpshim(shell(": >> /proc/sys/net/ipv4/ip_forward; true"))
+    # A try to write a network setting, by a shell that also reads the routing table (strong).
+    run = fpshim(shell(": >> /proc/sys/net/ipv4/ip_forward; read x < /proc/net/route; true"))
     path = run.path("os_network_fingerprint", "/proc/sys/net/ipv4/ip_forward")
     expect("write" in path["operations"], path)
 

@@ -2,7 +2,9 @@
 attacks did, and each narrow exception kept quiet by the real program it is for: another
 process's memory and environment, SSH keys and credential files in a home directory, persistence
 by writes, discovery tools run by their path; the report grouped by importance."""
+import glob
 import http.server
+import json
 import os
 import shutil
 import socket
@@ -47,8 +49,10 @@ def fired(run):
 
 
 def excluded(run, recipe):
-    """The report's excluded accesses of a recipe: {path: reason}."""
-    return {x["path"]: x["reason"] for x in run.report["excluded"] if x["recipe"] == recipe}
+    """The report's excluded accesses of a recipe (not_findings.excluded, by reason and executable,
+    each with its example paths): {path: reason}."""
+    return {path: x["reason"] for x in run.report["not_findings"]["excluded"] if x["recipe"] == recipe
+            for path in x["examples"]}
 
 
 # --- 1. Other processes' memory and environment -------------------------------------------------
@@ -207,7 +211,7 @@ def test_npm_reading_its_token_stays_quiet():
         # npm did read it: the entry's exclusion spared it, the record was not missed.
         expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
         expect(excluded(r, "credential_files")[os.path.join(home, ".npmrc")].startswith("npm reads its user"),
-               r.report["excluded"])
+               r.report["not_findings"]["excluded"])
     finally:
         shutil.rmtree(home)
 
@@ -225,7 +229,7 @@ def test_git_credential_store_stays_quiet():
         expect("credential_files" not in fired(r), r.text)
         expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
         expect(excluded(r, "credential_files")[os.path.join(home, ".git-credentials")].startswith(
-            "git's credential helper"), r.report["excluded"])
+            "git's credential helper"), r.report["not_findings"]["excluded"])
     finally:
         shutil.rmtree(home)
 
@@ -483,6 +487,117 @@ def test_listing_processes_stays_quiet_reading_a_stranger_environ_does_not():
     readers = {os.path.basename(p["exe"]) for p in r.processes("process_memory_read")}
     expect_eq(readers, {"cat"}, r.text)
     expect(r.report["stats"]["excluded"] > 0, r.report["stats"])
+
+
+# --- Evidence strength (issue 14) and the rest of the discovery family (issue 15, 4) --------------
+
+def not_findings(run, kind, recipe):
+    return [x for x in run.report["not_findings"][kind] if x["recipe"] == recipe]
+
+
+def test_one_weak_read_stays_quiet_and_is_counted_below_the_threshold():
+    # What every resolver does before a lookup; the file may be missing: a failed open is an attempt.
+    r = fpshim(shell("cat /etc/resolv.conf > /dev/null 2>&1; cat /sys/devices/system/cpu/online /etc/os-release "
+                     "/proc/self/mountinfo > /dev/null; test -e /.dockerenv; true"))
+    expect_eq(r.returncode, 0, r.stderr)
+    expect_eq(r.recipe_names(), [], r.text)
+    below = {x["recipe"]: x for x in r.report["not_findings"]["below_threshold"]}
+    for recipe in ("os_network_fingerprint", "cpu_fingerprint", "os_fingerprint", "filesystem_fingerprint",
+                   "container_probe"):
+        expect(recipe in below, f"{recipe} not counted below its threshold: {below}")
+    expect_eq(below["os_network_fingerprint"]["examples"], ["/etc/resolv.conf"])
+    expect(r.report["stats"]["below_threshold"] >= 5, r.report["stats"])
+    expect("below threshold: os_network_fingerprint: 1 weak access to 1 path" in r.text, r.text)
+    expect("no fingerprinting detected" in r.text, r.text)
+
+
+def test_a_sweep_of_weak_sources_fires_and_says_why():
+    r = fpshim(shell("cat /etc/resolv.conf /etc/hosts /etc/nsswitch.conf /etc/services > /dev/null 2>&1; "
+                     "cat /proc/cpuinfo /sys/devices/system/cpu/online /sys/devices/system/cpu/possible "
+                     "/sys/devices/system/cpu/present > /dev/null; "
+                     "cat /etc/os-release /proc/version /proc/sys/kernel/osrelease > /dev/null; "
+                     "cat /proc/self/mountinfo /proc/partitions /proc/swaps > /dev/null; "
+                     "cat /proc/meminfo /proc/uptime /proc/loadavg > /dev/null; "
+                     "cat /.dockerenv /run/.containerenv /proc/self/cgroup > /dev/null 2>&1; true"))
+    expect_eq(r.returncode, 0, r.stderr)
+    for recipe in ("os_network_fingerprint", "cpu_fingerprint", "os_fingerprint", "filesystem_fingerprint",
+                   "os_status_fingerprint", "container_probe"):
+        rec = r.recipe(recipe)
+        expect_eq(rec["importance"], "low", recipe)
+        expect_eq(rec["technique"]["id"], "T1082", recipe)
+        because = rec["fired_because"]
+        expect_eq(because["strong_paths"], 0, because)
+        expect_eq(len(because["weak"]), 1, because)
+        expect_eq(os.path.basename(because["weak"][0]["process"]["exe"]), "cat", because)
+        expect(" weak sources in one process (pid " in because["text"], because)
+        expect(f"fired on: {because['text']}" in r.text, r.text)
+    expect_eq(r.recipe("cpu_fingerprint")["fired_because"]["weak"][0]["paths"], 4)
+    ids = [t["id"] for t in r.recipe("os_network_fingerprint")["techniques"]]
+    expect_eq(ids, ["T1082", "T1016"])
+    expect("T1082 System Information Discovery, T1016 System Network Configuration Discovery" in r.text, r.text)
+
+
+def test_one_strong_source_fires_alone():
+    r = fpshim(shell("cat /etc/machine-id /proc/ioports > /dev/null 2>&1; true"))
+    rec = r.recipe("machine_fingerprint")
+    expect_eq(rec["importance"], "medium")
+    expect(rec["fired_because"]["text"].startswith("2 strong sources: /etc/machine-id, /proc/ioports"),
+           rec["fired_because"])
+
+
+def test_a_mac_read_is_listed_once_under_machine_fingerprint():
+    macs = sorted(glob.glob("/sys/class/net/*/address"))
+    expect(macs, "no network interface here")
+    sarif = os.path.join(tempfile.mkdtemp(prefix="fpshim-sarif-"), "fp.sarif")
+    r = fpshim(shell("cat /sys/class/net/*/address > /dev/null"), "--sarif", sarif)
+    expect_eq(r.recipe_names(), ["machine_fingerprint"], r.text)
+    with open(sarif, encoding="utf-8") as f:
+        rule = json.load(f)["runs"][0]["tool"]["driver"]["rules"][0]
+    expect_eq(rule["id"], "machine_fingerprint")
+    for tag in ("T1082", "T1016", "external/mitre-attack/T1082", "external/mitre-attack/T1016"):
+        expect(tag in rule["properties"]["tags"], rule["properties"]["tags"])
+    expect("T1016 System Network Configuration Discovery" in rule["help"]["text"], rule["help"]["text"])
+    # The shell's glob lists the directory (weak) and stats each address (strong): one process.
+    expect_eq(r.paths("machine_fingerprint"), ["/sys/class/net"] + macs)
+    expect_eq([t["id"] for t in r.recipe("machine_fingerprint")["techniques"]], ["T1082", "T1016"])
+    listed = [p["path"] for rec in r.report["recipes"] for p in rec["paths"]]
+    expect_eq(sorted(listed), ["/sys/class/net"] + macs, "each access under one recipe only")
+    # An interface's other attributes are machine_fingerprint's too, weak: one look stays quiet,
+    # a walk over three fires.
+    iface = os.path.basename(os.path.dirname(macs[0]))
+    quiet = fpshim(shell(f"cat /sys/class/net/{iface}/mtu > /dev/null"))
+    expect_eq(quiet.recipe_names(), [], quiet.text)
+    expect(not_findings(quiet, "below_threshold", "machine_fingerprint"), quiet.report["not_findings"])
+    walk = fpshim(shell(f"cat /sys/class/net/{iface}/mtu /sys/class/net/{iface}/operstate "
+                        f"/sys/class/net/{iface}/type > /dev/null 2>&1; true"))
+    expect_eq(walk.recipe_names(), ["machine_fingerprint"], walk.text)
+    expect_eq(len(walk.recipe("machine_fingerprint")["fired_because"]["weak"]), 1)
+
+
+def test_shipped_exceptions_are_listed_with_their_reason():
+    # node's resolver reading its configuration (c-ares, when a Resolver is made), and python
+    # stat-ing /etc/machine-id as pip's vendored distro module does: excluded, and said so.
+    node = shutil.which("node")
+    script = f"{PYTHON} -c 'import os; os.path.exists(\"/etc/machine-id\")'"
+    if node:
+        script += f"; {node} -e 'new (require(\"dns\").Resolver)()'"
+    r = fpshim(shell(script))
+    expect_eq(r.returncode, 0, r.stderr)
+    expect_eq(r.recipe_names(), [], r.text)
+    machine = not_findings(r, "excluded", "machine_fingerprint")
+    expect_eq(len(machine), 1, r.report["not_findings"])
+    expect_eq(machine[0]["examples"], ["/etc/machine-id"])
+    expect("pip's vendored `distro` module" in machine[0]["reason"], machine)
+    expect("excluded: machine_fingerprint by " in r.text, r.text)
+    if node:
+        net = not_findings(r, "excluded", "os_network_fingerprint")
+        expect_eq(len(net), 1, r.report["not_findings"])
+        expect("/etc/resolv.conf" in net[0]["examples"], net)
+        expect("node's resolver" in net[0]["reason"], net)
+    expect(r.report["stats"]["excluded"] >= 1, r.report["stats"])
+    # The same python reading the file is a finding: the exception is for the stat alone.
+    read = fpshim([PYTHON, "-c", "open('/etc/machine-id').read()"])
+    expect_eq(read.recipe_names(), ["machine_fingerprint"], read.text)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def test_alerts_are_written_while_the_build_runs():
         cat, sh = by_name["cat"], by_name[SH]
         for e in (cat, sh):
             expect_eq(e["rule"]["id"], "machine_fingerprint")
-            expect_eq(e["threat"]["technique"]["id"], "T1082")
+            expect_eq(e["threat"]["technique"]["id"], ["T1082", "T1016"])
             expect_eq(e["file"], {"path": "/proc/ioports", "name": "ioports", "directory": "/proc"})
             expect_eq(e["fpshim"]["build"]["id"], bid)
             expect_eq(e["event"]["outcome"], "success")

@@ -34,7 +34,7 @@ static void run(const char *mode) {
     wait_for(pid);
   } else if (!strcmp(mode, "posix_spawn")) {
     pid_t pid;
-    char *argv[] = {"cat", "/proc/sys/net/ipv4/ip_forward", 0};
+    char *argv[] = {"cat", "/proc/net/route", 0};
     if (posix_spawn(&pid, "/bin/cat", 0, 0, argv, environ) == 0) wait_for(pid);
   } else if (!strcmp(mode, "posix_spawnp")) {
     pid_t pid;
@@ -60,7 +60,7 @@ static void run(const char *mode) {
   } else if (!strcmp(mode, "execvp")) {
     pid_t pid = fork();
     if (pid == 0) {
-      char *argv[] = {"cat", "/proc/sys/net/core/somaxconn", 0};
+      char *argv[] = {"cat", "/proc/net/arp", 0};
       execvp("cat", argv);
       _exit(127);
     }

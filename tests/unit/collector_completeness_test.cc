@@ -76,23 +76,27 @@ TEST_CASE("completeness: the collector's bounds and a tampered process log make 
   s.tampering.push_back(Tampering{"the process log was deleted", 1});
   s.stats.unjournaled = 5;
   s.stats.processes_folded = 2;
+  s.stats.capped = 7;
   const std::vector<Gap> gaps = gaps_of(s);
-  REQUIRE(gaps.size() == 3);
+  REQUIRE(gaps.size() == 4);
   CHECK(gaps[0].kind == Gap::Kind::tampered);
   CHECK(gaps[1].kind == Gap::Kind::journal_full);
   CHECK(gaps[2].kind == Gap::Kind::processes_folded);
+  CHECK(gaps[3].kind == Gap::Kind::capped);
   const std::string text = text_of(s);
   CHECK(first_line(text) ==
         "fpshim: INCOMPLETE REPORT: the build tampered with its records 1 time (the process log was deleted); the "
         "journal was full (at 256 MiB): 5 records were not journaled; a restart would have lost them; the process "
-        "tree was full (at 100000 processes): 2 processes (hellos and execs) beyond it counted, not listed");
+        "tree was full (at 100000 processes): 2 processes (hellos and execs) beyond it counted, not listed; 7 "
+        "records were dropped at the daemon's caps for one build (its journal's size, its processes)");
   CHECK(text.find("no fingerprinting detected") == std::string::npos);
   const auto j = report_json(s);
   CHECK(j["complete"] == false);
-  REQUIRE(j["incomplete"].size() == 3);
+  REQUIRE(j["incomplete"].size() == 4);
   CHECK(j["incomplete"][0]["reason"] == "tampered");
   CHECK(j["incomplete"][1]["reason"] == "journal_full");
   CHECK(j["incomplete"][2]["reason"] == "processes_folded");
+  CHECK(j["incomplete"][3]["reason"] == "capped");
   CHECK(j["tampering"].size() == 1);
 }
 

@@ -145,6 +145,21 @@ TEST_CASE("SeqSet: a seq seen again with other content conflicts") {
   CHECK(s.insert(UINT64_MAX - 1, 1) == SeqSet::Seen::fresh);  // beyond the window: untracked
 }
 
+TEST_CASE("SeqSet: contents kept by index and, far beyond the seqs seen, apart; both found again") {
+  SeqSet s;
+  const uint64_t far = 100000;  // far beyond the seqs seen so far: kept apart
+  CHECK(s.insert(far, 7) == SeqSet::Seen::fresh);
+  for (uint64_t seq = 0; seq < 2 * far; seq++)
+    if (seq != far) REQUIRE(s.insert(seq, uint32_t(seq)) == SeqSet::Seen::fresh);
+  CHECK(s.insert(far, 7) == SeqSet::Seen::duplicate);
+  CHECK(s.insert(far, uint32_t(far)) == SeqSet::Seen::conflicting);  // the index's slot is not its content
+  CHECK(s.insert(12345, 12345) == SeqSet::Seen::duplicate);
+  CHECK(s.insert(12345, 1) == SeqSet::Seen::conflicting);
+  CHECK(s.insert(0, 0) == SeqSet::Seen::duplicate);
+  CHECK(s.count() == 2 * far);
+  CHECK(s.missing() == 0);
+}
+
 TEST_CASE("a forged record that takes a real record's seq does not make it a duplicate") {
   Rules rules = load_rules(kRules.c_str());
   Stats stats;

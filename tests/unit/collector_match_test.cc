@@ -372,7 +372,8 @@ TEST_CASE("args_regex: an exec counts when the program's arguments match, as its
     aggregate.summarize(s);
     excluded = s.stats.excluded;
     reasons.clear();
-    for (const ExcludedAccess& x : s.excluded) reasons.push_back(x.path + ": " + x.reason);
+    for (const ExcludedSummary& x : s.excluded)
+      for (const std::string& path : x.examples) reasons.push_back(path + ": " + x.reason);
     S out;
     for (const RecipeSummary& r : s.recipes)
       for (const PathSummary& p : r.paths) out.push_back(p.path);

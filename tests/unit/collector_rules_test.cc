@@ -134,12 +134,12 @@ TEST_CASE("unknown fields point at the key and list the expected ones") {
   std::string text = replaced(kGood, R"({"path": "/proc/ioports"})", R"({"sbutree": "/sys/class/net"})");
   CHECK(first_error(text) ==
         "rules.json:12:10: unknown field \"sbutree\" in match entry (expected one of path, subtree, basename, glob, "
-        "regex, operations, proc_pid, exclude, not_under, args_regex, note)");
+        "regex, operations, proc_pid, exclude, not_under, args_regex, strength, note)");
 
   text = replaced(kGood, R"("title": "Demo",)", R"("title": "Demo", "colour": "red",)");
   CHECK(first_error(text) == "rules.json:" + position(text, "\"colour\"") +
                                  ": unknown field \"colour\" in recipe (expected one of name, enabled, title, "
-                                 "description, importance, mitre, guidance, operations, match, exclude)");
+                                 "description, importance, mitre, guidance, operations, match, exclude, weak)");
 
   text = replaced(kGood, R"("schema": 1,)", R"("schema": 1, "version": 2,)");
   CHECK(first_error(text).starts_with("rules.json:2:16: unknown field \"version\" in the top level"));

@@ -294,14 +294,14 @@ TEST_CASE("filter: maybe_candidate is a superset of matches after normalisation"
   }
 }
 
-TEST_CASE("filter: a path that shares only two bytes with an entry is rejected by its first eight") {
+TEST_CASE("filter: a path that no entry begins like is rejected by the walk, 8 bytes at a time") {
   const Filter& f = parsed("v1:P/etc/hosts:P/etc/machine-id:P/proc/ioports:G/proc/*/net/dev:P/var/lib/dbus/machine-id");
   CHECK_FALSE(candidate(f, "/etc/passwd", false));
   CHECK_FALSE(candidate(f, "/etc/ld.so.cache", false));
   CHECK_FALSE(candidate(f, "/var/tmp/x.o", false));
   CHECK(candidate(f, "/etc/hosts", false));
   CHECK(candidate(f, "/etc/hosts.allow", false));
-  CHECK(candidate(f, "/etc/hostname", false));  // same first 8 bytes: the slow path decides
+  CHECK(candidate(f, "/etc/hostname", false));  // ends within the next 8 bytes: the slow path decides
   CHECK(candidate(f, "/var/lib/dbus", false));  // above an entry
   // Spellings whose normal form may start otherwise.
   CHECK(candidate(f, "/etc//hosts", false));
@@ -310,9 +310,40 @@ TEST_CASE("filter: a path that shares only two bytes with an entry is rejected b
   CHECK(candidate(f, "/e/../etc/hosts", false));
   CHECK(candidate(f, "/etc", false));  // shorter than 8 bytes
   CHECK(candidate(f, "/etc/", false));
-  // A "*" among the first 8 bytes of a pattern leaves its first two bytes deciding.
+  // A "*" among the first 8 bytes of a pattern lets every path through that begins like its text before.
   CHECK(candidate(f, "/proc/self/net/dev", false));
   CHECK(candidate(f, "/proc/meminfo", false));
+}
+
+TEST_CASE("filter: the walk goes past the first 8 bytes, and lets through what normalising may change") {
+  const Filter& f = parsed(
+      "v1:P/etc/hosts:P/etc/systemd/resolved.conf:P/root/.config/:P/usr/bin/nmap:P/var/lib/dbus/machine-id:"
+      "G/root/.mozilla/firefox/*/");
+  for (const char* p : {"/etc/passwd", "/etc/systemd/system/x.service", "/etc/.pwd.lock", "/root/.cache/pip/x",
+                        "/usr/include/stdio.h", "/usr/lib/x", "/var/lib/apt/lists/x", "/var/lib/dbus/uuid", "/dev/null",
+                        "/dev/tty1", "/proc/cpuinfo", "/proc/sys/kernel/osrelease", "/root/.mozilla/other/x"}) {
+    CAPTURE(p);
+    CHECK_FALSE(candidate(f, p, false));
+  }
+  for (const char* p :
+       {"/etc/systemd/resolved.conf", "/etc/systemd/resolved.conf.d/x", "/root/.config/x", "/usr/bin/nmap-x",
+        "/root/.config", "/usr/bin/nmap", "/var/lib/dbus/machine-id", "/var/lib/dbus/", "/root/.mozilla/firefox/x/y",
+        // "//", "/./", "/.." anywhere, and the /proc and /dev links to any path
+        "/etc/systemd//resolved.conf", "/etc/systemd/./resolved.conf", "/etc/systemd/x/../resolved.conf",
+        "/etc/systemd/resolved/../x", "/var/lib/dbus/.", "/var/lib/./dbus/machine-id", "/dev/fd/3/x", "/dev/stdin",
+        "/proc/self/root/etc/hosts", "/proc/thread-self/cwd/x", "/proc/123/fd/4", "/proc/1/root"}) {
+    CAPTURE(p);
+    CHECK(candidate(f, p, false));
+  }
+}
+
+TEST_CASE("filter: entries beyond the walk's tables let their first byte through") {
+  std::string spec = "v1";
+  for (int i = 0; i < 250; i++) spec += ":P/e/" + std::string(40, char('a' + i % 26)) + std::to_string(i);
+  const Filter& f = parsed(spec.c_str());
+  CHECK(candidate(f, "/e/" + std::string(40, 'a') + "0", false));
+  CHECK(candidate(f, "/e/" + std::string(40, 'z') + "x", false));  // first byte passes: the tables are full
+  CHECK_FALSE(candidate(f, "/f/x", false));
 }
 
 TEST_CASE("filter: the first eight bytes are read safely at the end of a page") {
