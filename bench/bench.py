@@ -49,10 +49,13 @@ NONMATCH_DIR = "/lib"
 NEAR_FILE = "/usr/include/stdio.h"  # '/u' can (/usr/bin/nmap ...): rejected by the walk over the entries
 NEAR_DIR = "/usr/include"
 # Near misses under the trees the rules watch into, for `check` (stat, each path): the worst counts.
-# (Not /proc: the shipped /proc/<pid> patterns let every /proc path through to the slow path.)
+# Those past a wildcard component of the shipped patterns (~/ is /home/*/, /proc/[0-9]+/ is /proc/*/)
+# too: a build's tree in a CI runner's home, and /proc files of this process and another.
 NEAR_SWEEP = ("/etc/passwd", "/etc/ld.so.cache", "/usr/include/stdio.h", "/usr/lib/x86_64-linux-gnu/libc.so.6",
               "/var/lib/dpkg/status", "/var/cache/apt/pkgcache.bin", "/run/user/1000/bus",
-              "/sys/kernel/mm/transparent_hugepage/enabled", "/dev/null", "/root/.cache/pip/http")
+              "/sys/kernel/mm/transparent_hugepage/enabled", "/dev/null", "/root/.cache/pip/http",
+              "/home/runner/work/src/main.c", "/proc/sys/kernel/osrelease", "/proc/self/mountinfo",
+              "/proc/1/mountinfo")
 MATCH_PREFIX = "/sys/class/dmi/id/fpshim-bench-"  # distinct, watched (subtree /sys/class/dmi), ENOENT
 MATCH_REPEAT = "/proc/ioports"
 
