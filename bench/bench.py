@@ -57,10 +57,13 @@ NONMATCH_DIR = "/lib"
 NEAR_FILE = "/usr/include/stdio.h"  # '/u' can (/usr/bin/nmap ...): rejected by the walk over the entries
 NEAR_DIR = "/usr/include"
 # Near misses under the trees the rules watch into, for `check` (stat, each path): the worst counts.
-# (Not /proc: the shipped /proc/<pid> patterns let every /proc path through to the slow path.)
+# Those past a wildcard component of the shipped patterns (~/ is /home/*/, /proc/[0-9]+/ is /proc/*/):
+# a build's tree in a CI runner's home, and /proc files of this process and another; held to
+# --max-wild-instr (the walk skips the component and walks on from each wildcard it passed).
+NEAR_WILD = ("/home/runner/work/src/main.c", "/proc/sys/kernel/osrelease", "/proc/self/mountinfo", "/proc/1/mountinfo")
 NEAR_SWEEP = ("/etc/passwd", "/etc/ld.so.cache", "/usr/include/stdio.h", "/usr/lib/x86_64-linux-gnu/libc.so.6",
               "/var/lib/dpkg/status", "/var/cache/apt/pkgcache.bin", "/run/user/1000/bus",
-              "/sys/kernel/mm/transparent_hugepage/enabled", "/dev/null", "/root/.cache/pip/http")
+              "/sys/kernel/mm/transparent_hugepage/enabled", "/dev/null", "/root/.cache/pip/http") + NEAR_WILD
 MATCH_PREFIX = "/sys/class/dmi/id/fpshim-bench-"  # distinct, watched (subtree /sys/class/dmi), ENOENT
 MATCH_REPEAT = "/proc/ioports"
 
@@ -96,6 +99,7 @@ class Ctx:
         self.quick = args.quick
         self.max_instr = args.max_instr
         self.max_near_instr = args.max_near_instr
+        self.max_wild_instr = args.max_wild_instr
         self.rows = []   # (section, measurement, result, target, met)
         self.notes = []
         self.times = {}
@@ -548,7 +552,7 @@ def section_check(ctx):
     log("check: callgrind instruction counts (non-matching paths)")
     ic = instr_counts(ctx, {"nonmatch", "near"})
     hooked = hooked_classes(ctx)
-    worst = {"nonmatch": 0, "near": 0}
+    worst = {"nonmatch": 0, "near": 0, "wild": 0}
     print(f"{'class':8} {'path':22} {'extra Ir/call':>14} {'bare mode':>10}  {'plain Ir/call':>14}")
     for (cls, tag), info in sorted(ic.items()):
         path = dict((c, (a, b)) for c, a, b in CLASSES)[cls][0 if tag == "nonmatch" else 1]
@@ -558,12 +562,14 @@ def section_check(ctx):
     sweep = near_sweep(ctx)
     for path, (run_extra, bare_extra) in sweep.items():
         print(f"{'stat':8} {path:22} {run_extra:14.1f} {bare_extra:10.1f}  (near-miss sweep)")
-        worst["near"] = max(worst["near"], run_extra, bare_extra)
+        tag = "wild" if path in NEAR_WILD else "near"
+        worst[tag] = max(worst[tag], run_extra, bare_extra)
     ok = True
-    for tag, bound in (("nonmatch", ctx.max_instr), ("near", ctx.max_near_instr)):
+    names = {"nonmatch": "non-matching", "near": "near miss", "wild": "near miss past a wildcard"}
+    for tag, bound in (("nonmatch", ctx.max_instr), ("near", ctx.max_near_instr), ("wild", ctx.max_wild_instr)):
         ok_tag = worst[tag] <= bound
         ok = ok and ok_tag
-        print(f"worst {'non-matching' if tag == 'nonmatch' else 'near miss'} (run and bare mode): {worst[tag]:.1f} "
+        print(f"worst {names[tag]} (run and bare mode): {worst[tag]:.1f} "
               f"extra instructions per call; bound {bound}: {'ok' if ok_tag else 'OVER'}")
     return section_check_start(ctx) and ok
 
@@ -1237,6 +1243,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller counts and fewer rounds (not for RESULTS.md)")
     ap.add_argument("--max-instr", type=float, default=2 * TARGET_INSTR, help="bound for `check`")
     ap.add_argument("--max-near-instr", type=float, default=250, help="bound for `check`, near misses")
+    ap.add_argument("--max-wild-instr", type=float, default=700,
+                    help="bound for `check`, near misses past a wildcard component (NEAR_WILD)")
     ap.add_argument("--command", default=None, help="the command line to print in the results")
     ap.add_argument("sections", nargs="*")
     args = ap.parse_args()

@@ -193,74 +193,111 @@ void Filter::index_prefixes() {
 
 // The spellings that hide the first component until normalised ("/", "//x", "/./x", "/../x") pass
 // on their first byte; the /proc and /dev links that may name any path (observe.cc
-// follow_proc_links, path.h proc_link_prefix) are walked like entries.
-constexpr const char* kLinkStarts[] = {"/dev/fd/", "/dev/std", "/proc/self", "/proc/thread-self", "/proc/0", "/proc/1",
-                                       "/proc/2",  "/proc/3",  "/proc/4",    "/proc/5",           "/proc/6", "/proc/7",
-                                       "/proc/8",  "/proc/9"};
+// follow_proc_links, path.h proc_link_prefix) are walked like G entries whose "*" stands for a pid
+// (or tid) or "self" only.
+// /proc/thread-self passes whole (its normal form is /proc/<pid>/task/<tid>), and so does
+// /proc/self when an entry names a /proc/<digits> path: "*" stands for "self" and the pid alike.
+constexpr const char* kLinkStarts[] = {"/dev/fd/",          "/dev/std",    "/proc/thread-self",   "/proc/*/root",
+                                       "/proc/*/cwd",       "/proc/*/fd/", "/proc/*/task/*/root", "/proc/*/task/*/cwd",
+                                       "/proc/*/task/*/fd/"};
 
-// The walk of may_start() over the literal text of the P and G entries, and of kLinkStarts. An
-// entry that does not fit the fixed tables lets every path through on its first byte instead.
+// The walk of may_start() over the text of the P and G entries (a G entry's between its
+// wildcards), and of kLinkStarts. An entry that does not fit the fixed tables lets every path
+// through on its first byte instead.
 void Filter::build_walk(uint8_t* first) {
   memset(link_child_, 0, sizeof link_child_);
   memset(tails_of_, 0, sizeof tails_of_);
   if (nprefixes_ == 0 && npatterns_ == 0 && !has_overflow_) return;
   first['\0'] = first['/'] = first['.'] = kPass;
-  uint16_t nodes = 257, ntails = 0, nlinks = 0;
+  uint16_t nodes = 257, ntails = 0, nlinks = 0, nwild = 0;
   // Tails are kept per node in one array: first counted, then placed.
   uint16_t count[kNodes] = {};
   struct Placed {
     uint16_t node;
     Tail tail;
+    TailNext next;
   } placed[kTails];
-  auto add = [&](const char* text, size_t len) {
+  uint16_t wild[kTails];  // the wildcard tails among them
+  // An entry's text, up to each wildcard of a G entry (`pattern`) in turn.
+  auto add = [&](const char* text, size_t len, bool pattern, bool pid) {
     const unsigned char c = static_cast<unsigned char>(text[1]);
     if (first[c] == kPass) return;
     first[c] = kWalk;
     unsigned node = c + 1u;
-    size_t at = 0;
-    for (; at + 8 <= len; at += 8) {
-      uint64_t chunk;
-      memcpy(&chunk, text + at, 8);
-      unsigned next = child(node, chunk);
-      if (next == 0) {
-        if (nodes == kNodes || nlinks == kLinks / 2) {
+    for (size_t from = 0;;) {
+      const size_t to = pattern ? wire::find_wildcard(text, len, from) : len;
+      size_t at = from;
+      for (; at + 8 <= to; at += 8) {
+        uint64_t chunk;
+        memcpy(&chunk, text + at, 8);
+        unsigned next = child(node, chunk);
+        if (next == 0) {
+          if (nodes == kNodes || nlinks == kLinks / 2) {
+            first[c] = kPass;
+            return;
+          }
+          unsigned h = link_hash(node, chunk);
+          while (link_child_[h] != 0) h = (h + 1) % kLinks;
+          next = nodes++;
+          link_chunk_[h] = chunk;
+          link_parent_[h] = uint16_t(node);
+          link_child_[h] = uint16_t(next);
+          nlinks++;
+        }
+        node = next;
+      }
+      Tail t = {0, 0};
+      for (size_t i = at; i < to; i++) {
+        t.bytes |= uint64_t(static_cast<unsigned char>(text[i])) << (8 * (i - at));
+        t.mask |= uint64_t(0xff) << (8 * (i - at));
+      }
+      // A wildcard that ends the entry stands for what a plain tail passes: the path goes on there.
+      if (to + 1 >= len) {
+        if (ntails == kTails) {
           first[c] = kPass;
           return;
         }
-        unsigned h = link_hash(node, chunk);
-        while (link_child_[h] != 0) h = (h + 1) % kLinks;
-        next = nodes++;
-        link_chunk_[h] = chunk;
-        link_parent_[h] = uint16_t(node);
-        link_child_[h] = uint16_t(next);
-        nlinks++;
+        placed[ntails++] = Placed{uint16_t(node), t, TailNext{0, 0, false}};
+        count[node]++;
+        return;
       }
-      node = next;
+      unsigned k = 0;
+      while (k < nwild && !(placed[wild[k]].node == node && placed[wild[k]].tail.bytes == t.bytes &&
+                            placed[wild[k]].tail.mask == t.mask && placed[wild[k]].next.pid == pid))
+        k++;
+      if (k == nwild) {
+        if (ntails == kTails || nodes == kNodes) {
+          first[c] = kPass;
+          return;
+        }
+        wild[nwild++] = ntails;
+        placed[ntails++] = Placed{uint16_t(node), t, TailNext{nodes++, uint8_t(to - at), pid}};
+        count[node]++;
+      }
+      node = placed[wild[k]].next.node;
+      from = to + 1;  // the '/' after the wildcard
     }
-    if (ntails == kTails) {
-      first[c] = kPass;
-      return;
-    }
-    Tail t = {0, 0};
-    for (size_t i = at; i < len; i++) {
-      t.bytes |= uint64_t(static_cast<unsigned char>(text[i])) << (8 * (i - at));
-      t.mask |= uint64_t(0xff) << (8 * (i - at));
-    }
-    placed[ntails++] = Placed{uint16_t(node), t};
-    count[node]++;
   };
-  for (unsigned i = 0; i < nprefixes_; i++) add(text_ + prefixes_[i].offset, prefixes_[i].length);
-  for (unsigned i = 0; i < npatterns_; i++) {
-    const char* text = text_ + patterns_[i].offset;
-    add(text, wire::find_wildcard(text, patterns_[i].length));
+  for (unsigned i = 0; i < nprefixes_; i++) add(text_ + prefixes_[i].offset, prefixes_[i].length, false, false);
+  for (unsigned i = 0; i < npatterns_; i++) add(text_ + patterns_[i].offset, patterns_[i].length, true, false);
+  for (const char* link : kLinkStarts) add(link, strlen(link), true, true);
+  bool pid_named = false;
+  for (unsigned i = 0; i < nprefixes_ + npatterns_; i++) {
+    const Entry& e = i < nprefixes_ ? prefixes_[i] : patterns_[i - nprefixes_];
+    pid_named = pid_named || (e.length > 6 && memcmp(text_ + e.offset, "/proc/", 6) == 0 &&
+                              text_[e.offset + 6] >= '0' && text_[e.offset + 6] <= '9');
   }
-  for (const char* link : kLinkStarts) add(link, strlen(link));
+  if (pid_named) add("/proc/self", 10, false, false);
   unsigned begin = 0;
   for (unsigned n = 0; n < kNodes; n++) {
     tails_of_[n] = TailRange{uint16_t(begin), uint16_t(begin)};
     begin += count[n];
   }
-  for (unsigned i = 0; i < ntails; i++) tails_[tails_of_[placed[i].node].end++] = placed[i].tail;
+  for (unsigned i = 0; i < ntails; i++) {
+    const unsigned at = tails_of_[placed[i].node].end++;
+    tails_[at] = placed[i].tail;
+    tail_next_[at] = placed[i].next;
+  }
 }
 
 bool Filter::near_miss(const char* path) const {

@@ -99,17 +99,28 @@ class Filter {
   uint8_t first_[256] = {};
   bool exact_only_ = false;  // no basename entries, nothing else lets everything through
 
-  // The walk: a trie over the literal text of the P and G entries (a G entry's up to its first
-  // wildcard) in steps of 8 bytes. Node c + 1 stands for the paths whose byte after '/' is c; a
-  // node's child for the next 8 bytes is found in `links_` (open addressing on the pair, at most
-  // half full). An entry ends in a node with a tail: its last 0 to 7 bytes, a masked compare.
-  // A path that matches a tail passes. One that finds no child is a near miss, unless it ends within
-  // those 8 bytes or its normal form may start otherwise there (may_differ).
+  // The walk: a trie over the text of the P and G entries in steps of 8 bytes. Node c + 1 stands
+  // for the paths whose byte after '/' is c; a node's child for the next 8 bytes is found in
+  // `links_` (open addressing on the pair, at most half full). An entry ends in a node with a tail:
+  // its last 0 to 7 bytes, a masked compare. A path that matches a tail passes. A G entry's text up
+  // to a wildcard ends in a wildcard tail instead, whose `next` node walks the text after the
+  // wildcard: a path that matches it goes on from the '/' after its next component (and passes if
+  // that component is the last, empty, "." or ".."; the wildcard of a /proc link stands for a pid
+  // or "self" only, and another component does not go on there). Entries that share their text up to a
+  // wildcard share that node. A path that finds no child is a near miss, unless it ends within
+  // those 8 bytes or its normal form may start otherwise there (may_differ), or a wildcard tail it
+  // matched on the way lets it go on.
   static constexpr unsigned kLinks = 512;
   static constexpr unsigned kNodes = 257 + kLinks / 2;  // 257 first-byte nodes (0 is none), the rest inner
-  static constexpr unsigned kTails = kMaxEntries + 16;
+  static constexpr unsigned kTails = 2 * kMaxEntries + 16;
+  static constexpr unsigned kPending = 4;  // wildcard tails one walk may go on from; more pass
   struct Tail {
     uint64_t bytes, mask;
+  };
+  struct TailNext {
+    uint16_t node;  // 0: a plain tail; else the node after a wildcard
+    uint8_t bytes;  // the tail's length
+    bool pid;       // the wildcard of a /proc link: a component of digits, or "self"
   };
   struct TailRange {
     uint16_t begin, end;
@@ -119,6 +130,7 @@ class Filter {
   uint16_t link_child_[kLinks] = {};  // 0: empty slot
   TailRange tails_of_[kNodes] = {};
   Tail tails_[kTails] = {};
+  TailNext tail_next_[kTails] = {};
 
   __attribute__((always_inline, FPSHIM_GENERAL_REGS)) static unsigned link_hash(unsigned node, uint64_t chunk) {
     return unsigned(((chunk + node) * 0x9e3779b97f4a7c15u) >> 55);  // 9 bits: kLinks
@@ -184,15 +196,42 @@ class Filter {
   __attribute__((always_inline, FPSHIM_GENERAL_REGS, FPSHIM_SCAN_ATTRIBUTES)) bool may_start(const char* path) const {
     unsigned node = static_cast<unsigned char>(path[1]) + 1u;
     uint64_t before = 0;  // the 8 bytes before
-    for (const char* p = path;; p += 8) {
+    const char* resume_at[kPending];
+    uint16_t resume_node[kPending];
+    unsigned pending = 0;
+    for (const char* p = path;;) {
       const uint64_t chunk = load8<Scan>(p);
       const TailRange t = tails_of_[node];
-      for (unsigned i = t.begin; i < t.end; i++)
-        if (((chunk ^ tails_[i].bytes) & tails_[i].mask) == 0) return true;
-      const unsigned next = child(node, chunk);
-      if (next == 0) return may_differ(chunk, before);
+      for (unsigned i = t.begin; i < t.end; i++) {
+        if (((chunk ^ tails_[i].bytes) & tails_[i].mask) != 0) continue;
+        const TailNext n = tail_next_[i];
+        if (n.node == 0 || pending == kPending) return true;
+        const char* const c = p + n.bytes;
+        // The path may match or lie above an entry here: the component is empty, "." or "..".
+        if (c[0] == '\0' || c[0] == '/' || (c[0] == '.' && (c[1] == '\0' || c[1] == '/' || c[1] == '.'))) return true;
+        const char* slash = c;
+        bool digits = true;
+        for (; *slash != '/' && *slash != '\0'; slash++) digits = digits && *slash >= '0' && *slash <= '9';
+        if (n.pid && !digits && !(slash - c == 4 && c[0] == 's' && c[1] == 'e' && c[2] == 'l' && c[3] == 'f')) continue;
+        if (*slash == '\0') return true;  // the last component: above an entry
+        resume_at[pending] = slash;
+        resume_node[pending++] = n.node;
+      }
+      unsigned next = child(node, chunk);
+      if (next == 0) {
+        if (may_differ(chunk, before)) return true;
+        if (pending == 0) return false;
+        // Go on after a wildcard: from the '/' that ends a component neither empty nor "." (the
+        // byte before it is no '/', and "/." before it is not).
+        pending--;
+        p = resume_at[pending];
+        next = resume_node[pending];
+        before = 0;
+      } else {
+        p += 8;
+        before = chunk;
+      }
       node = next;
-      before = chunk;
     }
   }
 

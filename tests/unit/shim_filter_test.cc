@@ -218,6 +218,8 @@ TEST_CASE("filter: maybe_candidate is a superset of matches after normalisation"
       "v1:Baddress",
       "v1:G/proc/*/net/:G/proc/*/task/*/net/:P/proc/net/:P/sys/class/net",
       "v1:G/*/x/",
+      "v1:G/home/*/.ssh/id_rsa:G/home/*/.aws/credentials:G/home/*/.config/*/Cookies:P/root/.ssh/id_rsa:"
+      "G/proc/*/mem:G/proc/*/task/*/mem:G/proc/*/environ:P/proc/sys/net/",
   };
   const std::vector<std::string> cwds = {"/",          "/usr",  "/sys",       "/sys/class", "/sys/class/net/lo",
                                          "/tmp/build", "/proc", "/root/.ssh", "/etc"};
@@ -271,7 +273,27 @@ TEST_CASE("filter: maybe_candidate is a superset of matches after normalisation"
                                           "/usr/x/y",
                                           "x/y",
                                           "../x/y",
-                                          "task/1/net/x"};
+                                          "task/1/net/x",
+                                          "/home/u/.ssh/id_rsa",
+                                          "/home/u/work/x.c",
+                                          "/home/u//.ssh/id_rsa",
+                                          "/home/u/./.ssh/id_rsa",
+                                          "/home/./u/.ssh/id_rsa",
+                                          "/home/u/x/../.ssh/id_rsa",
+                                          "/home/u/.config/x/Cookies",
+                                          "/home/u/.config/x/y/Cookies",
+                                          "/home/u",
+                                          ".ssh/id_rsa",
+                                          "u/.ssh/id_rsa",
+                                          "/proc/123/mem",
+                                          "/proc/self/mem",
+                                          "/proc/123/task/4/mem",
+                                          "/proc/thread-self/mem",
+                                          "/proc/123/stat",
+                                          "/proc/sys/net/core/somaxconn",
+                                          "/proc/sys/kernel/osrelease",
+                                          "/proc/123/root/proc/sys/net/x",
+                                          "mem"};
   for (const std::string& spec : specs) {
     const Filter& f = parsed(spec.c_str());
     for (const std::string& cwd : cwds) {
@@ -382,4 +404,51 @@ TEST_CASE("filter: strict lets every path through to the slow path, and matches 
   CHECK_FALSE(parsed("v1:P/proc/ioports").strict());
   parsed("v1:Sx", &ok);
   CHECK_FALSE(ok);
+}
+
+TEST_CASE("filter: the walk goes on past a wildcard component") {
+  const Filter& f = parsed(
+      "v1:G/home/*/.ssh/id_rsa:G/home/*/.aws/credentials:G/home/*/.config/*/Cookies:P/root/.ssh/id_rsa:"
+      "G/proc/*/mem:G/proc/*/task/*/mem:G/proc/*/environ:P/proc/sys/net/:G/usr/*");
+  for (const char* p :
+       {"/home/u/work/x.c", "/home/runner/work/src/main.c", "/home/u/.sshx/id_rsa", "/home/u/.config/x/Preferences",
+        "/proc/123/cmdline", "/proc/123/mountinfo", "/proc/sys/kernel/osrelease", "/proc/123/task/4/mountinfo",
+        "/proc/self/mountinfo", "/proc/self/task/4/mountinfo"}) {
+    CAPTURE(p);
+    CHECK_FALSE(candidate(f, p, false));
+    CHECK(f.near_miss(p));
+    CHECK_FALSE(f.matches(p, strlen(p)));
+  }
+  for (const char* p : {"/home/u/.ssh/id_rsa", "/home/runner/.aws/credentials", "/home/u/.config/x/Cookies",
+                        "/proc/123/mem", "/proc/123/task/4/mem", "/proc/1/environ", "/proc/self/environ",
+                        "/proc/self/task/4/mem", "/proc/sys/net/core/somaxconn", "/usr/include/stdio.h"}) {
+    CAPTURE(p);
+    CHECK(candidate(f, p, false));
+    CHECK(f.matches(p, strlen(p)));
+  }
+  // Above an entry, and the spellings whose normal form may differ at or after the wildcard.
+  for (const char* p : {"/home/u", "/home/u/", "/home/u/.ssh", "/home/u/.config/x", "/proc/123", "/proc/123/task/4",
+                        "/home//u/.ssh/id_rsa", "/home/./.ssh/id_rsa", "/home/u//.ssh/id_rsa", "/home/u/./.ssh/id_rsa",
+                        "/home/u/x/../.ssh/id_rsa", "/home/../root/.ssh/id_rsa",
+                        // the /proc links to any path, and /proc/self, /proc/thread-self as they are
+                        "/proc/123/root/etc", "/proc/123/cwd", "/proc/123/fd/4", "/proc/123/task/4/root/x",
+                        "/proc/self/root/etc/hosts", "/proc/self/fd/3", "/proc/thread-self/mountinfo", "/dev/fd/3"}) {
+    CAPTURE(p);
+    CHECK(candidate(f, p, false));
+  }
+  // An entry that names a pid: /proc/self may be that pid.
+  const Filter& g = parsed("v1:P/proc/1/environ");
+  CHECK(candidate(g, "/proc/self/environ", false));
+  CHECK(candidate(g, "/proc/self/mountinfo", false));
+  CHECK_FALSE(candidate(g, "/proc/2/mountinfo", false));
+}
+
+TEST_CASE("filter: a walk past more wildcards than it keeps lets the path through") {
+  const Filter& f = parsed("v1:G/a/*/x:G/a/b/*/x:G/a/b/c/*/x:G/a/b/c/d/*/x:G/a/b/c/d/e/*/x");
+  CHECK(candidate(f, "/a/b/c/d/e/f/yyyyyyyy", false));  // five wildcard tails on the way: more than kept
+  CHECK(candidate(f, "/a/b/c/d/e/f/x", false));
+  CHECK_FALSE(candidate(f, "/a/b/c/y/zzzzzzzz", false));  // three tried in turn
+  CHECK(candidate(f, "/a/b/c/y/z", false));               // ends within the 8 bytes after one: above an entry?
+  CHECK(candidate(f, "/a/b/c/y/x", false));
+  CHECK(candidate(f, "/a/q/x", false));
 }
