@@ -60,9 +60,12 @@ NEAR_DIR = "/usr/include"
 # Those past a wildcard component of the shipped patterns (~/ is /home/*/, /proc/[0-9]+/ is /proc/*/):
 # a build's tree in a CI runner's home, and /proc files of this process and another; held to
 # --max-wild-instr (the walk skips the component and walks on from each wildcard it passed).
-NEAR_WILD = ("/home/runner/work/src/main.c", "/proc/sys/kernel/osrelease", "/proc/self/mountinfo", "/proc/1/mountinfo")
+# (/proc/sys/kernel/ and /proc/*/mountinfo are watched now, by os_fingerprint and filesystem_fingerprint;
+# /run/user/*/ by the agent sockets of ssh_private_keys.)
+NEAR_WILD = ("/home/runner/work/src/main.c", "/proc/sys/vm/overcommit_memory", "/proc/self/fdinfo/0",
+             "/proc/1/status", "/run/user/1000/bus")
 NEAR_SWEEP = ("/etc/passwd", "/etc/ld.so.cache", "/usr/include/stdio.h", "/usr/lib/x86_64-linux-gnu/libc.so.6",
-              "/var/lib/dpkg/status", "/var/cache/apt/pkgcache.bin", "/run/user/1000/bus",
+              "/var/lib/dpkg/status", "/var/cache/apt/pkgcache.bin",
               "/sys/kernel/mm/transparent_hugepage/enabled", "/dev/null", "/root/.cache/pip/http") + NEAR_WILD
 MATCH_PREFIX = "/sys/class/dmi/id/fpshim-bench-"  # distinct, watched (subtree /sys/class/dmi), ENOENT
 MATCH_REPEAT = "/proc/ioports"
@@ -396,7 +399,10 @@ def near_sweep(ctx):
 # The cost of a process start (issue 17): `spawn N tiny` under each way of running it, and the
 # deterministic counts `check` bounds.
 START_FLOOR_US = 25.0      # fpshim's extra per start over the empty preloaded library (the goal)
-MAX_START_INSTR = 120_000  # `check`: callgrind instructions of one `tiny`, shim minus empty library
+MAX_START_INSTR = 200_000  # `check`: callgrind instructions of one `tiny`, shim minus empty library. A regression
+# gate, not the goal: 120,000 until the shipped rules grew from 182 to about 250 filter entries (evidence
+# strength's discovery recipes, the exfiltration and agent-socket entries), whose parse at every start
+# costs ~700 instructions each: 167,000 at the merge (bench/RESULTS.md, "Process start").
 MAX_START_SYSCALLS = 20.0  # `check`: syscalls per start, shim minus empty library (parent's exec hook included)
 INERT_DIR = "/proc/fpshim-inert"  # cannot be created: nothing the shim writes gets anywhere
 

@@ -110,9 +110,9 @@ class Filter {
   // wildcard share that node. A path that finds no child is a near miss, unless it ends within
   // those 8 bytes or its normal form may start otherwise there (may_differ), or a wildcard tail it
   // matched on the way lets it go on.
-  static constexpr unsigned kLinks = 512;
+  static constexpr unsigned kLinks = 1024;
   static constexpr unsigned kNodes = 257 + kLinks / 2;  // 257 first-byte nodes (0 is none), the rest inner
-  static constexpr unsigned kTails = 2 * kMaxEntries + 16;
+  static constexpr unsigned kTails = 4 * kMaxEntries + 16;
   static constexpr unsigned kPending = 4;  // wildcard tails one walk may go on from; more pass
   struct Tail {
     uint64_t bytes, mask;
