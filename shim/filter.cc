@@ -300,7 +300,8 @@ void Filter::build_walk(uint8_t* first) {
   }
 }
 
-bool Filter::near_miss(const char* path) const {
+// may_start() reads whole 8-byte words within the path's page, past its NUL: not for the sanitizers.
+__attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::near_miss(const char* path) const {
   if (path == nullptr || path[0] != '/' || !__atomic_load_n(&exact_only_, __ATOMIC_ACQUIRE)) return false;
   const uint8_t f = first_[static_cast<unsigned char>(path[1])];
   return f != kPass && (f == kReject || f == kRejectFurther || !may_start<BaselineScan>(path)) && !has_dotdot(path);
