@@ -435,25 +435,12 @@ def start_argv(ctx, mode, argv):
     return list(argv), start_env(ctx, mode)
 
 
-def start_instr_of(ctx, mode):
-    """Callgrind's total for one whole run of `tiny` in `mode` (plain, empty, inert, run, bare)."""
-    os.makedirs(os.path.join(OUT, "cg"), exist_ok=True)
-    f = os.path.join(OUT, "cg", f"tiny-start-{mode}.out")
-    argv, env = ctx.wrap(mode, ["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", ctx.prog("tiny")])
-    run(argv, env=env)
-    with open(f) as fh:
-        for line in fh:
-            if line.startswith("totals:") or line.startswith("summary:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no totals in {f}")
-
-
 def start_counts(ctx):
     """The deterministic cost of a process start: callgrind instructions of one `tiny` per mode,
     and syscalls per start (strace -f -c of `spawn N tiny`: the parent's exec hook and the child),
     differenced over N and 2N spawns against the empty preloaded library, with the detail per
     syscall; and the empty library's own against no preload."""
-    instr = {mode: start_instr_of(ctx, mode) for mode in ("plain", "empty", "inert", "run", "bare")}
+    instr = {mode: start_instr(ctx, mode) for mode in ("plain", "empty", "inert", "run", "bare")}
     ne = 100
     vals = {}
     for mode in ("plain", "empty", "run", "bare"):
