@@ -91,6 +91,10 @@ int bind_socket(const std::string& path, std::string& error) {
 void Ingest::adopt(int fd) {
   fd_ = fd;
   if (!owner_set_) uid_ = getuid();
+  // The offset belongs to the socket, not the descriptor: a predecessor killed after a peek left
+  // it past datagrams it never consumed.
+  int zero = 0;
+  peek_ = setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) == 0;
   buffers_.resize(size_t(kBatch) * wire::kMaxRecord);
   control_.resize(size_t(kBatch) * CMSG_SPACE(sizeof(ucred)));
 }
@@ -169,7 +173,7 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       msgs[i].msg_hdr.msg_control = control_.data() + i * cmsg_space;
       msgs[i].msg_hdr.msg_controllen = cmsg_space;
     }
-    int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT | (peek_ ? MSG_PEEK : 0), nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;  // EAGAIN: the queue is empty
@@ -192,9 +196,20 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       }
     }
     journal_and_deliver(sink);
+    if (peek_) consume(unsigned(n));
     total += size_t(n);
   }
   return total;
+}
+
+void Ingest::consume(unsigned n) {
+  mmsghdr msgs[kBatch] = {};  // no buffers: each datagram is dropped (this reader is the only one)
+  while (n > 0) {
+    int got = recvmmsg(fd_, msgs, n, MSG_DONTWAIT, nullptr);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return;
+    n -= unsigned(got);
+  }
 }
 
 void Ingest::read_claimed(Claimed& c, RecordSink& sink, bool late) {

@@ -62,6 +62,8 @@ class Ingest {
   int fd() const { return fd_; }
 
   // Receives queued datagrams without blocking, at most `max_datagrams`; returns how many it read.
+  // A batch is peeked, journaled, and only then taken off the queue: a collector killed in between
+  // leaves it queued for its successor (which sees its journaled records again, as duplicates).
   size_t drain(RecordSink& sink, size_t max_datagrams = SIZE_MAX);
 
   // Claims every spool file but the process log (renames *.spool to *.claimed, and takes
@@ -124,6 +126,8 @@ class Ingest {
   void keep(const char* data, size_t size, const wire::Header& h, int nstrings);
   // One write of the batch to the journal, then the records to `sink`.
   void journal_and_deliver(RecordSink& sink);
+  // Takes `n` peeked datagrams off the socket's queue (without copying them again).
+  void consume(unsigned n);
   // The batch to the outer build's spool (set_forward).
   void forward();
   // `late`: its records went to a spool file because they could not be sent (stats.late).
@@ -142,6 +146,7 @@ class Ingest {
   int fd_ = -1;
   uint32_t uid_ = 0;
   bool owner_set_ = false;
+  bool peek_ = false;  // the socket keeps a peek offset (SO_PEEK_OFF): drain() peeks, then consumes
   LogPosition resume_;
   LogPosition log_position_;
   std::string spool_dir_;

@@ -217,11 +217,14 @@ def test_a_go_program_that_deleted_itself_is_not_counted_monitored():
 def test_a_deleted_go_program_still_running_is_judged_by_its_image():
     # Still running when the collector reads its hello: /proc/<pid>/exe is the deleted Go image.
     path = gone_copy("gone_go")
+    # The shell ends once the program has started (it deletes itself first thing): before that,
+    # `fpshim run` could end the build before the shell's child had even asked to exec it.
+    gone = f"n=0; while [ -e {path} ] && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done"
     out = tempfile.mkdtemp(prefix="fpshim-tamper-")
     report_path = os.path.join(out, "report.json")
     with open(os.path.join(out, "stderr"), "w+b") as stderr:
         proc = subprocess.Popen([FPSHIM, "run", "--report", report_path, "--linger", "0", "--quiet", "--",
-                                 "/bin/sh", "-c", f"exec 3<&0; {path} wait <&3 &"],
+                                 "/bin/sh", "-c", f"exec 3<&0; {path} wait <&3 & {gone}"],
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
         proc.wait(timeout=120)  # fpshim stops waiting for it at once (--linger 0); it runs on
         proc.stdin.close()      # ... until now
@@ -251,6 +254,9 @@ def test_a_static_program_that_deleted_itself_is_a_coverage_gap():
 def test_a_go_program_swapped_for_a_clean_one_while_it_runs_is_judged_by_its_image():
     # Its path holds a harmless dynamic program by the time fpshim looks; the process runs the Go one.
     path = gone_copy("gone_go")
+    # The shell ends once the program has started (it deletes itself first thing): before that,
+    # `fpshim run` could end the build before the shell's child had even asked to exec it.
+    gone = f"n=0; while [ -e {path} ] && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done"
     out = tempfile.mkdtemp(prefix="fpshim-tamper-")
     report_path = os.path.join(out, "report.json")
     swap = f"exec 3<&0; {path} wait <&3 & sleep 0.2; cp /bin/true {path}.new; mv {path}.new {path}"

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -401,5 +402,52 @@ TEST_CASE("the private directory names nothing but the socket and the spool") {
   REQUIRE(stat(dir.journal().c_str(), &st) == 0);
   CHECK(st.st_nlink == 0);  // unlinked: reachable only through the descriptor held
   CHECK(st.st_size > 0);
+  dir.remove();
+}
+
+TEST_CASE("datagrams peeked by a collector killed before it journaled them wait in the queue for its successor") {
+  Rules rules = load_rules(kRules.c_str());
+  PrivateDir dir = created_dir();
+  std::string error;
+  const int held = bind_socket(dir.socket(), error);  // the supervisor's descriptor
+  REQUIRE(held >= 0);
+  const int pid = getpid();
+  Sender sender(dir.socket());
+  sender.send(encode(numbered(hello(pid, getppid(), 5, "/bin/sh", {"sh"}), 0)));
+  sender.send(encode(numbered(access(pid, 5, "/proc/ioports"), 1)));
+  sender.send(encode(numbered(access(pid, 5, "/proc/iomem"), 2)));
+  // The predecessor, killed as it delivers its first record: after its peek, before it consumed.
+  struct Killed : RecordSink {
+    void on_record(const wire::Header&, std::span<const wire::Bytes>) override { _exit(0); }
+  };
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    Stats stats;
+    Ingest predecessor{kBuild, stats};
+    predecessor.adopt(dup(held));
+    Killed killed;
+    predecessor.drain(killed);
+    _exit(1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  Stats stats;
+  Aggregate aggregate{rules, stats, no_inspection};
+  Ingest successor{kBuild, stats};
+  successor.adopt(dup(held));
+  CHECK(successor.drain(aggregate) == 3);
+  CHECK(successor.drain(aggregate) == 0);  // taken off the queue once journaled
+  char buf[16];
+  CHECK(recv(held, buf, sizeof buf, MSG_DONTWAIT) < 0);
+  Summary s;
+  aggregate.summarize(s);
+  CHECK(s.stats.records == 3);
+  CHECK(count_of(s, "/proc/ioports") == 1);
+  CHECK(count_of(s, "/proc/iomem") == 1);
+  successor.close();
+  close(held);
   dir.remove();
 }
