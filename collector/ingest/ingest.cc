@@ -178,6 +178,14 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       if (errno == EINTR) continue;
       break;  // EAGAIN: the queue is empty
     }
+    // A peek of a datagram larger than its buffer moves the peek offset only past what it copied:
+    // the next peeks read the rest of it as datagrams of their own. The batch ends at it.
+    bool truncated = false;
+    for (int i = 0; i < n && !truncated; i++)
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        n = i + 1;
+        truncated = true;
+      }
     for (int i = 0; i < n; i++) {
       const msghdr& m = msgs[i].msg_hdr;
       const ucred* cred = nullptr;
@@ -196,19 +204,23 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       }
     }
     journal_and_deliver(sink);
-    if (peek_) consume(unsigned(n));
+    if (peek_) consume(unsigned(n), truncated);
     total += size_t(n);
   }
   return total;
 }
 
-void Ingest::consume(unsigned n) {
+void Ingest::consume(unsigned n, bool reset) {
   mmsghdr msgs[kBatch] = {};  // no buffers: each datagram is dropped (this reader is the only one)
   while (n > 0) {
     int got = recvmmsg(fd_, msgs, n, MSG_DONTWAIT, nullptr);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return;
+    if (got <= 0) break;
     n -= unsigned(got);
+  }
+  if (reset) {
+    int zero = 0;
+    setsockopt(fd_, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
   }
 }
 

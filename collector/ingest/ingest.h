@@ -126,8 +126,9 @@ class Ingest {
   void keep(const char* data, size_t size, const wire::Header& h, int nstrings);
   // One write of the batch to the journal, then the records to `sink`.
   void journal_and_deliver(RecordSink& sink);
-  // Takes `n` peeked datagrams off the socket's queue (without copying them again).
-  void consume(unsigned n);
+  // Takes `n` peeked datagrams off the socket's queue (without copying them again); with `reset`,
+  // then sets the peek offset back to the queue's head.
+  void consume(unsigned n, bool reset);
   // The batch to the outer build's spool (set_forward).
   void forward();
   // `late`: its records went to a spool file because they could not be sent (stats.late).

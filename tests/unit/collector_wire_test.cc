@@ -140,13 +140,15 @@ TEST_CASE("socket round trip: credentials, oversized datagrams, spool files") {
   int sndbuf = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   CHECK(send_bytes(oversized) > 0);
+  CHECK(send_bytes(encode(access(pid, 7, "/proc/iomem"))) > 0);  // after it, still whole
   close(fd);
 
   Collected sink;
-  CHECK(ingest.drain(sink) == 5);
-  CHECK(sink.headers.size() == 2);
+  CHECK(ingest.drain(sink) == 6);
+  CHECK(sink.headers.size() == 3);
   CHECK(stats.malformed == 3);
-  REQUIRE(sink.strings.size() == 2);
+  REQUIRE(sink.strings.size() == 3);
+  CHECK(sink.strings[2].front() == "/proc/iomem");
   CHECK(sink.strings[0] == std::vector<std::string>{"/bin/sh", "/work", "sh"});
 
   // A spool file with two records and a torn third.
@@ -156,7 +158,7 @@ TEST_CASE("socket round trip: credentials, oversized datagrams, spool files") {
     spool << encode(hello(123, 1, 7, "/bin/cat", {"cat"})) << rec << rec.substr(0, 50);
   }
   ingest.claim_spool(sink);
-  CHECK(sink.headers.size() == 4);
+  CHECK(sink.headers.size() == 5);
   CHECK(stats.lost == 1);
   CHECK((sink.headers.back().flags & wire::flag_from_spool) != 0);
   CHECK(::access((private_dir.spool() + "/123-7.spool").c_str(), F_OK) != 0);
