@@ -104,6 +104,16 @@ def identical(cmd, **kw):
     return traced
 
 
+def same_as_plain(cmd, env=None, rules=None):
+    """Runs cmd under `fpshim run` (in `env`, with `rules`) and alone: exit code, stdout and stderr
+    must match byte for byte. Returns the fpshim run."""
+    run = fpshim(cmd, env=env, rules=rules)
+    untraced = plain(cmd)
+    expect_eq((run.returncode, run.stdout, run.stderr), (untraced.returncode, untraced.stdout, untraced.stderr),
+              f"{cmd} behaves differently under fpshim")
+    return run
+
+
 def shell(script):
     return ["/bin/sh", "-c", script]
 

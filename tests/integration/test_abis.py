@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import FPSHIM, expect, expect_eq, fpshim, main, plain, program
+from harness import FPSHIM, expect, expect_eq, fpshim, main, program, same_as_plain
 from test_bare_preload import DEFAULT_SPOOL, NOBODY, fresh_default_dir, report, step, workdir
 
 BIN = os.path.dirname(os.path.abspath(FPSHIM))
@@ -22,14 +22,6 @@ def doors_of(name):
 
 def unmonitored(run):
     return run.report["coverage"]["unmonitored"]
-
-
-def same_as_plain(cmd, env=None):
-    run = fpshim(cmd, env=env)
-    untraced = plain(cmd)
-    expect_eq((run.returncode, run.stdout, run.stderr), (untraced.returncode, untraced.stdout, untraced.stderr),
-              f"{cmd} behaves differently under fpshim")
-    return run
 
 
 def test_the_shims_and_programs_of_every_abi_are_built():

@@ -11,15 +11,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, rules_firing_on_one_weak_access, shell
-
-
-def same_as_plain(cmd, rules=None):
-    run = fpshim(cmd, rules=rules)
-    untraced = plain(cmd)
-    expect_eq((run.returncode, run.stdout, run.stderr), (untraced.returncode, untraced.stdout, untraced.stderr),
-              f"{cmd} behaves differently under fpshim")
-    return run
+from harness import PYTHON, expect, expect_eq, fpshim, main, plain, program, rules_firing_on_one_weak_access, same_as_plain, shell
 
 
 def test_ctypes_fetches_libc_functions_by_name():
