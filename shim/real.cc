@@ -44,12 +44,16 @@ constinit std::atomic<Syscall> slot_syscall{&syscall_first_call};
 
 void* lookup(const char* name, const char* version) {
   // Not dlsym itself: on glibc that is our hook (hooks_dlsym.cc).
+  void* p = dl::libc_dlsym()(RTLD_NEXT, name);
 #if FPSHIM_SYMBOL_VERSIONS
-  void* p = version != nullptr && version[0] != '\0' ? dl::libc_dlvsym()(RTLD_NEXT, name, version)
-                                                     : dl::libc_dlsym()(RTLD_NEXT, name);
+  // A hook of one version stands for the definition the program's reference would have bound to
+  // without us: the next object's. Only libc's comes in versions, and there it is this version.
+  // (dlvsym alone would skip an interposer's unversioned definition, such as ASan's realpath,
+  // which gives a program built with ASan the allocating realpath over libc's GLIBC_2.2.5 one.)
+  if (version != nullptr && version[0] != '\0' && (p == nullptr || dl::object_at(p) == dl::libc_object()))
+    p = dl::libc_dlvsym()(RTLD_NEXT, name, version);
 #else
   (void)version;
-  void* p = dl::libc_dlsym()(RTLD_NEXT, name);
 #endif
   if (p == nullptr) {
     static const char kPrefix[] = "fpshim: no definition of ";

@@ -23,6 +23,16 @@ def test_descriptors_of_an_untouched_program_are_unchanged():
     identical([program("probe"), "open:/etc/passwd", "fds"])
 
 
+def test_an_unversioned_reference_gets_the_definition_it_gets_without_the_shim():
+    # The program's realpath is unversioned (an interposer defines it first, as ASan's runtime
+    # does), which the loader binds to the shim's oldest version of it; that hook must forward to
+    # the interposer, not to libc's GLIBC_2.2.5 realpath, which fails with EINVAL on a NULL buffer.
+    for path in ("/proc/ioports", "/etc/passwd"):
+        run = identical([program("unversioned_realpath"), path])
+        expect_eq(run.stdout, f"{path}\n".encode())
+    expect_eq(run.returncode, 0)
+
+
 def test_stdin_and_output_pass_through():
     run = identical(shell("echo out; echo err >&2; printf 'no newline'"))
     expect_eq(run.stdout, b"out\nno newline")
