@@ -35,16 +35,25 @@ class Filter {
   enum class Verdict { no, yes, look_further };
   template <class Scan, class BaseInteresting>
   Verdict quick_verdict(const char* path, BaseInteresting base_interesting) const {
+    const Filter* const self = this;
+    return quick_verdict<Scan>(self, path, base_interesting);
+  }
+  // The same, for the filter `current` points to (the configuration's): read through the pointer
+  // where it is used, so that no register holds it across base_interesting() and the hook keeps
+  // no stack frame.
+  template <class Scan, class BaseInteresting>
+  static Verdict quick_verdict(const Filter* const& current, const char* path, BaseInteresting base_interesting) {
     if (path[0] == '/') {
-      const uint8_t f = first_[static_cast<unsigned char>(path[1])];
-      if (__builtin_expect(f == kReject, 1))
+      const Filter* const f = current;
+      const uint8_t first = f->first_[static_cast<unsigned char>(path[1])];
+      if (__builtin_expect(first == kReject, 1))
         return __builtin_expect(Scan::has_dotdot(path), 0) ? Verdict::yes : Verdict::no;
-      if (f == kPass || (f != kRejectFurther && walk<Scan>(path))) return Verdict::yes;
+      if (first == kPass || (first != kRejectFurther && f->walk<Scan>(path))) return Verdict::yes;
     } else if (base_interesting()) {
       return Verdict::yes;
     }
     if (Scan::has_dotdot(path)) return Verdict::yes;
-    return exact_only_ ? Verdict::no : Verdict::look_further;
+    return current->exact_only_ ? Verdict::no : Verdict::look_further;
   }
 
   // Could `path`, once normalised, match?
