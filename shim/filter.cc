@@ -347,7 +347,7 @@ bool Filter::well_formed() const {
   }
   if (nprefixes_ > kMaxEntries || npatterns_ > kMaxEntries || nbasenames_ > kMaxEntries || text_used_ > kMaxText)
     return false;
-  auto within = [this](const Entry* list, unsigned count, unsigned min_length) {
+  auto within = [](const Entry* list, unsigned count, unsigned min_length) {
     for (unsigned i = 0; i < count; i++)
       if (list[i].length < min_length || list[i].offset + list[i].length > kMaxText) return false;
     return true;
