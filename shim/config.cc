@@ -4,12 +4,15 @@
 #include <sys/auxv.h>
 
 #include "default_filter.h"
+#include "default_filter_image.h"
+#include "filter_image.h"
 #include "fpshim/wire.h"
 #include "path.h"
 #include "variants.h"
 
 namespace fpshim {
 
+constinit Filter g_unloaded_filter;
 constinit Config g_config;
 
 namespace {
@@ -85,6 +88,19 @@ void default_path(const char* leaf, char* out, size_t cap) {
   }
 }
 
+constinit Filter g_parsed_filter;  // FPSHIM_FILTER, when no image of it is at hand
+
+// The pre-filter `spec` names, parsed ahead of time where it can be: the library's image of the
+// default filter when FPSHIM_FILTER is unset, empty or the default filter's text; the build's
+// filter image (FPSHIM_FILTER_IMAGE, `fpshim run`) when it checks out for `spec`; else `spec` parsed
+// here (`fpshim env --rules FILE`, a refused image, i386 under `fpshim run`).
+const Filter* filter_in_force(const char* spec, const char* image) {
+  if (spec == nullptr || spec[0] == '\0' || strcmp(spec, kDefaultFilter) == 0) return &kDefaultFilterImage;
+  if (const Filter* mapped = map_filter_image(image, spec)) return mapped;
+  g_parsed_filter.parse(spec);
+  return &g_parsed_filter;
+}
+
 }  // namespace
 
 void load_config(char* const* envp) {
@@ -114,10 +130,11 @@ void load_config(char* const* envp) {
   else preload_entry(find_env(envp, "LD_PRELOAD"), given, sizeof given);
   variant_path(given, kOwnAbi, c.lib, sizeof c.lib);
   c.build_id = parse_build(find_env(envp, wire::kEnvBuild));
-  const char* filter = find_env(envp, wire::kEnvFilter);
-  c.filter.parse(filter != nullptr && filter[0] != '\0' ? filter : kDefaultFilter);
+  const Filter* filter = filter_in_force(find_env(envp, wire::kEnvFilter), find_env(envp, wire::kEnvFilterImage));
+  __atomic_store_n(&c.filter, filter, __ATOMIC_RELEASE);  // whole: parsed or checked before
   size_t used = 0;
-  const char* const names[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter, wire::kEnvLib};
+  const char* const names[] = {wire::kEnvSocket, wire::kEnvSpool,       wire::kEnvBuild,
+                               wire::kEnvFilter, wire::kEnvFilterImage, wire::kEnvLib};
   for (const char* name : names)
     if (const char* value = find_env(envp, name)) keep_entry(c, used, name, value);
 }

@@ -10,6 +10,9 @@
 
 namespace fpshim {
 
+// The pre-filter before the configuration is loaded: all zero, every path a candidate (filter.h).
+extern Filter g_unloaded_filter;
+
 struct Config {
   bool active = false;      // loaded: report (inert only until then)
   sockaddr_un socket = {};  // FPSHIM_SOCKET, else the default (wire.h); sun_path empty if it did not fit:
@@ -18,10 +21,13 @@ struct Config {
   char spool_dir[4096] = {};  // FPSHIM_SPOOL, else the default (wire.h); empty: no spool
   char lib[4096] = {};        // this shim: FPSHIM_LIB or its LD_PRELOAD entry, named for our ABI (variants.h)
   uint64_t build_id = 0;
-  Filter filter;
+  // The pre-filter in force, read by every hook (one load more than a Filter held here): before the
+  // configuration is loaded g_unloaded_filter, then the library's image of the default filter
+  // (.rodata), the build's filter image (filter_image.h, mapped) or FPSHIM_FILTER parsed (.bss).
+  const Filter* filter = &g_unloaded_filter;
   // The FPSHIM_* entries as received ("NAME=value"), which exec'd children get back. An entry
   // that does not fit in `env_text` is left out.
-  static constexpr unsigned kMaxEnv = 5;
+  static constexpr unsigned kMaxEnv = 6;
   const char* env[kMaxEnv] = {};
   unsigned nenv = 0;
   char env_text[32 * 1024] = {};

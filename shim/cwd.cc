@@ -33,7 +33,7 @@ int safe_climb(const char* dir, size_t len) {
   while (len > 1) {
     while (len > 1 && dir[len - 1] != '/') len--;
     if (len > 1) len--;  // the parent, without its trailing slash ("/" stays "/")
-    if (g_config.filter.interesting_dir(dir, len)) return levels;
+    if (g_config.filter->interesting_dir(dir, len)) return levels;
     levels++;
   }
   return levels;
@@ -48,7 +48,7 @@ void publish(unsigned change) {
   g_cache.len.store(len >= 0 ? size_t(len) : 0, std::memory_order_relaxed);
   g_cache.published.store(len >= 0 ? change : 0, std::memory_order_relaxed);
   g_cache.seq.fetch_add(1, std::memory_order_release);
-  const bool interesting = len < 0 || g_config.filter.interesting_dir(buf, size_t(len));
+  const bool interesting = len < 0 || g_config.filter->interesting_dir(buf, size_t(len));
   if (!interesting) g_cwd_safe_climb.store(safe_climb(buf, size_t(len)), std::memory_order_relaxed);
   g_cwd_interesting.store(interesting, std::memory_order_release);
 }

@@ -50,7 +50,7 @@ void note_open_fds() {
       char link[32] = "/proc/self/fd/", target[4096];
       link[14 + format_decimal(unsigned(fd), link + 14)] = '\0';
       const long len = sys::readlink(link, target, sizeof target);
-      if (len > 0 && target[0] == '/' && g_config.filter.interesting_dir(target, size_t(len))) flag_fd(fd, false);
+      if (len > 0 && target[0] == '/' && g_config.filter->interesting_dir(target, size_t(len))) flag_fd(fd, false);
     }
   }
   sys::close(dir);

@@ -307,6 +307,58 @@ __attribute__((FPSHIM_SCAN_ATTRIBUTES)) bool Filter::near_miss(const char* path)
   return f != kPass && (f == kReject || f == kRejectFurther || !may_start<BaselineScan>(path)) && !has_dotdot(path);
 }
 
+// ---- A Filter parsed elsewhere
+
+namespace {
+
+bool is_flag(const bool& b) {
+  uint8_t byte;
+  memcpy(&byte, &b, 1);  // a bool that holds neither 0 nor 1 may not be read as one
+  return byte <= 1;
+}
+
+}  // namespace
+
+bool Filter::well_formed() const {
+  const bool* const flags[] = {&exact_only_, &complete_, &match_all_, &has_overflow_, &strict_};
+  for (const bool* flag : flags)
+    if (!is_flag(*flag)) return false;
+  bool empty_slot = false;
+  for (unsigned h = 0; h < kLinks; h++) {
+    if (link_child_[h] == 0) empty_slot = true;
+    else if (link_child_[h] >= kNodes || zero_bytes(link_chunk_[h]) != 0) return false;
+  }
+  if (!empty_slot) return false;
+  // end - begin wraps past 16 bits when a range ends before it begins.
+  unsigned tails_read = 0, wrapped = 0;  // the walk reads no tail past the greatest end
+  for (const TailRange& r : tails_of_) {
+    wrapped |= unsigned(r.end) - unsigned(r.begin);
+    tails_read = r.end > tails_read ? r.end : tails_read;
+  }
+  if (wrapped > 0xffff || tails_read > kTails) return false;
+  for (unsigned i = 0; i < tails_read; i++) {
+    const TailNext& n = tail_next_[i];
+    if (!is_flag(n.pid)) return false;
+    if (n.node == 0) continue;  // a plain tail: the walk ends there
+    // A wildcard tail: up to 7 bytes, none a NUL, so that the path has them before its end.
+    const uint64_t mask = (uint64_t(1) << (8 * (n.bytes & 7))) - 1;
+    if (n.node >= kNodes || n.bytes > 7 || tails_[i].mask != mask || zero_bytes(tails_[i].bytes | ~mask) != 0)
+      return false;
+  }
+  if (nprefixes_ > kMaxEntries || npatterns_ > kMaxEntries || nbasenames_ > kMaxEntries || text_used_ > kMaxText)
+    return false;
+  auto within = [](const Entry* list, unsigned count, unsigned min_length) {
+    for (unsigned i = 0; i < count; i++)
+      if (list[i].length < min_length || list[i].offset + list[i].length > kMaxText) return false;
+    return true;
+  };
+  if (!within(prefixes_, nprefixes_, 2) || !within(patterns_, npatterns_, 2) || !within(basenames_, nbasenames_, 0))
+    return false;
+  for (uint16_t b : by_first_)
+    if (b > nprefixes_) return false;
+  return true;
+}
+
 // ---- Matching
 
 int Filter::compare_key(const Entry& e, const char* key, size_t len) const {

@@ -35,16 +35,25 @@ class Filter {
   enum class Verdict { no, yes, look_further };
   template <class Scan, class BaseInteresting>
   Verdict quick_verdict(const char* path, BaseInteresting base_interesting) const {
+    const Filter* const self = this;
+    return quick_verdict<Scan>(self, path, base_interesting);
+  }
+  // The same, for the filter `current` points to (the configuration's): read through the pointer
+  // where it is used, so that no register holds it across base_interesting() and the hook keeps
+  // no stack frame.
+  template <class Scan, class BaseInteresting>
+  static Verdict quick_verdict(const Filter* const& current, const char* path, BaseInteresting base_interesting) {
     if (path[0] == '/') {
-      const uint8_t f = first_[static_cast<unsigned char>(path[1])];
-      if (__builtin_expect(f == kReject, 1))
+      const Filter* const f = current;
+      const uint8_t first = f->first_[static_cast<unsigned char>(path[1])];
+      if (__builtin_expect(first == kReject, 1))
         return __builtin_expect(Scan::has_dotdot(path), 0) ? Verdict::yes : Verdict::no;
-      if (f == kPass || (f != kRejectFurther && walk<Scan>(path))) return Verdict::yes;
+      if (first == kPass || (first != kRejectFurther && f->walk<Scan>(path))) return Verdict::yes;
     } else if (base_interesting()) {
       return Verdict::yes;
     }
     if (Scan::has_dotdot(path)) return Verdict::yes;
-    return exact_only_ ? Verdict::no : Verdict::look_further;
+    return current->exact_only_ ? Verdict::no : Verdict::look_further;
   }
 
   // Could `path`, once normalised, match?
@@ -72,6 +81,30 @@ class Filter {
   // True if quick_verdict() may leave the answer to maybe_candidate().
   bool has_further_checks() const { return !exact_only_; }
 
+  // A Filter is parsed ahead of time and used in place (default_filter_image.h, filter_image.h)
+  // only by code that agrees on this: its size, alignment, array bounds and where the arrays lie.
+  static constexpr uint64_t layout() {
+    const uint64_t parts[] = {sizeof(Filter),
+                              alignof(Filter),
+                              kMaxEntries,
+                              kMaxText,
+                              kLinks,
+                              kNodes,
+                              kTails,
+                              offsetof(Filter, link_chunk_),
+                              offsetof(Filter, tails_),
+                              offsetof(Filter, text_)};
+    uint64_t h = 0xcbf29ce484222325u;
+    for (uint64_t part : parts) h = (h ^ part) * 0x100000001b3u;
+    return h;
+  }
+
+  // For a Filter this process did not parse (a file's, filter_image.h): true if every index the
+  // hooks and lookups read stays within its arrays, the walk ends (no link or wildcard tail holds a
+  // NUL, so each step of the walk consumes bytes of the path; a link slot is empty, so child()
+  // stops), and its flags are 0 or 1. What it lets through is not checked: only parse() knows.
+  bool well_formed() const;
+
   // For a normalised absolute path: `matches` if a P entry is a string prefix of it, or a G entry
   // is one with its "*" components standing for any one non-empty component, or its last component
   // equals a B entry; `interesting_dir` if, taken as a directory, it lies inside a P or G entry or
@@ -84,6 +117,8 @@ class Filter {
   bool interesting_dir(const char* dir, size_t len) const { return lookup(dir, len).interesting_dir; }
 
  private:
+  friend struct FilterImageProbe;  // tests/unit/shim_filter_image_test.cc: damages an image field by field
+
   struct Entry {
     uint16_t offset, length;
   };

@@ -115,7 +115,8 @@ inline bool base_interesting(int dirfd) { return dirfd == AT_FDCWD ? cwd_interes
 template <class Scan>
 inline bool candidate(int dirfd, const char* path) {
   if (__builtin_expect(path == nullptr, 0)) return false;
-  return g_config.filter.quick_verdict<Scan>(path, [dirfd] { return base_interesting(dirfd); }) != Filter::Verdict::no;
+  return Filter::quick_verdict<Scan>(g_config.filter, path, [dirfd] { return base_interesting(dirfd); }) !=
+         Filter::Verdict::no;
 }
 
 // Runs `call` (the real call, then the observation) out of line, keeping the hook frameless.

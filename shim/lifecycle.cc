@@ -38,7 +38,7 @@ bool init(char* const* envp) {
   load_config(envp);
   if (g_config.active) {
     refresh_cwd();
-    if (g_config.filter.strict()) load_strict_targets();
+    if (g_config.filter->strict()) load_strict_targets();
     report::start();
   } else {
     g_cwd_interesting.store(false, std::memory_order_relaxed);

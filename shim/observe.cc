@@ -65,7 +65,7 @@ long resolve_path(int dirfd, const char* path, char* out, size_t cap) {
 
 bool worth_resolving(int dirfd, const char* path) {
   if (!ready()) return false;
-  const Filter& filter = g_config.filter;
+  const Filter& filter = *g_config.filter;
   // The first time: until then every descriptor above 2 was a candidate (fd_flags.h).
   if (dirfd != AT_FDCWD && (path == nullptr || path[0] != '/')) note_open_fds();
   if (path == nullptr) return true;
@@ -81,13 +81,13 @@ void observe(const Call& call, bool failed, int new_fd) {
   char resolved[kResolvedMax];
   const long len = resolve_path(call.dirfd, call.path, resolved, sizeof resolved);
   if (len > 0) {
-    const Filter::Lookup found = g_config.filter.lookup(resolved, size_t(len));
+    const Filter::Lookup found = g_config.filter->lookup(resolved, size_t(len));
     if (new_fd >= 0 && found.interesting_dir) flag_fd(new_fd, call.op == wire::op_list);
     if (found.matches) {
       const char* spelled = call.path != nullptr ? call.path : resolved;
       report::access(AccessText{call.fn, call.op, call.open_flags, failed ? saved : 0, resolved, uint32_t(len), spelled,
                                 uint32_t(strlen(spelled)), false});
-    } else if (new_fd >= 0 && g_config.filter.strict()) {
+    } else if (new_fd >= 0 && g_config.filter->strict()) {
       check_strict(call.fn, call.path, call.op, call.open_flags, new_fd);
     }
   }
@@ -96,19 +96,19 @@ void observe(const Call& call, bool failed, int new_fd) {
 
 void observe_resolved(const char* fn, uint32_t op, int open_flags, int result, const char* resolved, long len,
                       const char* spelled) {
-  if (len <= 0 || !g_config.filter.lookup(resolved, size_t(len)).matches) return;
+  if (len <= 0 || !g_config.filter->lookup(resolved, size_t(len)).matches) return;
   report::access(
       AccessText{fn, op, open_flags, result, resolved, uint32_t(len), spelled, uint32_t(strlen(spelled)), false});
 }
 
 void observe_open(const char* fn, int dirfd, const char* path, int flags, int fd) {
   if (worth_resolving(dirfd, path)) observe(Call{fn, dirfd, path, op_for_open_flags(flags), flags}, fd < 0, fd);
-  else if (fd >= 0 && g_config.filter.strict()) check_strict(fn, path, op_for_open_flags(flags), flags, fd);
+  else if (fd >= 0 && g_config.filter->strict()) check_strict(fn, path, op_for_open_flags(flags), flags, fd);
 }
 
 void observe_list(const char* fn, int dirfd, const char* path, bool failed, int fd) {
   if (worth_resolving(dirfd, path)) observe(Call{fn, dirfd, path, wire::op_list, 0}, failed, fd);
-  else if (!failed && fd >= 0 && g_config.filter.strict()) check_strict(fn, path, wire::op_list, 0, fd);
+  else if (!failed && fd >= 0 && g_config.filter->strict()) check_strict(fn, path, wire::op_list, 0, fd);
 }
 
 void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, bool failed) {
@@ -120,7 +120,7 @@ void observe_stat(const char* fn, int dirfd, const char* path, int at_flags, boo
 void observe_fopen(const char* fn, const char* path, const char* mode, FILE* f) {
   if (worth_resolving(AT_FDCWD, path))
     observe(Call{fn, AT_FDCWD, path, op_for_fopen_mode(mode), 0}, f == nullptr, f != nullptr ? fileno(f) : -1);
-  else if (f != nullptr && g_config.filter.strict()) check_strict(fn, path, op_for_fopen_mode(mode), 0, fileno(f));
+  else if (f != nullptr && g_config.filter->strict()) check_strict(fn, path, op_for_fopen_mode(mode), 0, fileno(f));
 }
 
 }  // namespace fpshim

@@ -42,7 +42,7 @@ bool is_target(const sys::Stat& st) {
 void load_strict_targets() {
   sys::Stat root;
   if (sys::fstatat(AT_FDCWD, "/", &root, 0) != 0) return;
-  const Filter& filter = g_config.filter;
+  const Filter& filter = *g_config.filter;
   for (unsigned i = 0; i < filter.literal_count(); i++) {
     char path[4096];
     filter.literal(i, path, sizeof path);

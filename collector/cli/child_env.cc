@@ -30,7 +30,8 @@ std::string preload_value(std::string_view existing, const std::string& first, c
 }  // namespace
 
 std::vector<std::string> child_environment(const char* const* env, const ChildSettings& s) {
-  const std::string_view ours[] = {wire::kEnvSocket, wire::kEnvSpool, wire::kEnvBuild, wire::kEnvFilter, wire::kEnvLib};
+  const std::string_view ours[] = {wire::kEnvSocket, wire::kEnvSpool,       wire::kEnvBuild,
+                                   wire::kEnvFilter, wire::kEnvFilterImage, wire::kEnvLib};
   std::vector<std::string> out;
   std::string_view preload;
   for (; env && *env; ++env) {
@@ -49,6 +50,7 @@ std::vector<std::string> child_environment(const char* const* env, const ChildSe
   out.push_back(std::string(wire::kEnvSpool) + "=" + s.spool);
   out.push_back(std::string(wire::kEnvBuild) + "=" + s.build);
   out.push_back(std::string(wire::kEnvFilter) + "=" + s.filter);
+  if (!s.filter_image.empty()) out.push_back(std::string(wire::kEnvFilterImage) + "=" + s.filter_image);
   out.push_back(std::string(wire::kEnvLib) + "=" + s.library);
   return out;
 }

@@ -14,6 +14,7 @@ struct ChildSettings {
   std::string spool;
   std::string build;  // 16 lowercase hex digits
   std::string filter;
+  std::string filter_image;  // the file of `filter` parsed (supervise/filter_image_file.h), or "" for none
   // The shim for the command's own ABI (shim_for_program: a variant next to `library`, or "" for
   // none, when LD_PRELOAD keeps only the user's entries); unset: `library`.
   std::optional<std::string> command_shim = std::nullopt;

@@ -21,6 +21,7 @@
 #include "rules/rules.h"
 #include "rules/suppressions.h"
 #include "supervise/collector_process.h"
+#include "supervise/filter_image_file.h"
 #include "supervise/private_dir.h"
 #include "supervise/supervisor.h"
 
@@ -122,9 +123,17 @@ int run_build(const RunOptions& options) {
     return kExitSetupError;
   };
   if (!dir.create(error)) return fail(error);
+  // The filter parsed once for every process of the build (supervise/filter_image_file.h). Where it
+  // cannot be written (a full disk), each process parses the text, as without the image.
+  const std::string filter = compile_filter(*rules) + (options.strict ? ":S" : "");
+  std::string image = filter_image(filter);
+  if (!write_filter_image(dir.filter_image(), image, error)) {
+    say("fpshim: {}; each process parses the filter itself\n", error);
+    image.clear();
+  }
   std::vector<std::string> env = child_environment(
-      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id),
-                compile_filter(*rules) + (options.strict ? ":S" : ""),
+      environ, {*library, dir.socket(), dir.spool(), fmt::format("{:016x}", build.id), filter,
+                image.empty() ? "" : dir.filter_image(),
                 shim_for_program(find_program(options.command[0], build.cwd), *library)});
 
   int socket = bind_socket(dir.socket(), error);
@@ -139,7 +148,8 @@ int run_build(const RunOptions& options) {
                        getpid(),
                        socket,
                        "",
-                       0};
+                       0,
+                       image};
   // Inside a watched build (its spool in our environment): the outer run sees this build's records
   // through its spool.
   const char* outer_spool = getenv(wire::kEnvSpool);

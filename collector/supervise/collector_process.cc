@@ -19,6 +19,7 @@
 #include "report/outputs.h"
 #include "supervise/control.h"
 #include "supervise/descendants.h"
+#include "supervise/filter_image_file.h"
 
 namespace fpshim {
 
@@ -131,6 +132,9 @@ class Collector {
     aggregate_.summarize(summary);
     summary.tampering = earlier_tampering_;
     for (const Tampering& t : ingest_.log_tampering()) summary.tampering.push_back(t);
+    if (!setup_.filter_image.empty())
+      if (std::optional<std::string> what = filter_image_tampering(setup_.dir.filter_image(), setup_.filter_image))
+        summary.tampering.push_back(Tampering{*what, now_ns()});
     int status = write_reports(summary, setup_.outputs);
     if (!finish_) setup_.dir.remove();
     return status;

@@ -30,6 +30,8 @@ struct CollectorSetup {
   // Nested in a watched build: the outer build's spool and id, where every record is forwarded too.
   std::string outer_spool;
   uint64_t outer_build = 0;
+  // What was written to dir.filter_image() (supervise/filter_image_file.h), checked at the end; empty: none.
+  std::string filter_image;
 };
 
 // Takes over the socket, writes one byte to `ready_fd`, catches up on the journal and the spool, then

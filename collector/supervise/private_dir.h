@@ -19,6 +19,7 @@ class PrivateDir {
   const std::string& path() const { return path_; }
   std::string socket() const { return path_ + "/sock"; }
   std::string spool() const { return path_ + "/spool"; }
+  std::string filter_image() const { return path_ + "/filter.image"; }  // supervise/filter_image_file.h
   // The unlinked files, as the process holding them opens them again (/proc/self/fd/N).
   std::string journal() const { return held(journal_fd_); }          // every record received
   std::string counters() const { return held(counters_fd_); }        // what no record carries

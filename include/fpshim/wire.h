@@ -136,7 +136,10 @@ inline constexpr char kLedgerMagic[8] = {'f', 'p', 'l', 'o', 's', 't', '0', '1'}
 inline constexpr unsigned kLedgerSize = 4096;
 inline constexpr const char* kEnvBuild = "FPSHIM_BUILD";    // build id, 16 hex digits
 inline constexpr const char* kEnvFilter = "FPSHIM_FILTER";  // the compiled pre-filter (see below)
-inline constexpr const char* kEnvLib = "FPSHIM_LIB";        // absolute path of libfpshim.so
+// The file holding FPSHIM_FILTER parsed (shim/filter_image.h), which `fpshim run` writes once per
+// build: a process maps it instead of parsing the text, if it checks out.
+inline constexpr const char* kEnvFilterImage = "FPSHIM_FILTER_IMAGE";
+inline constexpr const char* kEnvLib = "FPSHIM_LIB";  // absolute path of libfpshim.so
 
 // A process that has nothing but LD_PRELOAD (no FPSHIM_SOCKET) reports to the documented defaults,
 // in a directory per uid: "/var/tmp/fpshim-<uid>/" + kDefaultSocket (a `fpshim serve` for this uid),
