@@ -91,6 +91,10 @@ int bind_socket(const std::string& path, std::string& error) {
 void Ingest::adopt(int fd) {
   fd_ = fd;
   if (!owner_set_) uid_ = getuid();
+  // The offset belongs to the socket, not the descriptor: a predecessor killed after a peek left
+  // it past datagrams it never consumed.
+  int zero = 0;
+  peek_ = setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) == 0;
   buffers_.resize(size_t(kBatch) * wire::kMaxRecord);
   control_.resize(size_t(kBatch) * CMSG_SPACE(sizeof(ucred)));
 }
@@ -98,11 +102,11 @@ void Ingest::adopt(int fd) {
 bool Ingest::accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& n) {
   n = wire::decode(data, size, &h, strings_.data(), uint32_t(strings_.size()));
   if (n < 0 || !has_required_strings(h, n) || (sender_pid != 0 && h.pid != sender_pid)) {
-    if (counting_) stats_.malformed++;
+    stats_.malformed++;
     return false;
   }
   if (build_id_ && h.build_id != *build_id_) {
-    if (counting_) stats_.refused++;
+    stats_.refused++;
     return false;
   }
   return true;
@@ -114,12 +118,6 @@ void Ingest::deliver(const char* data, size_t size, int32_t sender_pid, bool fro
   if (!accept(data, size, sender_pid, h, n)) return;
   if (from_spool) h.flags |= wire::flag_from_spool;
   sink.on_record(h, std::span<const wire::Bytes>(strings_.data(), size_t(n)));
-}
-
-void Ingest::replay(const char* data, size_t size, RecordSink& sink) {
-  counting_ = false;
-  deliver(data, size, 0, false, sink);
-  counting_ = true;
 }
 
 void Ingest::keep(const char* data, size_t size, const wire::Header& h, int nstrings) {
@@ -150,8 +148,8 @@ void Ingest::forward() {
   }
 }
 
-void Ingest::journal_and_deliver(RecordSink& sink, bool journaled) {
-  if (journal_ && !journaled) journal_->append(accepted_);
+void Ingest::journal_and_deliver(RecordSink& sink) {
+  if (journal_) journal_->append(accepted_);
   if (!forward_dir_.empty()) forward();
   for (const Decoded& d : batch_)
     sink.on_record(d.header, std::span<const wire::Bytes>(batch_strings_.data() + d.first_string, d.strings));
@@ -164,7 +162,6 @@ void Ingest::journal_and_deliver(RecordSink& sink, bool journaled) {
 size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
-  const ucred* creds[kBatch];
   size_t total = 0;
   const size_t cmsg_space = CMSG_SPACE(sizeof(ucred));
   while (fd_ >= 0 && total < max_datagrams) {
@@ -176,48 +173,55 @@ size_t Ingest::drain(RecordSink& sink, size_t max_datagrams) {
       msgs[i].msg_hdr.msg_control = control_.data() + i * cmsg_space;
       msgs[i].msg_hdr.msg_controllen = cmsg_space;
     }
-    int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT | (peek_ ? MSG_PEEK : 0), nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;  // EAGAIN: the queue is empty
     }
-    // The datagrams are off the queue: a collector killed now loses what it has not written down.
-    // So the journal write comes first, after the kernel's checks (credentials, truncation, the
-    // sender's pid in the header) and the framing the journal needs (magic, size); decoding comes
-    // after, and replay decodes again.
-    raw_.clear();
+    // A peek of a datagram larger than its buffer moves the peek offset only past what it copied:
+    // the next peeks read the rest of it as datagrams of their own. The batch ends at it.
+    bool truncated = false;
+    for (int i = 0; i < n && !truncated; i++)
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        n = i + 1;
+        truncated = true;
+      }
     for (int i = 0; i < n; i++) {
       const msghdr& m = msgs[i].msg_hdr;
-      creds[i] = nullptr;
+      const ucred* cred = nullptr;
       for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-          creds[i] = reinterpret_cast<const ucred*>(CMSG_DATA(c));
-      char* data = static_cast<char*>(iovs[i].iov_base);
-      wire::Header h;
-      if (!creds[i] || creds[i]->uid != uid_ || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || msgs[i].msg_len < sizeof h)
-        continue;
-      memcpy(&h, data, sizeof h);
-      if (h.magic != wire::kMagic || h.size != msgs[i].msg_len || h.pid != creds[i]->pid) continue;  // framed
-      set_flag(data, wire::flag_unverified, false);  // the kernel vouched for its pid
-      raw_.push_back({data, msgs[i].msg_len});
-    }
-    if (journal_) journal_->append(raw_);
-    for (int i = 0; i < n; i++) {
-      const msghdr& m = msgs[i].msg_hdr;
+          cred = reinterpret_cast<ucred*>(CMSG_DATA(c));
       const char* data = static_cast<const char*>(iovs[i].iov_base);
       wire::Header h;
       int nstrings;
-      if (!creds[i] || creds[i]->uid != uid_) stats_.refused++;
+      if (!cred || cred->uid != uid_) stats_.refused++;
       else if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) stats_.malformed++;
-      else if (accept(data, msgs[i].msg_len, creds[i]->pid, h, nstrings)) {
+      else if (accept(data, msgs[i].msg_len, cred->pid, h, nstrings)) {
+        set_flag(const_cast<char*>(data), wire::flag_unverified, false);  // the kernel vouched for its pid
         h.flags &= ~uint32_t(wire::flag_unverified);
         keep(data, msgs[i].msg_len, h, nstrings);
       }
     }
-    journal_and_deliver(sink, true);
+    journal_and_deliver(sink);
+    if (peek_) consume(unsigned(n), truncated);
     total += size_t(n);
   }
   return total;
+}
+
+void Ingest::consume(unsigned n, bool reset) {
+  mmsghdr msgs[kBatch] = {};  // no buffers: each datagram is dropped (this reader is the only one)
+  while (n > 0) {
+    int got = recvmmsg(fd_, msgs, n, MSG_DONTWAIT, nullptr);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    n -= unsigned(got);
+  }
+  if (reset) {
+    int zero = 0;
+    setsockopt(fd_, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
+  }
 }
 
 void Ingest::read_claimed(Claimed& c, RecordSink& sink, bool late) {

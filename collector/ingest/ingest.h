@@ -62,8 +62,8 @@ class Ingest {
   int fd() const { return fd_; }
 
   // Receives queued datagrams without blocking, at most `max_datagrams`; returns how many it read.
-  // Each batch is journaled as received, after the kernel's checks alone and before it is decoded,
-  // so that a collector killed as it works loses as little as it can (see the design's "Records").
+  // A batch is peeked, journaled, and only then taken off the queue: a collector killed in between
+  // leaves it queued for its successor (which sees its journaled records again, as duplicates).
   size_t drain(RecordSink& sink, size_t max_datagrams = SIZE_MAX);
 
   // Claims every spool file but the process log (renames *.spool to *.claimed, and takes
@@ -94,11 +94,9 @@ class Ingest {
   // Reads each file whole, in place, and delivers its records (a record torn at the end is lost).
   void read_files(const std::vector<std::string>& paths, RecordSink& sink);
 
-  // Checks and delivers one record; `sender_pid` is the kernel's word for datagrams, 0 for spool.
+  // Checks and delivers one record; `sender_pid` is the kernel's word for datagrams, 0 for spool
+  // and journal.
   void deliver(const char* data, size_t size, int32_t sender_pid, bool from_spool, RecordSink& sink);
-  // A record a predecessor journaled: delivered as deliver() does, but one that fails the checks is
-  // not counted again (drain() journals before it decodes, and counted it then).
-  void replay(const char* data, size_t size, RecordSink& sink);
 
   // Closes this collector's descriptor of the socket, if it has one; the destructor calls it too.
   // The socket itself lives on in the supervisor's descriptor, and its file stays in the private
@@ -126,8 +124,11 @@ class Ingest {
   bool accept(const char* data, size_t size, int32_t sender_pid, wire::Header& h, int& nstrings);
   // Adds an accepted record to the batch (decoded into h and strings_ by accept()).
   void keep(const char* data, size_t size, const wire::Header& h, int nstrings);
-  // One write of the batch to the journal (unless `journaled` already), then the records to `sink`.
-  void journal_and_deliver(RecordSink& sink, bool journaled = false);
+  // One write of the batch to the journal, then the records to `sink`.
+  void journal_and_deliver(RecordSink& sink);
+  // Takes `n` peeked datagrams off the socket's queue (without copying them again); with `reset`,
+  // then sets the peek offset back to the queue's head.
+  void consume(unsigned n, bool reset);
   // The batch to the outer build's spool (set_forward).
   void forward();
   // `late`: its records went to a spool file because they could not be sent (stats.late).
@@ -146,7 +147,7 @@ class Ingest {
   int fd_ = -1;
   uint32_t uid_ = 0;
   bool owner_set_ = false;
-  bool counting_ = true;  // false while replay() checks a record
+  bool peek_ = false;  // the socket keeps a peek offset (SO_PEEK_OFF): drain() peeks, then consumes
   LogPosition resume_;
   LogPosition log_position_;
   std::string spool_dir_;
@@ -159,7 +160,6 @@ class Ingest {
   std::vector<char> control_;         // their SCM_CREDENTIALS
   std::vector<wire::Bytes> strings_;  // decode output, reused
   std::vector<iovec> accepted_;       // the records of one batch, to journal
-  std::vector<iovec> raw_;            // the datagrams of one batch that passed the kernel's checks
   std::vector<Decoded> batch_;        // ... and to deliver
   std::vector<wire::Bytes> batch_strings_;
 };

@@ -57,7 +57,7 @@ class Collector {
     ingest_.set_spool_dir(dir.spool());
     journal_.load_counters(stats_);
     earlier_tampering_ = journal_.load_tampering();
-    journal_.replay([this](const RecordBytes& r) { ingest_.replay(r.data, r.size, aggregate_); });
+    journal_.replay([this](const RecordBytes& r) { ingest_.deliver(r.data, r.size, 0, false, aggregate_); });
     ingest_.follow_log(aggregate_);
     ingest_.claim_spool(aggregate_, kSettleNs);
     return true;
